@@ -1,0 +1,170 @@
+#include "app/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+
+#include "rtcpeer_config.hpp"
+
+namespace rtcpeer {
+
+const char* to_string(Role role) { return role == Role::kOffer ? "offer" : "answer"; }
+
+const char* to_string(SignalingKind kind) {
+    switch (kind) {
+        case SignalingKind::kCopyAndPaste:
+            return "copy-and-paste";
+        case SignalingKind::kTcpSocket:
+            return "tcp-socket";
+        case SignalingKind::kUnixSocket:
+            return "unix-socket";
+    }
+    return "copy-and-paste";
+}
+
+namespace {
+
+// CLI11 phrases some errors over several lines; the contract is one line.
+std::string one_line(std::string text) {
+    for (char& c : text) {
+        if (c == '\n') c = ' ';
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return text;
+}
+
+const CLI::Validator kPositiveSeconds = CLI::Validator(
+    [](std::string& value) -> std::string {
+        try {
+            std::size_t used = 0;
+            double seconds = std::stod(value, &used);
+            if (used != value.size() || !std::isfinite(seconds) || seconds <= 0 || seconds > 1e6) {
+                return "must be a positive number of seconds";
+            }
+        } catch (const std::exception&) {
+            return "must be a positive number of seconds";
+        }
+        return {};
+    },
+    "SEC");
+
+struct Parsed {
+    std::string signaling = "copy-and-paste";
+    std::optional<bool> trickle;
+    double signaling_timeout = 0;
+};
+
+void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
+    command.add_option("-s,--signaling", parsed.signaling, "signaling backend")
+        ->check(CLI::IsMember({"copy-and-paste", "tcp-socket", "unix-socket"}))
+        ->default_str("copy-and-paste");
+    command
+        .add_option("--signaling-host", options.signaling.host,
+                    "tcp-socket: address to listen on (offer) or connect to (answer)")
+        ->default_str("127.0.0.1");
+    command.add_option("--signaling-port", options.signaling.port, "tcp-socket: port")
+        ->check(CLI::Range(1u, 65535u))
+        ->default_str("1234");
+    command.add_option("--signaling-path", options.signaling.path, "unix-socket: socket path")
+        ->default_str("aiortc.socket");
+    command
+        .add_option("--signaling-timeout", parsed.signaling_timeout,
+                    "how long the connecting side retries (default 30) and the listening side "
+                    "waits (default: no limit); given, it bounds both")
+        ->check(kPositiveSeconds);
+    command.add_option("--signaling-input", options.signaling.input_file,
+                       "copy-and-paste: read the remote's messages from FILE (a FIFO works) "
+                       "instead of the terminal");
+    command.add_option("--signaling-output", options.signaling.output_file,
+                       "copy-and-paste: write the local messages to FILE (a FIFO works) "
+                       "instead of stderr");
+    command.add_flag_callback(
+        "--trickle", [&parsed] { parsed.trickle = true; },
+        "send candidates as they are found (default for the socket backends)");
+    command.add_flag_callback(
+        "--no-trickle", [&parsed] { parsed.trickle = false; },
+        "gather all candidates before sending the description (default for copy-and-paste)");
+    command
+        .add_option("--connect-timeout", options.connect_timeout_seconds,
+                    "deadline for ICE, DTLS, SCTP and the channel once signaling is up")
+        ->check(kPositiveSeconds)
+        ->default_str("30");
+    command.add_flag("-v,--verbose", options.verbosity,
+                     "print timestamped state changes on stderr");
+    command.add_flag("-q,--quiet", options.quiet, "print nothing but errors on stderr");
+}
+
+}  // namespace
+
+std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const* argv) {
+    Options options;
+    Parsed parsed;
+    CLI::App app{"rtcpeer: a WebRTC data-channel peer for the shell", "rtcpeer"};
+    app.set_version_flag("--version", std::string("rtcpeer ") + RTCPEER_VERSION);
+    app.require_subcommand(1, 1);
+    app.fallthrough(false);
+    auto* offer =
+        app.add_subcommand("offer", "send the offer: listens for signaling, opens the channel");
+    auto* answer = app.add_subcommand("answer", "answer an offer: connects for signaling");
+    Options offer_options, answer_options;
+    Parsed offer_parsed, answer_parsed;
+    add_run_options(*offer, offer_options, offer_parsed);
+    add_run_options(*answer, answer_options, answer_parsed);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        return EarlyExit{0, app.help(), {}};
+    } catch (const CLI::CallForAllHelp&) {
+        return EarlyExit{0, app.help("", CLI::AppFormatMode::All), {}};
+    } catch (const CLI::CallForVersion&) {
+        return EarlyExit{0, std::string("rtcpeer ") + RTCPEER_VERSION + "\n", {}};
+    } catch (const CLI::ParseError& e) {
+        // A subcommand's --help throws from inside it; print that subcommand's help.
+        if (e.get_exit_code() == 0) {
+            for (auto* sub : {offer, answer}) {
+                if (sub->parsed()) return EarlyExit{0, sub->help(), {}};
+            }
+            return EarlyExit{0, app.help(), {}};
+        }
+        return EarlyExit{
+            2, {}, "rtcpeer: usage: " + one_line(e.what()) + " (see rtcpeer offer --help)\n"};
+    }
+
+    const bool is_offer = offer->parsed();
+    options = is_offer ? offer_options : answer_options;
+    parsed = is_offer ? offer_parsed : answer_parsed;
+    CLI::App* command = is_offer ? offer : answer;
+    options.role = is_offer ? Role::kOffer : Role::kAnswer;
+
+    if (parsed.signaling == "tcp-socket") options.signaling.kind = SignalingKind::kTcpSocket;
+    if (parsed.signaling == "unix-socket") options.signaling.kind = SignalingKind::kUnixSocket;
+    if (command->count("--signaling-timeout") > 0) {
+        options.signaling.timeout_seconds = parsed.signaling_timeout;
+    }
+    options.signaling.trickle =
+        parsed.trickle.value_or(options.signaling.kind != SignalingKind::kCopyAndPaste);
+
+    auto usage = [](const std::string& why) {
+        return EarlyExit{2, {}, "rtcpeer: usage: " + why + "\n"};
+    };
+    if (command->count("--trickle") > 0 && command->count("--no-trickle") > 0) {
+        return usage("--trickle and --no-trickle exclude each other");
+    }
+    if (options.quiet && options.verbosity > 0) {
+        return usage("--quiet and --verbose exclude each other");
+    }
+    const bool copy_paste = options.signaling.kind == SignalingKind::kCopyAndPaste;
+    if (!copy_paste &&
+        (!options.signaling.input_file.empty() || !options.signaling.output_file.empty())) {
+        return usage("--signaling-input and --signaling-output go with -s copy-and-paste");
+    }
+    if (options.signaling.kind == SignalingKind::kUnixSocket && options.signaling.path.empty()) {
+        return usage("--signaling-path must not be empty");
+    }
+    if (options.signaling.kind == SignalingKind::kTcpSocket && options.signaling.host.empty()) {
+        return usage("--signaling-host must not be empty");
+    }
+    return options;
+}
+
+}  // namespace rtcpeer

@@ -1,0 +1,49 @@
+// Everything the command line says (DESIGN.md §2), as plain data.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace rtcpeer {
+
+enum class Role { kOffer, kAnswer };
+enum class SignalingKind { kCopyAndPaste, kTcpSocket, kUnixSocket };
+
+const char* to_string(Role role);
+const char* to_string(SignalingKind kind);
+
+struct SignalingOptions {
+    SignalingKind kind = SignalingKind::kCopyAndPaste;
+    std::string host = "127.0.0.1";
+    unsigned port = 1234;
+    std::string path = "aiortc.socket";
+    // Unset: the connecting side retries for kDefaultConnectRetrySeconds and
+    // the listening side waits without limit (like nc -l). Set: bounds both.
+    std::optional<double> timeout_seconds;
+    std::string input_file;   // copy-and-paste: instead of /dev/tty
+    std::string output_file;  // copy-and-paste: instead of stderr
+    bool trickle = true;      // resolved: --trickle/--no-trickle or the backend's default
+};
+
+inline constexpr double kDefaultConnectRetrySeconds = 30;
+
+struct Options {
+    Role role = Role::kOffer;
+    SignalingOptions signaling;
+    double connect_timeout_seconds = 30;
+    int verbosity = 0;  // -v count
+    bool quiet = false;
+};
+
+// What parsing decided when it is not a run: print text and exit with code.
+struct EarlyExit {
+    int code = 0;
+    std::string stdout_text;
+    std::string stderr_text;
+};
+
+std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const* argv);
+
+}  // namespace rtcpeer

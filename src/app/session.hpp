@@ -1,0 +1,77 @@
+// One run of rtcpeer: signaling, then the connection, then the pipe.
+//
+// The Session owns every layer and the program's state; it lives on the GLib
+// main loop (see loop/sources.hpp). It reacts to the signaling messages and to
+// the layers' callbacks, enforces the time-outs of DESIGN.md §2 and turns
+// every ending into one ExitCode.
+#pragma once
+
+#include <glib.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "app/failure.hpp"
+#include "app/options.hpp"
+#include "dtls/certificate.hpp"
+#include "ice/agent.hpp"
+#include "loop/sources.hpp"
+#include "sdp/description.hpp"
+#include "signaling/channel.hpp"
+
+namespace rtcpeer {
+
+class Session {
+  public:
+    explicit Session(Options options);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Runs until the session ends; prints the failure line if any.
+    ExitCode run();
+
+  private:
+    void start();
+    void on_message(signaling::Message message);
+    void on_remote_description(const signaling::Message& message);
+    void on_remote_candidate(const signaling::Message& message);
+    void use_remote_candidate(const sdp::Candidate& candidate);
+    void on_local_candidate(const sdp::Candidate& candidate);
+    void on_gathering_done();
+    void send_local_description();
+    void on_ice_connected(const ice::SelectedPair& pair);
+    void on_signaling_closed();
+    void on_interrupt(ExitCode code);
+
+    // Ends the run: the first call decides the exit code.
+    void finish(ExitCode code);
+    void fail(const Failure& failure);
+    // Runs f, turning a thrown Failure into fail(): the layers' callbacks go through it.
+    template <typename F>
+    void guarded(F&& f);
+
+    Options options_;
+    GMainLoop* loop_ = nullptr;
+    std::optional<dtls::Certificate> certificate_;
+    std::unique_ptr<ice::Agent> ice_;
+    std::unique_ptr<signaling::Channel> signaling_;
+
+    std::optional<sdp::SessionDescription> remote_;
+    std::vector<sdp::Candidate> local_candidates_;
+    std::vector<signaling::Message> early_candidates_;  // arrived before the description
+    bool local_description_sent_ = false;
+    bool gathering_done_ = false;
+    bool remote_said_bye_ = false;
+    bool ice_connected_ = false;
+    bool finished_ = false;
+    ExitCode result_ = ExitCode::kSuccess;
+    std::optional<Failure> failure_;
+
+    loop::Timer signaling_deadline_;
+    loop::Timer connect_deadline_;
+    guint signal_sources_[2] = {0, 0};
+};
+
+}  // namespace rtcpeer

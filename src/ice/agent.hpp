@@ -1,0 +1,86 @@
+// ICE (RFC 8445) over libnice: one stream, one component (BUNDLE and
+// rtcp-mux), full ICE, regular nomination, consent freshness (RFC 7675) and
+// trickle in both directions.
+//
+// Threading: the NiceAgent is created on the program's GLib main context, so
+// every signal and the receive callback run on the main thread. send() may be
+// called from any thread: libnice serialises it with the agent's own lock
+// (usrsctp's timer thread sends retransmissions through it).
+#pragma once
+
+#include <glib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sdp/candidate.hpp"
+
+typedef struct _NiceAgent NiceAgent;
+typedef struct _NiceCandidate NiceCandidate;
+
+namespace rtcpeer::ice {
+
+struct Credentials {
+    std::string ufrag;
+    std::string pwd;
+};
+
+struct SelectedPair {
+    sdp::Candidate local;
+    sdp::Candidate remote;
+    std::string describe() const;  // "udp 127.0.0.1:5000 host -> 127.0.0.1:6000 host"
+};
+
+struct Config {
+    bool controlling = false;
+    std::vector<std::string> host_addresses;  // empty: every interface
+};
+
+class Agent {
+  public:
+    struct Callbacks {
+        std::function<void(const sdp::Candidate&)> on_local_candidate;
+        std::function<void()> on_gathering_done;
+        std::function<void(const SelectedPair&)> on_connected;  // a pair was selected
+        std::function<void(const std::string& why)> on_failed;  // checks failed or consent lost
+        std::function<void(const std::uint8_t* data, std::size_t size)> on_packet;
+    };
+
+    Agent(Config config, Callbacks callbacks);
+    ~Agent();
+    Agent(const Agent&) = delete;
+    Agent& operator=(const Agent&) = delete;
+
+    Credentials local_credentials() const;
+    // Starts gathering; candidates arrive through on_local_candidate.
+    void gather();
+    void set_remote_credentials(const Credentials& credentials);
+    // Returns false (and says why) when libnice cannot use the candidate.
+    bool add_remote_candidate(const sdp::Candidate& candidate, std::string& why);
+    void remote_gathering_done();
+    // Sends one datagram on the selected pair. Thread-safe.
+    int send(const std::uint8_t* data, std::size_t size);
+
+  private:
+    static void on_candidate(NiceAgent*, NiceCandidate*, gpointer);
+    static void on_gathering_done_signal(NiceAgent*, guint, gpointer);
+    static void on_state_changed(NiceAgent*, guint, guint, guint, gpointer);
+    static void on_selected_pair(NiceAgent*, guint, guint, NiceCandidate*, NiceCandidate*,
+                                 gpointer);
+    static void on_receive(NiceAgent*, guint, guint, guint, gchar*, gpointer);
+    sdp::Candidate to_candidate(NiceCandidate* candidate) const;
+    void enlarge_socket_buffers();
+
+    Config config_;
+    Callbacks callbacks_;
+    NiceAgent* agent_ = nullptr;
+    guint stream_id_ = 0;
+    bool connected_ = false;
+    bool failed_ = false;
+    SelectedPair selected_;
+};
+
+}  // namespace rtcpeer::ice

@@ -1,0 +1,30 @@
+// rtcpeer: a WebRTC data-channel peer for the shell. See man/rtcpeer.1.
+#include <csignal>
+#include <cstdio>
+#include <variant>
+
+#include "app/failure.hpp"
+#include "app/options.hpp"
+#include "app/session.hpp"
+
+int main(int argc, char** argv) {
+    // A peer that goes away must surface as EPIPE on write, not kill the process.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto parsed = rtcpeer::parse_command_line(argc, argv);
+    if (auto* early = std::get_if<rtcpeer::EarlyExit>(&parsed)) {
+        std::fputs(early->stdout_text.c_str(), stdout);
+        std::fputs(early->stderr_text.c_str(), stderr);
+        return early->code;
+    }
+    try {
+        rtcpeer::Session session(std::get<rtcpeer::Options>(std::move(parsed)));
+        return static_cast<int>(session.run());
+    } catch (const rtcpeer::Failure& failure) {
+        std::fprintf(stderr, "%s\n", failure.line().c_str());
+        return static_cast<int>(failure.code());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "rtcpeer: internal error: %s\n", e.what());
+        return 1;
+    }
+}

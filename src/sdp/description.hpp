@@ -1,0 +1,109 @@
+// Data-channel session descriptions (DESIGN.md §4): parse what real peers
+// send, build offers and answers.
+//
+// Two wire forms of the data-channel m= section exist and both are accepted:
+//   RFC 8841:  m=application 9 UDP/DTLS/SCTP webrtc-datachannel + a=sctp-port:5000
+//   legacy:    m=application 9 DTLS/SCTP 5000 + a=sctpmap:5000 webrtc-datachannel N
+// An answer uses the form of the offer it answers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sdp/candidate.hpp"
+
+namespace rtcpeer::sdp {
+
+// RFC 8841 §6.3: a peer that omits a=max-message-size accepts 64 KiB.
+inline constexpr std::size_t kDefaultRemoteMaxMessageSize = 65536;
+// What rtcpeer advertises and accepts (usrsctp reassembles messages this large).
+inline constexpr std::size_t kLocalMaxMessageSize = 262144;
+inline constexpr std::uint16_t kDefaultSctpPort = 5000;
+
+enum class Type { kOffer, kAnswer };
+enum class SctpForm { kRfc8841, kLegacySctpmap };
+// a=setup (RFC 4145/8842): who starts the DTLS handshake.
+enum class Setup { kActpass, kActive, kPassive, kHoldconn };
+
+const char* to_string(Setup setup);
+
+struct Fingerprint {
+    std::string algorithm;             // lower case: "sha-256"
+    std::vector<std::uint8_t> digest;  // raw bytes
+};
+// "sha-256 AB:CD:..." as in a=fingerprint.
+std::string to_string(const Fingerprint& fingerprint);
+// Parses the a=fingerprint value; std::nullopt when malformed.
+std::optional<Fingerprint> parse_fingerprint(std::string_view value);
+
+struct MediaSection {
+    std::string media;  // "application", "audio", ...
+    std::uint16_t port = 0;
+    std::string proto;  // "UDP/DTLS/SCTP", "DTLS/SCTP", "UDP/TLS/RTP/SAVPF", ...
+    std::vector<std::string> formats;
+    std::optional<std::string> mid;
+};
+
+struct SessionDescription {
+    std::vector<MediaSection> media;
+    std::size_t data_index = 0;       // which m= section carries the data channel
+    std::string mid;                  // its mid (its index as text when a=mid is absent)
+    std::vector<std::string> bundle;  // a=group:BUNDLE mids
+
+    SctpForm form = SctpForm::kRfc8841;
+    std::uint16_t sctp_port = kDefaultSctpPort;
+    std::optional<std::size_t> max_message_size;  // absent: kDefaultRemoteMaxMessageSize
+
+    std::string ice_ufrag;
+    std::string ice_pwd;
+    bool ice_lite = false;
+    bool trickle = false;  // a=ice-options contains "trickle"
+    std::vector<Fingerprint> fingerprints;
+    Setup setup = Setup::kActpass;
+
+    std::vector<Candidate> candidates;  // of the data section
+    bool end_of_candidates = false;
+    std::vector<std::string> warnings;  // tolerated oddities (skipped candidate lines, ...)
+
+    std::size_t remote_max_message_size() const {
+        return max_message_size.value_or(kDefaultRemoteMaxMessageSize);
+    }
+};
+
+// Parses and validates an SDP for a data-channel session. Throws
+// rtcpeer::Failure (protocol error, stage "sdp") naming what is wrong or
+// missing: no data-channel m= section, no ICE credentials, no usable
+// fingerprint, a bad setup value. Accepts CRLF or LF line ends.
+SessionDescription parse(std::string_view sdp);
+
+// What the local side puts into its description.
+struct LocalParameters {
+    std::string ice_ufrag;
+    std::string ice_pwd;
+    Fingerprint fingerprint;
+    std::vector<Candidate> candidates;
+    bool end_of_candidates = false;
+    std::uint16_t sctp_port = kDefaultSctpPort;
+    std::size_t max_message_size = kLocalMaxMessageSize;
+    std::uint64_t session_id = 0;
+    // Answers only: active unless the offer insists on being the DTLS client.
+    Setup setup = Setup::kActive;
+};
+
+// The a=setup an answer takes for an offer's (RFC 8842 §5.3): the answerer is
+// the DTLS client (active) unless the offerer said active itself. Throws a
+// protocol error for holdconn.
+Setup answer_setup(Setup offered);
+
+// An RFC 8841 offer: one m=application section, mid 0, a=setup:actpass.
+std::string build_offer(const LocalParameters& local);
+
+// An answer to offer: the data section in the offer's form and mid, with
+// local.setup; every other m= section rejected with port 0.
+std::string build_answer(const LocalParameters& local, const SessionDescription& offer);
+
+}  // namespace rtcpeer::sdp

@@ -1,0 +1,45 @@
+// The signaling channel: one small interface over the three backends of
+// DESIGN.md §3 (tcp-socket, unix-socket, copy-and-paste), chosen like aiortc's
+// create_signaling.
+//
+// Roles: the offerer sends the first message, so for the socket backends it
+// listens and accepts one connection; the answerer connects, retrying until
+// the signaling time-out. All I/O is non-blocking on the GLib main context;
+// callbacks run on the main thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/failure.hpp"
+#include "app/options.hpp"
+#include "signaling/message.hpp"
+
+namespace rtcpeer::signaling {
+
+class Channel {
+  public:
+    struct Callbacks {
+        std::function<void()> on_connected;              // the peer is reachable
+        std::function<void(Message)> on_message;         // one decoded message
+        std::function<void()> on_closed;                 // the peer closed its side (EOF)
+        std::function<void(const Failure&)> on_failure;  // cannot go on
+    };
+
+    virtual ~Channel() = default;
+
+    // Starts listening, connecting or opening; progress arrives through callbacks.
+    virtual void start(Callbacks callbacks) = 0;
+    // Queues one message; it goes out once connected, in order.
+    virtual void send(const Message& message) = 0;
+    // Writes out what is queued (waiting up to a second) and closes.
+    virtual void close() = 0;
+    virtual bool connected() const = 0;
+    // For logs: "tcp-socket 127.0.0.1:1234".
+    virtual std::string describe() const = 0;
+};
+
+std::unique_ptr<Channel> create_channel(const SignalingOptions& options, Role role, bool prompts);
+
+}  // namespace rtcpeer::signaling
