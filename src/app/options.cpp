@@ -1,5 +1,7 @@
 #include "app/options.hpp"
 
+#include <arpa/inet.h>
+
 #include <CLI/CLI.hpp>
 #include <cmath>
 
@@ -47,6 +49,15 @@ const CLI::Validator kPositiveSeconds = CLI::Validator(
     },
     "SEC");
 
+const CLI::Validator kIpAddress = CLI::Validator(
+    [](std::string& value) -> std::string {
+        unsigned char buffer[sizeof(in6_addr)];
+        const bool ok = inet_pton(AF_INET, value.c_str(), buffer) == 1 ||
+                        inet_pton(AF_INET6, value.c_str(), buffer) == 1;
+        return ok ? "" : value + " is not an IPv4 or IPv6 address";
+    },
+    "ADDR");
+
 struct Parsed {
     std::string signaling = "copy-and-paste";
     std::optional<bool> trickle;
@@ -88,6 +99,12 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
                     "deadline for ICE, DTLS, SCTP and the channel once signaling is up")
         ->check(kPositiveSeconds)
         ->default_str("30");
+    command
+        .add_option(
+            "--host-address", options.host_addresses,
+            "gather host candidates only on this local address (repeatable; e.g. 127.0.0.1)")
+        ->check(kIpAddress)
+        ->type_name("ADDR");
     command.add_flag("-v,--verbose", options.verbosity,
                      "print timestamped state changes on stderr");
     command.add_flag("-q,--quiet", options.quiet, "print nothing but errors on stderr");

@@ -33,7 +33,8 @@ struct Options {
     Role role = Role::kOffer;
     SignalingOptions signaling;
     double connect_timeout_seconds = 30;
-    int verbosity = 0;  // -v count
+    std::vector<std::string> host_addresses;  // --host-address: restrict host candidates
+    int verbosity = 0;                        // -v count
     bool quiet = false;
 };
 

@@ -75,6 +75,7 @@ void Session::start() {
     certificate_.emplace(dtls::Certificate::generate());
     ice::Config ice_config;
     ice_config.controlling = options_.role == Role::kOffer;  // DESIGN.md §4
+    ice_config.host_addresses = options_.host_addresses;
     ice_ = std::make_unique<ice::Agent>(
         ice_config,
         ice::Agent::Callbacks{
@@ -123,10 +124,13 @@ void Session::send_local_description() {
     local.ice_pwd = credentials.pwd;
     local.fingerprint = certificate_->fingerprint();
     local.session_id = random_session_id();
-    // Whatever is gathered already goes inline (libnice often finishes host
-    // candidates synchronously); later ones trickle as candidate messages.
-    local.candidates = local_candidates_;
-    local.end_of_candidates = gathering_done_;
+    // Without trickle the description carries every candidate; with trickle
+    // it goes out at once and each candidate follows as a message (§3).
+    const bool trickle = options_.signaling.trickle;
+    if (!trickle) {
+        local.candidates = local_candidates_;
+        local.end_of_candidates = true;
+    }
     if (options_.role == Role::kOffer) {
         signaling_->send(signaling::Message::offer(sdp::build_offer(local)));
         log::state("offer sent");
@@ -136,16 +140,21 @@ void Session::send_local_description() {
         log::state("answer sent");
     }
     local_description_sent_ = true;
+    if (trickle) {
+        for (const sdp::Candidate& candidate : local_candidates_) send_candidate(candidate);
+    }
+}
+
+void Session::send_candidate(const sdp::Candidate& candidate) {
+    const std::string mid = remote_ ? remote_->mid : "0";
+    const int index = remote_ ? static_cast<int>(remote_->data_index) : 0;
+    signaling_->send(signaling::Message::ice_candidate(sdp::to_string(candidate), mid, index));
 }
 
 void Session::on_local_candidate(const sdp::Candidate& candidate) {
     log::state("local candidate " + sdp::to_string(candidate));
     local_candidates_.push_back(candidate);
-    if (options_.signaling.trickle && local_description_sent_) {
-        const std::string mid = remote_ ? remote_->mid : "0";
-        const int index = remote_ ? static_cast<int>(remote_->data_index) : 0;
-        signaling_->send(signaling::Message::ice_candidate(sdp::to_string(candidate), mid, index));
-    }
+    if (options_.signaling.trickle && local_description_sent_) send_candidate(candidate);
 }
 
 void Session::on_gathering_done() {
@@ -172,9 +181,12 @@ void Session::on_message(signaling::Message message) {
         case Type::kBye:
             log::state("bye received");
             remote_said_bye_ = true;
-            if (!ice_connected_) {
+            // Before its description the remote cannot have sent anything: it
+            // left. After it, a bye cuts nothing off that is under way; the
+            // connect time-out still bounds the wait.
+            if (!remote_) {
                 throw Failure(ExitCode::kConnection, "signaling",
-                              "the remote said bye before the connection was up");
+                              "the remote said bye before its description");
             }
             return;
         case Type::kUnknown:

@@ -41,6 +41,7 @@ class Session {
     void on_local_candidate(const sdp::Candidate& candidate);
     void on_gathering_done();
     void send_local_description();
+    void send_candidate(const sdp::Candidate& candidate);
     void on_ice_connected(const ice::SelectedPair& pair);
     void on_signaling_closed();
     void on_interrupt(ExitCode code);

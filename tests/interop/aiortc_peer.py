@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""rtcpeer's aiortc test peer (Debian's python3-aiortc).
+
+Behaves like aiortc's examples: it uses aiortc.contrib.signaling as they do,
+with modes modelled on datachannel-filexfer (send/receive a file) and
+datachannel-cli (ping/pong), plus a signaling-only mode. Network hygiene: no
+STUN server, and only the loopback host address.
+
+Every raw signaling line it receives is checked for byte compatibility:
+aiortc's object_to_string(object_from_string(line)) must give the line back.
+A JSON report goes to --report (or stdout).
+"""
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sys
+import time
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib import signaling as aiortc_signaling
+from aiortc.contrib.signaling import BYE, add_signaling_arguments, create_signaling
+from aiortc.sdp import candidate_from_sdp
+
+# aiortc skips 127.0.0.1 when it lists host addresses; give it loopback only.
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+report = {"received": [], "mismatches": [], "ice_states": [], "events": []}
+
+_original_from_string = aiortc_signaling.object_from_string
+
+
+def checked_object_from_string(message_str):
+    line = message_str.rstrip("\n")
+    obj = _original_from_string(message_str)
+    report["received"].append(json.loads(line)["type"])
+    if obj is not None:
+        again = aiortc_signaling.object_to_string(obj)
+        if again != line:
+            report["mismatches"].append({"received": line, "aiortc": again})
+    return obj
+
+
+aiortc_signaling.object_from_string = checked_object_from_string
+
+
+def event(text):
+    report["events"].append(text)
+
+
+async def send_description(signaling, description, trickle):
+    """Sends a description; with trickle, its candidates follow as aiortc-encoded candidate messages."""
+    if not trickle:
+        await signaling.send(description)
+        return
+    lines = description.sdp.split("\r\n")
+    candidates = [l[len("a=candidate:"):] for l in lines if l.startswith("a=candidate:")]
+    kept = [l for l in lines if not l.startswith("a=candidate:") and l != "a=end-of-candidates"]
+    await signaling.send(RTCSessionDescription(sdp="\r\n".join(kept), type=description.type))
+    for text in candidates:
+        candidate = candidate_from_sdp(text)
+        candidate.sdpMid = "0"
+        candidate.sdpMLineIndex = 0
+        await signaling.send(candidate)
+        event("candidate sent")
+
+
+async def consume_signaling(pc, signaling, trickle=False):
+    while True:
+        obj = await signaling.receive()
+        if isinstance(obj, RTCSessionDescription):
+            await pc.setRemoteDescription(obj)
+            event(f"{obj.type} received")
+            if obj.type == "offer":
+                await pc.setLocalDescription(await pc.createAnswer())
+                await send_description(signaling, pc.localDescription, trickle)
+                event("answer sent")
+        elif isinstance(obj, RTCIceCandidate):
+            await pc.addIceCandidate(obj)
+        elif obj is BYE:
+            event("bye received")
+            return
+
+
+async def run(args):
+    signaling = create_signaling(args)
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    done = asyncio.get_running_loop().create_future()
+
+    @pc.on("iceconnectionstatechange")
+    def on_ice_state():
+        report["ice_states"].append(pc.iceConnectionState)
+
+    def finish():
+        if not done.done():
+            done.set_result(None)
+
+    def attach(channel):
+        if args.mode == "receive":
+            out = open(args.file, "wb")
+            sha = hashlib.sha256()
+            state = {"octets": 0, "start": time.time()}
+
+            @channel.on("message")
+            async def on_message(message):
+                if message:
+                    state["octets"] += len(message)
+                    sha.update(message)
+                    out.write(message)
+                else:
+                    out.close()
+                    elapsed = time.time() - state["start"]
+                    report.update(octets=state["octets"], seconds=elapsed, sha256=sha.hexdigest())
+                    await signaling.send(BYE)  # as datachannel-filexfer does
+                    event("bye sent")
+                    finish()
+        elif args.mode == "pong":
+            @channel.on("message")
+            def on_message(message):
+                if isinstance(message, str) and message.startswith("ping"):
+                    channel.send("pong" + message[4:])
+                    report.setdefault("pings", 0)
+                    report["pings"] += 1
+                    if report["pings"] >= args.count:
+                        asyncio.get_running_loop().call_later(0.5, finish)
+
+    if args.role == "offer":
+        channel = pc.createDataChannel(args.label)
+        if args.mode == "send":
+            fp = open(args.file, "rb")
+            state = {"done": False}
+
+            def send_data():
+                while channel.bufferedAmount <= channel.bufferedAmountLowThreshold and not state["done"]:
+                    data = fp.read(16384)
+                    channel.send(data)
+                    if not data:
+                        state["done"] = True
+                        event("eof sent")
+
+            channel.on("bufferedamountlow", send_data)
+            channel.on("open", send_data)
+        elif args.mode == "ping":
+            pongs = []
+
+            async def send_pings():
+                for n in range(args.count):
+                    channel.send(f"ping {n}")
+                    await asyncio.sleep(0.05)
+
+            @channel.on("open")
+            def on_open():
+                asyncio.ensure_future(send_pings())
+
+            @channel.on("message")
+            def on_message(message):
+                pongs.append(message)
+                report["pongs"] = pongs
+                if len(pongs) >= args.count:
+                    finish()
+        else:
+            attach(channel)
+        await pc.setLocalDescription(await pc.createOffer())
+        await send_description(signaling, pc.localDescription, args.trickle)
+        event("offer sent")
+    else:
+        @pc.on("datachannel")
+        def on_datachannel(channel):
+            event(f"datachannel {channel.label}")
+            attach(channel)
+
+    consumer = asyncio.ensure_future(consume_signaling(pc, signaling, args.trickle))
+    waiters = [consumer] if args.mode in ("signaling", "send") else [consumer, done]
+    await asyncio.wait(waiters, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
+    report["ice_connected"] = "completed" in report["ice_states"]
+    report["finished"] = consumer.done() or done.done()
+    consumer.cancel()
+    await pc.close()
+    await signaling.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description="aiortc test peer for rtcpeer")
+    parser.add_argument("role", choices=["offer", "answer"])
+    parser.add_argument("--mode", choices=["signaling", "send", "receive", "ping", "pong"], default="signaling")
+    parser.add_argument("--file")
+    parser.add_argument("--label", default="filexfer")
+    parser.add_argument("--count", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--report")
+    parser.add_argument("--trickle", action="store_true",
+                        help="send candidates as separate candidate messages (aiortc's encoding)")
+    add_signaling_arguments(parser)
+    args = parser.parse_args()
+    if args.signaling_port is not None:
+        args.signaling_port = int(args.signaling_port)
+    asyncio.run(run(args))
+    text = json.dumps(report, indent=1)
+    if args.report:
+        with open(args.report, "w") as f:
+            f.write(text)
+    else:
+        print(text)
+    ok = report["finished"] and not report["mismatches"]
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

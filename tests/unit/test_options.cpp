@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+#include <vector>
+
+#include "app/options.hpp"
+
+using namespace rtcpeer;
+
+namespace {
+std::variant<Options, EarlyExit> parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "rtcpeer");
+    return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+Options ok(std::vector<const char*> args) {
+    auto result = parse(std::move(args));
+    if (auto* early = std::get_if<EarlyExit>(&result))
+        FAIL("exit " << early->code << ": " << early->stderr_text);
+    return std::get<Options>(result);
+}
+EarlyExit usage(std::vector<const char*> args) {
+    auto result = parse(std::move(args));
+    REQUIRE(std::holds_alternative<EarlyExit>(result));
+    auto early = std::get<EarlyExit>(result);
+    CHECK(early.code == 2);
+    CHECK(early.stderr_text.rfind("rtcpeer: usage: ", 0) == 0);
+    // One line (DESIGN.md §2).
+    CHECK(early.stderr_text.find('\n') == early.stderr_text.size() - 1);
+    return early;
+}
+}  // namespace
+
+TEST_CASE("defaults follow aiortc's add_signaling_arguments") {
+    Options o = ok({"offer"});
+    CHECK(o.role == Role::kOffer);
+    CHECK(o.signaling.kind == SignalingKind::kCopyAndPaste);
+    CHECK(o.signaling.host == "127.0.0.1");
+    CHECK(o.signaling.port == 1234);
+    CHECK(o.signaling.path == "aiortc.socket");
+    CHECK(!o.signaling.timeout_seconds);
+    CHECK(o.connect_timeout_seconds == 30);
+    CHECK(!o.signaling.trickle);  // copy-and-paste default
+    CHECK(ok({"answer", "-s", "tcp-socket"}).signaling.trickle);
+    CHECK(ok({"answer", "--signaling", "unix-socket"}).signaling.trickle);
+}
+
+TEST_CASE("options are parsed") {
+    Options o =
+        ok({"answer", "-s", "tcp-socket", "--signaling-host", "::1", "--signaling-port", "4000",
+            "--signaling-timeout", "2.5", "--connect-timeout", "7", "--no-trickle", "-vv"});
+    CHECK(o.role == Role::kAnswer);
+    CHECK(o.signaling.host == "::1");
+    CHECK(o.signaling.port == 4000);
+    CHECK(o.signaling.timeout_seconds == 2.5);
+    CHECK(o.connect_timeout_seconds == 7);
+    CHECK(!o.signaling.trickle);
+    CHECK(o.verbosity == 2);
+    Options c = ok({"offer", "--signaling-input", "in.fifo", "--signaling-output", "out.fifo",
+                    "--trickle", "-q"});
+    CHECK(c.signaling.input_file == "in.fifo");
+    CHECK(c.signaling.output_file == "out.fifo");
+    CHECK(c.signaling.trickle);
+    CHECK(c.quiet);
+}
+
+TEST_CASE("bad options are one-line usage errors") {
+    usage({});
+    usage({"connect"});
+    usage({"offer", "--bogus"});
+    CHECK_THAT(usage({"offer", "-s", "carrier-pigeon"}).stderr_text,
+               Catch::Contains("carrier-pigeon"));
+    usage({"offer", "--signaling-port", "0"});
+    usage({"offer", "--signaling-port", "65536"});
+    usage({"offer", "--signaling-port", "http"});
+    usage({"offer", "--signaling-timeout", "-1"});
+    usage({"offer", "--signaling-timeout", "soon"});
+    usage({"offer", "--connect-timeout", "0"});
+    usage({"offer", "--trickle", "--no-trickle"});
+    usage({"offer", "-q", "-v"});
+    usage({"offer", "-s", "tcp-socket", "--signaling-input", "x"});
+    usage({"offer", "answer"});
+    usage({"offer", "--host-address", "1.2.3"});
+    usage({"offer", "--host-address", "fe80::zz"});
+    CHECK(ok({"offer", "--host-address", "::1", "--host-address", "127.0.0.1"})
+              .host_addresses.size() == 2);
+}
+
+TEST_CASE("--help and --version exit 0 with text on stdout") {
+    for (auto args : {std::vector<const char*>{"--help"},
+                      {"offer", "--help"},
+                      {"answer", "-h"},
+                      {"--version"}}) {
+        auto result = parse(args);
+        REQUIRE(std::holds_alternative<EarlyExit>(result));
+        CHECK(std::get<EarlyExit>(result).code == 0);
+        CHECK(!std::get<EarlyExit>(result).stdout_text.empty());
+    }
+    auto help = std::get<EarlyExit>(parse({"offer", "--help"})).stdout_text;
+    CHECK_THAT(help, Catch::Contains("--signaling-port"));
+    CHECK_THAT(help, Catch::Contains("--connect-timeout"));
+}
