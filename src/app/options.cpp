@@ -62,6 +62,7 @@ struct Parsed {
     std::string signaling = "copy-and-paste";
     std::optional<bool> trickle;
     double signaling_timeout = 0;
+    double eof_wait = 0;
 };
 
 void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
@@ -105,6 +106,23 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
             "gather host candidates only on this local address (repeatable; e.g. 127.0.0.1)")
         ->check(kIpAddress)
         ->type_name("ADDR");
+    command.add_flag(
+        "--lines", options.lines,
+        "each stdin line is one text message; each message received is written with a newline");
+    command
+        .add_option("--message-size", options.message_size,
+                    "stdin is sent in messages of at most this many bytes (capped by the remote's "
+                    "a=max-message-size)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{262144}))
+        ->default_str("65536")
+        ->type_name("BYTES");
+    command.add_option("--label", options.label, "label of the data channel the offerer opens")
+        ->default_str("rtcpeer");
+    command
+        .add_option("--eof-wait", parsed.eof_wait,
+                    "after our EOF, wait at most this long for the remote's (like nc -q; default: "
+                    "no limit)")
+        ->check(kPositiveSeconds);
     command.add_flag("-v,--verbose", options.verbosity,
                      "print timestamped state changes on stderr");
     command.add_flag("-q,--quiet", options.quiet, "print nothing but errors on stderr");
@@ -158,6 +176,7 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
     if (command->count("--signaling-timeout") > 0) {
         options.signaling.timeout_seconds = parsed.signaling_timeout;
     }
+    if (command->count("--eof-wait") > 0) options.eof_wait_seconds = parsed.eof_wait;
     options.signaling.trickle =
         parsed.trickle.value_or(options.signaling.kind != SignalingKind::kCopyAndPaste);
 
@@ -175,6 +194,7 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
         (!options.signaling.input_file.empty() || !options.signaling.output_file.empty())) {
         return usage("--signaling-input and --signaling-output go with -s copy-and-paste");
     }
+    if (options.label.size() > 65535) return usage("--label is longer than 65535 bytes");
     if (options.signaling.kind == SignalingKind::kUnixSocket && options.signaling.path.empty()) {
         return usage("--signaling-path must not be empty");
     }

@@ -1,6 +1,7 @@
 // Everything the command line says (DESIGN.md §2), as plain data.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <variant>
@@ -34,7 +35,13 @@ struct Options {
     SignalingOptions signaling;
     double connect_timeout_seconds = 30;
     std::vector<std::string> host_addresses;  // --host-address: restrict host candidates
-    int verbosity = 0;                        // -v count
+
+    // The pipe (DESIGN.md §5).
+    bool lines = false;
+    std::size_t message_size = 65536;  // capped by the remote's a=max-message-size
+    std::string label = "rtcpeer";
+    std::optional<double> eof_wait_seconds;
+    int verbosity = 0;  // -v count
     bool quiet = false;
 };
 

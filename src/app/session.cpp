@@ -33,7 +33,11 @@ Session::~Session() {
     for (guint source : signal_sources_) {
         if (source != 0) g_source_remove(source);
     }
-    // Layers go before the loop they are attached to.
+    // Layers go before the loop they are attached to, top first.
+    pipe_.reset();
+    channel_.reset();
+    sctp_.reset();
+    dtls_.reset();
     signaling_.reset();
     ice_.reset();
     g_main_loop_unref(loop_);
@@ -82,8 +86,14 @@ void Session::start() {
             [this](const sdp::Candidate& c) { guarded([&] { on_local_candidate(c); }); },
             [this] { guarded([&] { on_gathering_done(); }); },
             [this](const ice::SelectedPair& pair) { guarded([&] { on_ice_connected(pair); }); },
-            [this](const std::string& why) { fail(Failure(ExitCode::kConnection, "ice", why)); },
-            nullptr,
+            [this](const std::string& why) {
+                if (finishing_) return;  // the remote may leave while we close
+                fail(Failure(ExitCode::kConnection, "ice", why));
+            },
+            [this](const std::uint8_t* data, std::size_t size) {
+                last_packet_ms_ = loop::now_ms();
+                if (dtls_) guarded([&] { dtls_->on_datagram(data, size); });
+            },
         });
 
     const bool prompts = !options_.quiet;
@@ -181,13 +191,12 @@ void Session::on_message(signaling::Message message) {
         case Type::kBye:
             log::state("bye received");
             remote_said_bye_ = true;
-            // Before its description the remote cannot have sent anything: it
-            // left. After it, a bye cuts nothing off that is under way; the
-            // connect time-out still bounds the wait.
+            // Before its description the remote cannot have sent anything: it left.
             if (!remote_) {
                 throw Failure(ExitCode::kConnection, "signaling",
                               "the remote said bye before its description");
             }
+            on_remote_bye();
             return;
         case Type::kUnknown:
             log::warn("ignoring a signaling message of unknown type \"" +
@@ -233,6 +242,7 @@ void Session::on_remote_description(const signaling::Message& message) {
                          "not connected within " + seconds_text(seconds)));
         });
 
+    create_dtls();
     ice_->set_remote_credentials({remote_->ice_ufrag, remote_->ice_pwd});
     for (const sdp::Candidate& candidate : remote_->candidates) use_remote_candidate(candidate);
     for (const auto& early : early_candidates_) on_remote_candidate(early);
@@ -279,10 +289,201 @@ void Session::use_remote_candidate(const sdp::Candidate& candidate) {
 
 void Session::on_ice_connected(const ice::SelectedPair& pair) {
     ice_connected_ = true;
-    connect_deadline_.reset();
     log::state("ICE connected: " + pair.describe());
-    // The data path (DTLS, SCTP, the channel) attaches here.
-    finish(ExitCode::kSuccess);
+    stage_ = "dtls";
+    last_packet_ms_ = loop::now_ms();
+    liveness_.start_repeating(std::chrono::milliseconds(1000), [this] {
+        guarded([&] { check_liveness(); });
+        return true;
+    });
+    dtls_->start();
+}
+
+void Session::create_dtls() {
+    // RFC 8842: the side that says active is the DTLS client.
+    sdp::Setup local_setup =
+        options_.role == Role::kOffer
+            ? (remote_->setup == sdp::Setup::kActive ? sdp::Setup::kPassive : sdp::Setup::kActive)
+            : sdp::answer_setup(remote_->setup);
+    const auto role =
+        local_setup == sdp::Setup::kActive ? dtls::Role::kClient : dtls::Role::kServer;
+    dtls_ = std::make_unique<dtls::Transport>(
+        *certificate_, role, remote_->fingerprints,
+        [this](const std::uint8_t* data, std::size_t size) { return ice_->send(data, size); },
+        dtls::Transport::Callbacks{
+            [this] { guarded([&] { on_dtls_connected(); }); },
+            [this](const std::uint8_t* data, std::size_t size) {
+                if (sctp_) sctp_->on_packet(data, size);
+            },
+            [this] {
+                log::state("DTLS closed by the remote");
+                guarded([&] { on_association_ended("the remote closed DTLS", true); });
+            },
+            [this](const Failure& failure) {
+                if (!finishing_) fail(failure);
+            },
+        });
+}
+
+void Session::on_dtls_connected() {
+    log::state("DTLS connected (" + dtls_->describe() + "; remote fingerprint verified)");
+    stage_ = "sctp";
+    sctp::Config config;
+    config.local_port = sdp::kDefaultSctpPort;
+    config.remote_port = remote_->sctp_port;
+    config.max_message_size = sdp::kLocalMaxMessageSize;
+    sctp_ = std::make_unique<sctp::Association>(
+        config,
+        [this](const std::uint8_t* data, std::size_t size) { return dtls_->send(data, size); },
+        sctp::Association::Callbacks{
+            [this] { guarded([&] { on_sctp_up(); }); },
+            [this](std::uint16_t stream, std::uint32_t ppid, std::string_view data) {
+                last_message_ms_ = loop::now_ms();
+                if (channel_) guarded([&] { channel_->on_sctp_message(stream, ppid, data); });
+            },
+            [this](std::uint16_t stream) {
+                if (channel_) guarded([&] { channel_->on_incoming_reset(stream); });
+            },
+            [this] {
+                if (pipe_) guarded([&] { pipe_->on_writable(); });
+            },
+            [this](const std::string& why, bool graceful) {
+                guarded([&] { on_association_ended(why, graceful); });
+            },
+            [this](const std::string& why) { fail(protocol_error("sctp", why)); },
+        });
+    const bool dtls_client = dtls_->role() == dtls::Role::kClient;
+    channel_ = std::make_unique<datachannel::Channel>(
+        *sctp_, dtls_client,
+        datachannel::Channel::Callbacks{
+            [this] { guarded([&] { on_channel_open(); }); },
+            [this](std::string_view data, bool binary) {
+                if (pipe_) guarded([&] { pipe_->on_message(data, binary); });
+            },
+            [this] {
+                remote_closed_ = true;
+                if (pipe_) pipe_->on_remote_closed();
+                guarded([&] { check_finish(); });
+            },
+            [this](const Failure& failure) { fail(failure); },
+        });
+    sctp_->connect();
+}
+
+void Session::on_sctp_up() {
+    log::state("SCTP up (port " + std::to_string(sdp::kDefaultSctpPort) + " -> " +
+               std::to_string(remote_->sctp_port) + ")");
+    stage_ = "channel";
+    if (options_.role == Role::kOffer) channel_->open(options_.label);
+}
+
+void Session::on_channel_open() {
+    connect_deadline_.reset();
+    PipeConfig config;
+    config.lines = options_.lines;
+    config.message_size = std::min(options_.message_size, remote_->remote_max_message_size());
+    if (config.message_size < options_.message_size) {
+        log::state("messages capped at " + std::to_string(config.message_size) +
+                   " bytes (the remote's a=max-message-size)");
+    }
+    pipe_ = std::make_unique<Pipe>(
+        config, *channel_,
+        Pipe::Callbacks{
+            [this] {
+                if (options_.eof_wait_seconds) {
+                    const double seconds = *options_.eof_wait_seconds;
+                    eof_wait_.start_once(
+                        std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)),
+                        [this] {
+                            log::state("--eof-wait expired");
+                            guarded([&] { begin_finish(); });
+                        });
+                }
+                guarded([&] { check_finish(); });
+            },
+            [this] {
+                stdout_done_ = true;
+                guarded([&] { check_finish(); });
+            },
+            [this](const Failure& failure) { fail(failure); },
+            [this](bool receiving) {
+                if (sctp_) sctp_->set_receiving(receiving);
+            },
+        });
+    pipe_->start();
+    // A bye may have come before the channel opened.
+    if (remote_said_bye_) on_remote_bye();
+}
+
+void Session::on_association_ended(const std::string& why, bool graceful) {
+    remote_closed_ = true;
+    if (finishing_) return;
+    if (pipe_) {
+        pipe_->on_remote_closed();
+        if (graceful || (pipe_->local_eof_sent() && stdout_done_)) return check_finish();
+    }
+    throw Failure(ExitCode::kConnection, "sctp", why);
+}
+
+void Session::on_remote_bye() {
+    if (!pipe_ || finishing_) return;  // the connect time-out still applies
+    // A bye cuts nothing off that is in flight: read on until the remote's
+    // EOF, a channel close or the association's end, or until the channel
+    // has been quiet for a moment (aiortc's receivers say bye without EOF).
+    bye_grace_.start_repeating(std::chrono::milliseconds(250), [this] {
+        if (loop::now_ms() - last_message_ms_ < 1000) return true;
+        guarded([&] {
+            remote_closed_ = true;
+            if (!stdout_done_ && pipe_) pipe_->on_remote_closed();
+            check_finish();
+        });
+        return false;
+    });
+    check_finish();
+}
+
+void Session::check_liveness() {
+    // SCTP heartbeats (every 5 s) and consent checks keep even an idle
+    // connection busy; this much silence means the remote is gone.
+    constexpr std::int64_t kSilenceMs = 15000;
+    if (finished_ || loop::now_ms() - last_packet_ms_ < kSilenceMs) return;
+    throw Failure(ExitCode::kConnection, "connection",
+                  "nothing heard from the remote for " + std::to_string(kSilenceMs / 1000) + " s");
+}
+
+void Session::check_finish() {
+    if (finishing_ || finished_ || !pipe_) return;
+    if (pipe_->local_eof_sent() && stdout_done_) return begin_finish();
+    // An interactive receiver does not wait for Ctrl-D (DESIGN.md §5 (c)).
+    if (stdout_done_ && pipe_->stdin_is_terminal()) return begin_finish();
+    if (remote_closed_ && stdout_done_) {
+        if (pipe_->local_eof_sent() || !pipe_->stdin_has_unsent_data()) return begin_finish();
+        return fail_undelivered("the remote closed the channel");
+    }
+}
+
+void Session::fail_undelivered(const std::string& what_happened) {
+    fail(Failure(ExitCode::kConnection, "channel",
+                 what_happened + " after " + std::to_string(pipe_->bytes_sent()) +
+                     " bytes from stdin; the rest of stdin was not delivered"));
+}
+
+void Session::begin_finish() {
+    if (finishing_ || finished_) return;
+    finishing_ = true;
+    eof_wait_.reset();
+    bye_grace_.reset();
+    pipe_->stop_input();
+    // Exit 0 promises that everything sent was acknowledged.
+    auto done = [this] {
+        return !sctp_ || !sctp_->up() || remote_closed_ || sctp_->all_acknowledged();
+    };
+    if (done()) return finish(ExitCode::kSuccess);
+    ack_wait_.start_repeating(std::chrono::milliseconds(5), [this, done] {
+        if (!done()) return true;
+        finish(ExitCode::kSuccess);
+        return false;
+    });
 }
 
 void Session::on_signaling_closed() {
@@ -314,6 +515,15 @@ void Session::finish(ExitCode code) {
     result_ = code;
     signaling_deadline_.reset();
     connect_deadline_.reset();
+    eof_wait_.reset();
+    bye_grace_.reset();
+    ack_wait_.reset();
+    liveness_.reset();
+    if (pipe_) pipe_->stop_input();
+    // Close the channel (stream reset) and DTLS, so that the remote learns
+    // at once rather than from a time-out.
+    if (channel_) channel_->close();
+    if (dtls_) dtls_->close();
     if (signaling_ && signaling_->connected()) {
         if (!remote_said_bye_) {
             signaling_->send(signaling::Message::bye());

@@ -14,9 +14,13 @@
 
 #include "app/failure.hpp"
 #include "app/options.hpp"
+#include "app/pipe.hpp"
+#include "datachannel/channel.hpp"
 #include "dtls/certificate.hpp"
+#include "dtls/transport.hpp"
 #include "ice/agent.hpp"
 #include "loop/sources.hpp"
+#include "sctp/association.hpp"
 #include "sdp/description.hpp"
 #include "signaling/channel.hpp"
 
@@ -46,6 +50,20 @@ class Session {
     void on_signaling_closed();
     void on_interrupt(ExitCode code);
 
+    // The data path, layer by layer.
+    void create_dtls();
+    void on_dtls_connected();
+    void on_sctp_up();
+    void on_channel_open();
+    void on_association_ended(const std::string& why, bool graceful);
+    void on_remote_bye();
+    void check_liveness();
+
+    // Finishing (DESIGN.md §5): decide, wait for acknowledgements, close.
+    void check_finish();
+    void begin_finish();
+    void fail_undelivered(const std::string& what_happened);
+
     // Ends the run: the first call decides the exit code.
     void finish(ExitCode code);
     void fail(const Failure& failure);
@@ -58,6 +76,12 @@ class Session {
     std::optional<dtls::Certificate> certificate_;
     std::unique_ptr<ice::Agent> ice_;
     std::unique_ptr<signaling::Channel> signaling_;
+    // Destroyed in reverse: the pipe uses the channel, the channel the
+    // association, the association sends through DTLS, DTLS through ICE.
+    std::unique_ptr<dtls::Transport> dtls_;
+    std::unique_ptr<sctp::Association> sctp_;
+    std::unique_ptr<datachannel::Channel> channel_;
+    std::unique_ptr<Pipe> pipe_;
 
     std::optional<sdp::SessionDescription> remote_;
     std::vector<sdp::Candidate> local_candidates_;
@@ -66,12 +90,22 @@ class Session {
     bool gathering_done_ = false;
     bool remote_said_bye_ = false;
     bool ice_connected_ = false;
+    bool stdout_done_ = false;    // the remote's EOF is written out
+    bool remote_closed_ = false;  // channel reset or association ended
+    bool finishing_ = false;
     bool finished_ = false;
+    const char* stage_ = "ice";  // what the connect time-out interrupts
+    std::int64_t last_packet_ms_ = 0;
+    std::int64_t last_message_ms_ = 0;
     ExitCode result_ = ExitCode::kSuccess;
     std::optional<Failure> failure_;
 
     loop::Timer signaling_deadline_;
     loop::Timer connect_deadline_;
+    loop::Timer eof_wait_;
+    loop::Timer bye_grace_;
+    loop::Timer ack_wait_;
+    loop::Timer liveness_;
     guint signal_sources_[2] = {0, 0};
 };
 

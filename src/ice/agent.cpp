@@ -58,8 +58,6 @@ Agent::Agent(Config config, Callbacks callbacks)
                      G_CALLBACK(&Agent::on_gathering_done_signal), this);
     g_signal_connect(agent_, "component-state-changed", G_CALLBACK(&Agent::on_state_changed), this);
     g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(&Agent::on_selected_pair), this);
-    nice_agent_attach_recv(agent_, stream_id_, kComponent, g_main_context_default(),
-                           &Agent::on_receive, this);
 }
 
 Agent::~Agent() {
@@ -87,6 +85,9 @@ void Agent::gather() {
         throw Failure(ExitCode::kFailure, "ice",
                       "cannot gather candidates (no usable local address)");
     }
+    // The component's sockets exist only once gathering has begun.
+    nice_agent_attach_recv(agent_, stream_id_, kComponent, g_main_context_default(),
+                           &Agent::on_receive, this);
 }
 
 void Agent::set_remote_credentials(const Credentials& credentials) {

@@ -40,6 +40,21 @@ TEST_CASE("defaults follow aiortc's add_signaling_arguments") {
     CHECK(!o.signaling.trickle);  // copy-and-paste default
     CHECK(ok({"answer", "-s", "tcp-socket"}).signaling.trickle);
     CHECK(ok({"answer", "--signaling", "unix-socket"}).signaling.trickle);
+    CHECK(!o.lines);
+    CHECK(o.message_size == 65536);
+    CHECK(o.label == "rtcpeer");
+    CHECK(!o.eof_wait_seconds);
+}
+
+TEST_CASE("pipe options") {
+    Options o = ok({"offer", "--lines", "--message-size", "1200", "--label", "files", "--eof-wait", "3"});
+    CHECK(o.lines);
+    CHECK(o.message_size == 1200);
+    CHECK(o.label == "files");
+    CHECK(o.eof_wait_seconds == 3);
+    usage({"offer", "--message-size", "0"});
+    usage({"offer", "--message-size", "262145"});
+    usage({"offer", "--eof-wait", "0"});
 }
 
 TEST_CASE("options are parsed") {

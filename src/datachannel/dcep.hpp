@@ -1,0 +1,56 @@
+// Data Channel Establishment Protocol messages (RFC 8832) and the payload
+// protocol identifiers of RFC 8831. Pure functions over bytes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rtcpeer::datachannel {
+
+// SCTP payload protocol identifiers (RFC 8831 §8, IANA).
+enum class Ppid : std::uint32_t {
+    kDcep = 50,
+    kString = 51,
+    kBinaryPartial = 52,  // deprecated; accepted on receive, never sent
+    kBinary = 53,
+    kStringPartial = 54,  // deprecated; accepted on receive, never sent
+    kStringEmpty = 56,
+    kBinaryEmpty = 57,
+};
+
+enum class MessageType : std::uint8_t { kAck = 0x02, kOpen = 0x03 };
+
+// RFC 8832 §5.1 channel types.
+enum class ChannelType : std::uint8_t {
+    kReliable = 0x00,
+    kReliableUnordered = 0x80,
+    kPartialReliableRexmit = 0x01,
+    kPartialReliableRexmitUnordered = 0x81,
+    kPartialReliableTimed = 0x02,
+    kPartialReliableTimedUnordered = 0x82,
+};
+
+struct Open {
+    ChannelType channel_type = ChannelType::kReliable;
+    std::uint16_t priority = 256;
+    std::uint32_t reliability = 0;
+    std::string label;
+    std::string protocol;
+
+    bool ordered() const { return (static_cast<std::uint8_t>(channel_type) & 0x80) == 0; }
+};
+
+std::vector<std::uint8_t> build_open(const Open& open);
+std::vector<std::uint8_t> build_ack();
+
+// What a DCEP message holds; nullopt when it is malformed (truncated, lengths
+// that do not add up, unknown type or channel type).
+struct Parsed {
+    MessageType type;
+    Open open;  // kOpen only
+};
+std::optional<Parsed> parse(const std::uint8_t* data, std::size_t size);
+
+}  // namespace rtcpeer::datachannel

@@ -1,0 +1,260 @@
+#include "dtls/transport.hpp"
+
+#include <gnutls/dtls.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "app/log.hpp"
+
+namespace rtcpeer::dtls {
+
+namespace {
+
+// Browsers offer DTLS 1.2 only; AES-GCM first: it is the cheapest per byte
+// with AES-NI. ECDHE with ECDSA matches the certificates WebRTC stacks make.
+constexpr const char* kPriorities =
+    "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
+    "+AES-128-CBC:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE";
+
+// RFC 5764 profiles. GnuTLS 3.7 knows no AEAD SRTP profiles and cannot have
+// its built-in use_srtp extension replaced, so the AES-CM ones are offered;
+// every WebRTC stack accepts SRTP_AES128_CM_HMAC_SHA1_80.
+constexpr const char* kSrtpProfiles = "SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32";
+
+// The handshake's first retransmission after 400 ms (RFC 6347 suggests 1 s;
+// WebRTC stacks use less to connect faster), doubling up to the total.
+constexpr unsigned kRetransmitMs = 400;
+constexpr unsigned kHandshakeTotalMs = 60000;  // the session's connect time-out ends it sooner
+
+// The handshake's flights are fragmented to fit this datagram size: the
+// IPv6 minimum MTU (1280) less IPv6 and UDP headers, with some room for TURN.
+constexpr unsigned kHandshakeMtu = 1200;
+
+bool is_certificate_alert(gnutls_alert_description_t alert) {
+    return alert == GNUTLS_A_BAD_CERTIFICATE || alert == GNUTLS_A_UNSUPPORTED_CERTIFICATE ||
+           alert == GNUTLS_A_CERTIFICATE_UNKNOWN || alert == GNUTLS_A_CERTIFICATE_REVOKED ||
+           alert == GNUTLS_A_CERTIFICATE_EXPIRED || alert == GNUTLS_A_UNKNOWN_CA ||
+           alert == GNUTLS_A_ACCESS_DENIED;
+}
+
+}  // namespace
+
+Transport::Transport(const Certificate& certificate, Role role,
+                     std::vector<sdp::Fingerprint> remote, SendDatagram send_datagram,
+                     Callbacks callbacks)
+    : role_(role),
+      remote_fingerprints_(std::move(remote)),
+      send_datagram_(std::move(send_datagram)),
+      callbacks_(std::move(callbacks)) {
+    const unsigned flags =
+        GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT);
+    auto check = [](int rc, const char* what) {
+        if (rc < 0)
+            throw Failure(ExitCode::kFailure, "dtls",
+                          std::string(what) + ": " + gnutls_strerror(rc));
+    };
+    check(gnutls_init(&session_, flags), "session");
+    const char* error_at = nullptr;
+    check(gnutls_priority_set_direct(session_, kPriorities, &error_at), "priorities");
+    check(gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, certificate.credentials()),
+          "credentials");
+    check(gnutls_srtp_set_profile_direct(session_, kSrtpProfiles, &error_at), "use_srtp");
+    if (role == Role::kServer) {
+        // Both sides must prove the certificate their SDP names.
+        gnutls_certificate_server_set_request(session_, GNUTLS_CERT_REQUIRE);
+    }
+    gnutls_session_set_ptr(session_, this);
+    gnutls_session_set_verify_function(session_, &Transport::verify_peer);
+    gnutls_transport_set_ptr(session_, this);
+    gnutls_transport_set_push_function(session_, &Transport::push);
+    gnutls_transport_set_pull_function(session_, &Transport::pull);
+    gnutls_transport_set_pull_timeout_function(session_, &Transport::pull_timeout);
+    gnutls_dtls_set_mtu(session_, kHandshakeMtu);
+    gnutls_dtls_set_timeouts(session_, kRetransmitMs, kHandshakeTotalMs);
+    record_buffer_.resize(65536);
+}
+
+Transport::~Transport() {
+    retransmit_.reset();
+    if (session_ != nullptr) gnutls_deinit(session_);
+}
+
+std::string Transport::describe() const {
+    const char* version = gnutls_protocol_get_name(gnutls_protocol_get_version(session_));
+    const char* cipher = gnutls_cipher_get_name(gnutls_cipher_get(session_));
+    const char* kx = gnutls_kx_get_name(gnutls_kx_get(session_));
+    return std::string(version ? version : "?") + " " + (kx ? kx : "?") + " " +
+           (cipher ? cipher : "?") + (role_ == Role::kClient ? ", client" : ", server");
+}
+
+ssize_t Transport::push(gnutls_transport_ptr_t ptr, const void* data, size_t size) {
+    auto* self = static_cast<Transport*>(ptr);
+    // UDP may drop; DTLS and SCTP recover. A datagram the agent cannot send
+    // (no pair selected yet) is as lost as one dropped on the path.
+    self->send_datagram_(static_cast<const std::uint8_t*>(data), size);
+    return static_cast<ssize_t>(size);
+}
+
+ssize_t Transport::pull(gnutls_transport_ptr_t ptr, void* data, size_t size) {
+    auto* self = static_cast<Transport*>(ptr);
+    if (self->pending_ == nullptr) {
+        gnutls_transport_set_errno(self->session_, EAGAIN);
+        return -1;
+    }
+    const std::size_t n = std::min(size, self->pending_size_);
+    std::memcpy(data, self->pending_, n);
+    self->pending_ = nullptr;
+    self->pending_size_ = 0;
+    return static_cast<ssize_t>(n);
+}
+
+int Transport::pull_timeout(gnutls_transport_ptr_t ptr, unsigned) {
+    return static_cast<Transport*>(ptr)->pending_ != nullptr ? 1 : 0;
+}
+
+int Transport::verify_peer(gnutls_session_t session) {
+    auto* self = static_cast<Transport*>(gnutls_session_get_ptr(session));
+    unsigned count = 0;
+    const gnutls_datum_t* chain = gnutls_certificate_get_peers(session, &count);
+    if (chain == nullptr || count == 0) {
+        self->fingerprint_mismatch_ = true;
+        return GNUTLS_E_CERTIFICATE_ERROR;
+    }
+    for (const sdp::Fingerprint& expected : self->remote_fingerprints_) {
+        if (digest_certificate(expected.algorithm, chain[0]) == expected.digest) return 0;
+    }
+    self->fingerprint_mismatch_ = true;
+    return GNUTLS_E_CERTIFICATE_ERROR;
+}
+
+void Transport::start() {
+    started_ = true;
+    continue_handshake();
+    // Datagrams that arrived before ICE reported the pair (the remote's
+    // ClientHello can overtake our own connectivity check's answer).
+    auto early = std::move(early_);
+    for (auto& datagram : early) on_datagram(datagram.data(), datagram.size());
+}
+
+void Transport::on_datagram(const std::uint8_t* data, std::size_t size) {
+    if (failed_ || closed_) return;
+    // RFC 7983 demultiplexing: DTLS records start with 20..63.
+    if (size == 0 || data[0] < 20 || data[0] > 63) return;
+    if (!started_) {
+        if (early_.size() < 32) early_.emplace_back(data, data + size);
+        return;
+    }
+    pending_ = data;
+    pending_size_ = size;
+    if (!connected_) {
+        continue_handshake();
+        if (!connected_ || failed_) {
+            pending_ = nullptr;
+            return;
+        }
+    }
+    read_records();
+    pending_ = nullptr;
+}
+
+void Transport::continue_handshake() {
+    int rc = gnutls_handshake(session_);
+    if (rc == GNUTLS_E_SUCCESS) {
+        retransmit_.reset();
+        connected_ = true;
+        // From now on every record must carry a whole SCTP packet.
+        gnutls_dtls_set_data_mtu(session_, kDataMtu);
+        if (callbacks_.on_connected) callbacks_.on_connected();
+        return;
+    }
+    if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(rc)) {
+        // A client retransmits its flight when the timer says; a server
+        // waiting for a ClientHello has nothing to time.
+        const unsigned ms = gnutls_dtls_get_timeout(session_);
+        if (ms > 0) {
+            retransmit_.start_once(std::chrono::milliseconds(ms), [this] {
+                if (!connected_ && !failed_) continue_handshake();
+            });
+        }
+        return;
+    }
+    fail(failure_for(rc));
+}
+
+Failure Transport::failure_for(int rc) const {
+    if (fingerprint_mismatch_) {
+        return Failure(
+            ExitCode::kSecurity, "dtls",
+            "the remote certificate does not match the SDP fingerprint; refusing the connection");
+    }
+    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+        const gnutls_alert_description_t alert = gnutls_alert_get(session_);
+        const char* name = gnutls_alert_get_name(alert);
+        if (is_certificate_alert(alert)) {
+            return Failure(ExitCode::kSecurity, "dtls",
+                           std::string("the remote refused our certificate (alert: ") +
+                               (name ? name : "?") +
+                               "); the fingerprints exchanged over signaling do not match");
+        }
+        return Failure(ExitCode::kConnection, "dtls",
+                       std::string("the remote sent an alert: ") + (name ? name : "unknown"));
+    }
+    if (rc == GNUTLS_E_TIMEDOUT) {
+        return Failure(ExitCode::kTimeout, "dtls", "handshake timed out");
+    }
+    return Failure(connected_ ? ExitCode::kConnection : ExitCode::kConnection, "dtls",
+                   std::string(connected_ ? "" : "handshake failed: ") + gnutls_strerror(rc));
+}
+
+void Transport::read_records() {
+    while (!failed_ && !closed_) {
+        ssize_t n = gnutls_record_recv(session_, record_buffer_.data(), record_buffer_.size());
+        if (n > 0) {
+            if (callbacks_.on_data)
+                callbacks_.on_data(record_buffer_.data(), static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n == 0) {
+            closed_ = true;
+            if (callbacks_.on_closed) callbacks_.on_closed();
+            return;
+        }
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) return;
+        if (!gnutls_error_is_fatal(static_cast<int>(n))) {
+            // DTLS drops records that fail to decrypt or are replayed (RFC 6347 §4.1.2.7).
+            if (n == GNUTLS_E_WARNING_ALERT_RECEIVED &&
+                gnutls_alert_get(session_) == GNUTLS_A_CLOSE_NOTIFY) {
+                closed_ = true;
+                if (callbacks_.on_closed) callbacks_.on_closed();
+                return;
+            }
+            continue;
+        }
+        fail(failure_for(static_cast<int>(n)));
+        return;
+    }
+}
+
+bool Transport::send(const std::uint8_t* data, std::size_t size) {
+    if (!connected_ || failed_ || size > kDataMtu) return false;
+    ssize_t n = gnutls_record_send(session_, data, size);
+    return n == static_cast<ssize_t>(size);
+}
+
+void Transport::close() {
+    retransmit_.reset();
+    if (connected_ && !failed_ && !closed_) {
+        gnutls_bye(session_, GNUTLS_SHUT_WR);
+    }
+    closed_ = true;
+}
+
+void Transport::fail(const Failure& failure) {
+    if (failed_) return;
+    failed_ = true;
+    retransmit_.reset();
+    if (callbacks_.on_failure) callbacks_.on_failure(failure);
+}
+
+}  // namespace rtcpeer::dtls

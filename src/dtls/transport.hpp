@@ -1,0 +1,89 @@
+// DTLS 1.2 over the ICE component, with GnuTLS (RFC 8842, RFC 5764).
+//
+// The remote certificate is checked against the SDP fingerprints inside the
+// handshake, before any application data is accepted: a mismatch aborts the
+// handshake (exit 6). use_srtp is offered although no media flows, because
+// aiortc and pion refuse a WebRTC handshake without it.
+//
+// Threading: everything runs on the GLib main thread (usrsctp runs without
+// threads of its own, see sctp/association.hpp), so the session needs no lock.
+#pragma once
+
+#include <gnutls/gnutls.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "app/failure.hpp"
+#include "dtls/certificate.hpp"
+#include "loop/sources.hpp"
+
+namespace rtcpeer::dtls {
+
+enum class Role { kClient, kServer };
+
+class Transport {
+  public:
+    struct Callbacks {
+        std::function<void()> on_connected;  // handshake done, fingerprint verified
+        std::function<void(const std::uint8_t* data, std::size_t size)> on_data;
+        std::function<void()> on_closed;  // close_notify from the remote
+        std::function<void(const Failure&)> on_failure;
+    };
+    using SendDatagram = std::function<int(const std::uint8_t* data, std::size_t size)>;
+
+    Transport(const Certificate& certificate, Role role, std::vector<sdp::Fingerprint> remote,
+              SendDatagram send_datagram, Callbacks callbacks);
+    ~Transport();
+    Transport(const Transport&) = delete;
+    Transport& operator=(const Transport&) = delete;
+
+    // Starts the handshake (a client sends its ClientHello).
+    void start();
+    // A datagram from ICE.
+    void on_datagram(const std::uint8_t* data, std::size_t size);
+    // Encrypts and sends one record; false when it could not be sent.
+    bool send(const std::uint8_t* data, std::size_t size);
+    // Sends close_notify.
+    void close();
+
+    bool connected() const { return connected_; }
+    Role role() const { return role_; }
+    std::string describe() const;  // "DTLS1.2 ECDHE-ECDSA-AES-128-GCM"
+
+    // The most application data one record carries. SCTP packets are at
+    // most 1200 bytes; the margin keeps an unexpected larger one from
+    // invalidating the GnuTLS session (it does so on GNUTLS_E_LARGE_PACKET).
+    static constexpr std::size_t kDataMtu = 1264;
+
+  private:
+    static ssize_t push(gnutls_transport_ptr_t self, const void* data, size_t size);
+    static ssize_t pull(gnutls_transport_ptr_t self, void* data, size_t size);
+    static int pull_timeout(gnutls_transport_ptr_t self, unsigned ms);
+    static int verify_peer(gnutls_session_t session);
+    void continue_handshake();
+    void read_records();
+    void fail(const Failure& failure);
+    Failure failure_for(int rc) const;
+
+    Role role_;
+    std::vector<sdp::Fingerprint> remote_fingerprints_;
+    SendDatagram send_datagram_;
+    Callbacks callbacks_;
+    gnutls_session_t session_ = nullptr;
+    const std::uint8_t* pending_ = nullptr;  // the datagram being fed to GnuTLS
+    std::size_t pending_size_ = 0;
+    bool started_ = false;
+    bool connected_ = false;
+    bool failed_ = false;
+    bool closed_ = false;
+    bool fingerprint_mismatch_ = false;
+    std::vector<std::vector<std::uint8_t>> early_;  // datagrams before start()
+    loop::Timer retransmit_;
+    std::vector<std::uint8_t> record_buffer_;
+};
+
+}  // namespace rtcpeer::dtls

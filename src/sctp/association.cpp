@@ -1,0 +1,378 @@
+#include "sctp/association.hpp"
+
+#include <glib.h>
+#include <usrsctp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "app/failure.hpp"
+#include "loop/sources.hpp"
+
+namespace rtcpeer::sctp {
+
+namespace {
+
+// Tuning. Each value's reason is given where it is set.
+constexpr int kTimerTickMs = 10;              // usrsctp's clock runs at 100 Hz
+constexpr int kSendBufferBytes = 2 << 20;     // bounds what waits for acknowledgement
+constexpr int kReceiveBufferBytes = 2 << 20;  // the advertised receive window
+// usrsctp's path MTU leaves out the 12-byte common header: 1188 makes
+// packets of at most 1200 bytes, one DTLS record each (dtls/transport.hpp).
+constexpr std::uint32_t kPathMtu = 1188;
+constexpr std::size_t kReadBytes = 65536;
+
+// The usrsctp stack: global, initialised once, driven by the GLib loop.
+class Stack {
+  public:
+    static Stack& get() {
+        static Stack stack;
+        return stack;
+    }
+    void add(Association* association) {
+        associations_.insert(association);
+        usrsctp_register_address(association);
+    }
+    void remove(Association* association) {
+        usrsctp_deregister_address(association);
+        associations_.erase(association);
+    }
+    bool contains(void* address) const {
+        return associations_.count(static_cast<Association*>(address)) > 0;
+    }
+    // After calls into usrsctp: let every association read and write what became possible.
+    void pump_all() {
+        auto copy = associations_;
+        for (Association* a : copy) {
+            if (associations_.count(a)) a->pump();
+        }
+    }
+
+  private:
+    Stack() {
+        usrsctp_init_nothreads(0, &Association::conn_output, nullptr);
+        // Browsers' choices, which peers expect: no ECN, no ASCONF, no AUTH.
+        usrsctp_sysctl_set_sctp_ecn_enable(0);
+        usrsctp_sysctl_set_sctp_asconf_enable(0);
+        usrsctp_sysctl_set_sctp_auth_enable(0);
+        // RFC 4960's 60 s RTO ceiling turns a loss burst into a minute's
+        // stall; 10 s still backs off, and ICE consent detects dead peers.
+        usrsctp_sysctl_set_sctp_rto_max_default(10000);
+        usrsctp_sysctl_set_sctp_init_rto_max_default(10000);
+        // RFC 4960's 1 s minimum RTO was set for the internet of 2000; a
+        // data channel's path is usually faster, and 250 ms recovers sooner.
+        usrsctp_sysctl_set_sctp_rto_min_default(250);
+        usrsctp_sysctl_set_sctp_rto_initial_default(1000);
+        // SACK every other packet, and within 20 ms rather than 200 ms, so
+        // that the sender's window opens promptly.
+        usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+        // The default cap of 512 queued chunks stalls a 2 MiB window of 1200-byte chunks.
+        usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
+        usrsctp_sysctl_set_sctp_sendspace(kSendBufferBytes);
+        usrsctp_sysctl_set_sctp_recvspace(kReceiveBufferBytes);
+        last_tick_ms_ = loop::now_ms();
+        timer_.start_repeating(std::chrono::milliseconds(kTimerTickMs), [this] {
+            const std::int64_t now = loop::now_ms();
+            usrsctp_handle_timers(static_cast<std::uint32_t>(now - last_tick_ms_));
+            last_tick_ms_ = now;
+            pump_all();
+            return true;
+        });
+    }
+    std::set<Association*> associations_;
+    loop::Timer timer_;
+    std::int64_t last_tick_ms_ = 0;
+};
+
+template <typename T>
+void set_option(struct socket* sock, int level, int name, const T& value, const char* what) {
+    if (usrsctp_setsockopt(sock, level, name, &value, sizeof value) != 0) {
+        throw Failure(ExitCode::kFailure, "sctp",
+                      std::string("setting ") + what + ": " + std::strerror(errno));
+    }
+}
+
+sockaddr_conn conn_address(void* self, std::uint16_t port) {
+    sockaddr_conn address{};
+    address.sconn_family = AF_CONN;
+    address.sconn_port = htons(port);
+    address.sconn_addr = self;
+    return address;
+}
+
+}  // namespace
+
+Association::Association(Config config, SendPacket send_packet, Callbacks callbacks)
+    : config_(config),
+      send_packet_(std::move(send_packet)),
+      callbacks_(std::move(callbacks)),
+      buffer_(new std::uint8_t[kReadBytes]) {
+    Stack::get().add(this);
+    sock_ = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
+    if (sock_ == nullptr) {
+        Stack::get().remove(this);
+        throw Failure(ExitCode::kFailure, "sctp", std::string("socket: ") + std::strerror(errno));
+    }
+    usrsctp_set_non_blocking(sock_, 1);
+    usrsctp_set_upcall(sock_, &Association::upcall, this);
+
+    // Closing is done by the session (stream reset, SHUTDOWN); usrsctp_close
+    // itself must not block.
+    set_option(sock_, SOL_SOCKET, SO_LINGER, linger{1, 0}, "SO_LINGER");
+    set_option(sock_, SOL_SOCKET, SO_SNDBUF, kSendBufferBytes, "SO_SNDBUF");
+    set_option(sock_, SOL_SOCKET, SO_RCVBUF, kReceiveBufferBytes, "SO_RCVBUF");
+    // Data channels close by resetting their streams (RFC 8831 §6.7).
+    set_option(sock_, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET,
+               sctp_assoc_value{SCTP_ALL_ASSOC, SCTP_ENABLE_RESET_STREAM_REQ},
+               "SCTP_ENABLE_STREAM_RESET");
+    // Messages go out at once rather than waiting to fill a packet (Nagle).
+    set_option(sock_, IPPROTO_SCTP, SCTP_NODELAY, 1, "SCTP_NODELAY");
+    set_option(sock_, IPPROTO_SCTP, SCTP_RECVRCVINFO, 1, "SCTP_RECVRCVINFO");
+    // RFC 8831 §6.2: as many streams as the peer may want; browsers ask 1024.
+    sctp_initmsg init{};
+    init.sinit_num_ostreams = 1024;
+    init.sinit_max_instreams = 65535;
+    set_option(sock_, IPPROTO_SCTP, SCTP_INITMSG, init, "SCTP_INITMSG");
+    // DTLS carries at most kPathMtu bytes per record; SCTP must never send
+    // larger packets, and path MTU discovery has nothing to probe here.
+    sctp_paddrparams params{};
+    params.spp_flags = SPP_PMTUD_DISABLE;
+    params.spp_pathmtu = kPathMtu;
+    set_option(sock_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, params, "SCTP_PEER_ADDR_PARAMS");
+    for (std::uint16_t type :
+         {SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT, SCTP_SEND_FAILED_EVENT,
+          SCTP_STREAM_RESET_EVENT, SCTP_SENDER_DRY_EVENT}) {
+        sctp_event event{};
+        event.se_assoc_id = SCTP_ALL_ASSOC;
+        event.se_type = type;
+        event.se_on = 1;
+        set_option(sock_, IPPROTO_SCTP, SCTP_EVENT, event, "SCTP_EVENT");
+    }
+    sockaddr_conn local = conn_address(this, config_.local_port);
+    if (usrsctp_bind(sock_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+        throw Failure(ExitCode::kFailure, "sctp", std::string("bind: ") + std::strerror(errno));
+    }
+}
+
+Association::~Association() {
+    if (sock_ != nullptr) {
+        usrsctp_set_upcall(sock_, nullptr, nullptr);
+        usrsctp_close(sock_);
+    }
+    Stack::get().remove(this);
+}
+
+void Association::connect() {
+    sockaddr_conn remote = conn_address(this, config_.remote_port);
+    if (usrsctp_connect(sock_, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0 &&
+        errno != EINPROGRESS) {
+        throw Failure(ExitCode::kFailure, "sctp", std::string("connect: ") + std::strerror(errno));
+    }
+    Stack::get().pump_all();
+}
+
+int Association::conn_output(void* address, void* buffer, std::size_t length, std::uint8_t,
+                             std::uint8_t) {
+    if (!Stack::get().contains(address)) return -1;
+    auto* self = static_cast<Association*>(address);
+    return self->send_packet_(static_cast<const std::uint8_t*>(buffer), length) ? 0 : -1;
+}
+
+void Association::upcall(struct socket*, void* arg, int) {
+    // Inside usrsctp: only note that there is something to do.
+    static_cast<Association*>(arg)->dirty_ = true;
+}
+
+void Association::on_packet(const std::uint8_t* data, std::size_t size) {
+    usrsctp_conninput(this, data, size, 0);
+    Stack::get().pump_all();
+}
+
+void Association::set_receiving(bool receiving) {
+    const bool resumed = receiving && !receiving_;
+    receiving_ = receiving;
+    if (resumed) {
+        dirty_ = true;
+        pump();
+    }
+}
+
+void Association::pump() {
+    if (pumping_ || sock_ == nullptr) return;
+    pumping_ = true;
+    bool offered_write = false;
+    while (dirty_ && !ended_) {
+        dirty_ = false;
+        const int events = usrsctp_get_events(sock_);
+        if ((events & SCTP_EVENT_READ) && receiving_) {
+            // Read until empty or told to stop; each message may come in pieces.
+            for (int round = 0; round < 256 && receiving_ && !ended_; ++round) {
+                sctp_rcvinfo info{};
+                socklen_t info_length = sizeof info;
+                unsigned int info_type = 0;
+                int flags = 0;
+                sockaddr_conn from{};
+                socklen_t from_length = sizeof from;
+                ssize_t n = usrsctp_recvv(sock_, buffer_.get(), kReadBytes,
+                                          reinterpret_cast<sockaddr*>(&from), &from_length, &info,
+                                          &info_length, &info_type, &flags);
+                if (n < 0) {
+                    if (errno != EWOULDBLOCK && errno != EAGAIN)
+                        end(std::string("receive: ") + std::strerror(errno), false);
+                    break;
+                }
+                if (n == 0) {
+                    end("the remote shut the association down", true);
+                    break;
+                }
+                const auto size = static_cast<std::size_t>(n);
+                if (flags & MSG_NOTIFICATION) {
+                    // Notifications are small; usrsctp never splits them across reads here.
+                    handle_notification(buffer_.get(), size);
+                    continue;
+                }
+                if (partial_.size() + size > config_.max_message_size) {
+                    if (callbacks_.on_protocol_error) {
+                        callbacks_.on_protocol_error("the remote sent a message larger than " +
+                                                     std::to_string(config_.max_message_size) +
+                                                     " bytes (our a=max-message-size)");
+                    }
+                    partial_.clear();
+                    break;
+                }
+                if (!(flags & MSG_EOR)) {
+                    partial_.append(reinterpret_cast<const char*>(buffer_.get()), size);
+                    continue;
+                }
+                const std::uint32_t ppid = ntohl(info.rcv_ppid);
+                if (partial_.empty()) {
+                    callbacks_.on_message(
+                        info.rcv_sid, ppid,
+                        std::string_view(reinterpret_cast<const char*>(buffer_.get()), size));
+                } else {
+                    partial_.append(reinterpret_cast<const char*>(buffer_.get()), size);
+                    std::string message = std::move(partial_);
+                    partial_.clear();
+                    callbacks_.on_message(info.rcv_sid, ppid, message);
+                }
+            }
+            // More may remain (round limit): come back on the next pump.
+            if (receiving_ && (usrsctp_get_events(sock_) & SCTP_EVENT_READ)) dirty_ = true;
+        }
+        // "Writable" means some space, perhaps less than a message: offer
+        // it once per pump, so that a send that still does not fit waits
+        // for the next SACK instead of spinning here.
+        if ((events & SCTP_EVENT_WRITE) && want_write_ && !ended_ && !offered_write) {
+            offered_write = true;
+            want_write_ = false;
+            if (callbacks_.on_writable) callbacks_.on_writable();
+        }
+    }
+    pumping_ = false;
+}
+
+void Association::handle_notification(const std::uint8_t* data, std::size_t size) {
+    const auto* notification = reinterpret_cast<const sctp_notification*>(data);
+    if (size < sizeof(notification->sn_header)) return;
+    switch (notification->sn_header.sn_type) {
+        case SCTP_ASSOC_CHANGE: {
+            const auto& change = notification->sn_assoc_change;
+            if (change.sac_state == SCTP_COMM_UP || change.sac_state == SCTP_RESTART) {
+                if (!up_) {
+                    up_ = true;
+                    if (callbacks_.on_up) callbacks_.on_up();
+                }
+            } else if (change.sac_state == SCTP_COMM_LOST) {
+                end("association lost (the remote stopped answering or aborted)", false);
+            } else if (change.sac_state == SCTP_SHUTDOWN_COMP) {
+                end("the remote shut the association down", true);
+            } else if (change.sac_state == SCTP_CANT_STR_ASSOC) {
+                end("the association could not be set up", false);
+            }
+            break;
+        }
+        case SCTP_SENDER_DRY_EVENT:
+            dry_ = true;
+            break;
+        case SCTP_SHUTDOWN_EVENT:
+            end("the remote shut the association down", true);
+            break;
+        case SCTP_STREAM_RESET_EVENT: {
+            const auto& reset = notification->sn_strreset_event;
+            if ((reset.strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) &&
+                !(reset.strreset_flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED))) {
+                const std::size_t count =
+                    (reset.strreset_length - sizeof(sctp_stream_reset_event)) /
+                    sizeof(std::uint16_t);
+                for (std::size_t i = 0; i < count && i < 65536; ++i) {
+                    if (callbacks_.on_incoming_reset)
+                        callbacks_.on_incoming_reset(reset.strreset_stream_list[i]);
+                }
+            }
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+Association::SendResult Association::send(std::uint16_t stream, std::uint32_t ppid,
+                                          const std::uint8_t* data, std::size_t size) {
+    if (ended_ || !up_) return SendResult::kFailed;
+    sctp_sndinfo info{};
+    info.snd_sid = stream;
+    info.snd_ppid = htonl(ppid);
+    info.snd_flags = SCTP_EOR;
+    ssize_t n =
+        usrsctp_sendv(sock_, data, size, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+    SendResult result = SendResult::kSent;
+    if (n >= 0) dry_ = false;
+    if (n < 0) {
+        if (errno == EWOULDBLOCK || errno == EAGAIN) {
+            // The whole message must fit. Retry when a SACK frees space: each
+            // one comes through conninput and raises the upcall.
+            want_write_ = true;
+            result = SendResult::kWouldBlock;
+        } else {
+            result = SendResult::kFailed;
+        }
+    }
+    Stack::get().pump_all();
+    return result;
+}
+
+void Association::reset_stream(std::uint16_t stream) {
+    if (ended_ || !up_) return;
+    const std::size_t length = sizeof(sctp_reset_streams) + sizeof(std::uint16_t);
+    auto request = std::make_unique<std::uint8_t[]>(length);
+    auto* reset = reinterpret_cast<sctp_reset_streams*>(request.get());
+    reset->srs_assoc_id = SCTP_ALL_ASSOC;
+    reset->srs_flags = SCTP_STREAM_RESET_OUTGOING;
+    reset->srs_number_streams = 1;
+    reset->srs_stream_list[0] = stream;
+    usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_RESET_STREAMS, reset,
+                       static_cast<socklen_t>(length));
+    Stack::get().pump_all();
+}
+
+bool Association::all_acknowledged() const {
+    // SCTP_STATUS counts only chunks in flight, not those still queued; the
+    // SENDER_DRY notification covers both (RFC 6458 §6.1.9).
+    return ended_ || dry_;
+}
+
+void Association::shutdown() {
+    if (!ended_ && sock_ != nullptr) {
+        usrsctp_shutdown(sock_, SHUT_RDWR);
+        Stack::get().pump_all();
+    }
+}
+
+void Association::end(const std::string& why, bool graceful) {
+    if (ended_) return;
+    ended_ = true;
+    if (callbacks_.on_ended) callbacks_.on_ended(why, graceful);
+}
+
+}  // namespace rtcpeer::sctp

@@ -1,0 +1,94 @@
+// One SCTP association over DTLS (RFC 8261) with usrsctp, AF_CONN.
+//
+// Threading model. usrsctp is initialised with usrsctp_init_nothreads(): it
+// starts no thread of its own. The program's GLib main loop drives it:
+//   - packets from DTLS go in with usrsctp_conninput() on the main thread;
+//   - usrsctp's timers advance from a 10 ms GLib timer (usrsctp_handle_timers);
+//   - usrsctp hands packets out through the conn_output callback, which it
+//     can only call from inside those calls or usrsctp_sendv(), i.e. on the
+//     main thread, so DTLS and libnice are only ever used from that thread.
+// The socket is non-blocking; its upcall only marks the association "dirty"
+// and the loop reads and writes afterwards (pump()), never inside usrsctp.
+// No lock of ours exists; usrsctp's internal locks are uncontended.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct socket;
+
+namespace rtcpeer::sctp {
+
+struct Config {
+    std::uint16_t local_port = 5000;
+    std::uint16_t remote_port = 5000;
+    std::size_t max_message_size = 262144;  // larger incoming messages are a protocol violation
+};
+
+class Association {
+  public:
+    struct Callbacks {
+        std::function<void()> on_up;
+        std::function<void(std::uint16_t stream, std::uint32_t ppid, std::string_view data)>
+            on_message;
+        std::function<void(std::uint16_t stream)> on_incoming_reset;  // the remote closed a stream
+        std::function<void()> on_writable;  // room in the send buffer again
+        std::function<void(const std::string& why, bool graceful)> on_ended;
+        std::function<void(const std::string& why)> on_protocol_error;
+    };
+    using SendPacket = std::function<bool(const std::uint8_t* data, std::size_t size)>;
+
+    Association(Config config, SendPacket send_packet, Callbacks callbacks);
+    ~Association();
+    Association(const Association&) = delete;
+    Association& operator=(const Association&) = delete;
+
+    // Sends INIT; both ends do (simultaneous open, RFC 4960 §5.2.1), as browsers do.
+    void connect();
+    // One SCTP packet decrypted by DTLS.
+    void on_packet(const std::uint8_t* data, std::size_t size);
+
+    enum class SendResult { kSent, kWouldBlock, kFailed };
+    SendResult send(std::uint16_t stream, std::uint32_t ppid, const std::uint8_t* data,
+                    std::size_t size);
+    // Resets our outgoing stream: the data channel's close (RFC 8831 §6.7).
+    void reset_stream(std::uint16_t stream);
+    // Nothing queued or in flight: every byte sent was acknowledged.
+    bool all_acknowledged() const;
+    // Back-pressure: while false, received data stays in usrsctp and its
+    // receive window closes on the sender.
+    void set_receiving(bool receiving);
+    // Graceful SHUTDOWN.
+    void shutdown();
+    bool up() const { return up_; }
+
+    // Called by the stack (see association.cpp).
+    void pump();
+    static int conn_output(void* address, void* buffer, std::size_t length, std::uint8_t tos,
+                           std::uint8_t set_df);
+
+  private:
+    static void upcall(struct socket* sock, void* arg, int flags);
+    void handle_notification(const std::uint8_t* data, std::size_t size);
+    void end(const std::string& why, bool graceful);
+
+    Config config_;
+    SendPacket send_packet_;
+    Callbacks callbacks_;
+    struct socket* sock_ = nullptr;
+    bool dirty_ = false;
+    bool pumping_ = false;
+    bool receiving_ = true;
+    bool up_ = false;
+    bool ended_ = false;
+    bool want_write_ = false;
+    bool dry_ = true;      // nothing queued or unacknowledged (SCTP_SENDER_DRY_EVENT)
+    std::string partial_;  // a message arriving in pieces (larger than one read)
+    std::unique_ptr<std::uint8_t[]> buffer_;
+};
+
+}  // namespace rtcpeer::sctp
