@@ -179,6 +179,13 @@ void Transport::continue_handshake() {
         }
         return;
     }
+    // GnuTLS leaves telling the remote to us: without an alert it would
+    // only learn from a time-out. A fingerprint mismatch is bad_certificate.
+    if (fingerprint_mismatch_) {
+        gnutls_alert_send(session_, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+    } else if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED) {
+        gnutls_alert_send_appropriate(session_, rc);
+    }
     fail(failure_for(rc));
 }
 

@@ -1,0 +1,241 @@
+"""Data through real rtcpeer processes on loopback: every signaling backend,
+trickle and not, large and full-duplex transfers, --lines, empty input, a slow
+consumer with bounded memory, and the failures a user must be told about."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from harness import LOOPBACK, RTCPEER, TestCase, free_tcp_port, main, random_file, sha256_file
+from relay import Relay, swap_fingerprint
+
+MiB = 1 << 20
+
+
+class Pair:
+    """Starts an offerer and an answerer on one signaling backend."""
+
+    def __init__(self, test, kind="unix-socket", offer_extra=(), answer_extra=(),
+                 offer_stdin=None, answer_stdin=None, offer_stdout=None, answer_stdout=None):
+        if kind == "tcp-socket":
+            port = free_tcp_port()
+            backend = ["-s", "tcp-socket", "--signaling-port", str(port)]
+            offer_backend = answer_backend = backend
+        elif kind == "unix-socket":
+            backend = ["-s", "unix-socket", "--signaling-path", test.path("sig.sock")]
+            offer_backend = answer_backend = backend
+        else:
+            to_answer, to_offer = test.path("o2a"), test.path("a2o")
+            os.mkfifo(to_answer)
+            os.mkfifo(to_offer)
+            offer_backend = ["--signaling-output", to_answer, "--signaling-input", to_offer]
+            answer_backend = ["--signaling-output", to_offer, "--signaling-input", to_answer]
+        self.offer = test.start("offer", *offer_backend, *LOOPBACK, "-v", *offer_extra,
+                                stdin=offer_stdin, stdout=offer_stdout)
+        self.answer = test.start("answer", *answer_backend, *LOOPBACK, "-v", *answer_extra,
+                                 stdin=answer_stdin, stdout=answer_stdout)
+
+
+class TransferTest(TestCase):
+    def one_way(self, kind, size=MiB, extra=()):
+        src = random_file(self.path("in"), size)
+        pair = Pair(self, kind, extra, extra, offer_stdin=src, answer_stdout=self.path("out"))
+        self.assertExit(pair.offer, 0, timeout=120)
+        self.assertExit(pair.answer, 0, timeout=120)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+        self.assertIn("EOF sent (%d bytes from stdin)" % size, pair.offer.stderr)
+        self.assertIn("EOF received (%d bytes to stdout)" % size, pair.answer.stderr)
+        return pair
+
+    def test_tcp_socket_trickle(self):
+        self.one_way("tcp-socket")
+
+    def test_tcp_socket_no_trickle(self):
+        self.one_way("tcp-socket", extra=["--no-trickle"])
+
+    def test_unix_socket_trickle(self):
+        self.one_way("unix-socket")
+
+    def test_unix_socket_no_trickle(self):
+        self.one_way("unix-socket", extra=["--no-trickle"])
+
+    def test_copy_and_paste_no_trickle(self):
+        self.one_way("copy-and-paste")
+
+    def test_copy_and_paste_trickle(self):
+        self.one_way("copy-and-paste", extra=["--trickle"])
+
+    def test_256_mib(self):
+        pair = self.one_way("unix-socket", 256 * MiB)
+        print(f"\n256 MiB: offer {pair.offer.elapsed:.2f} s, answer {pair.answer.elapsed:.2f} s, "
+              f"{256 * MiB / 1e6 / pair.answer.elapsed:.1f} MB/s, RSS {pair.offer.maxrss_kib} / "
+              f"{pair.answer.maxrss_kib} KiB")
+
+    def test_small_messages(self):
+        self.one_way("unix-socket", 3 * MiB + 17, extra=["--message-size", "1000"])
+
+    def test_full_duplex_64_mib(self):
+        a = random_file(self.path("a"), 64 * MiB)
+        b = random_file(self.path("b"), 64 * MiB)
+        pair = Pair(self, "unix-socket", offer_stdin=a, answer_stdin=b,
+                    offer_stdout=self.path("b.out"), answer_stdout=self.path("a.out"))
+        self.assertExit(pair.offer, 0, timeout=120)
+        self.assertExit(pair.answer, 0, timeout=120)
+        self.assertEqual(sha256_file(self.path("a.out")), sha256_file(a))
+        self.assertEqual(sha256_file(self.path("b.out")), sha256_file(b))
+
+    def test_empty_stdin_both_sides(self):
+        pair = Pair(self, "unix-socket", offer_stdout=self.path("o"), answer_stdout=self.path("a"))
+        self.assertExit(pair.offer, 0, timeout=30)
+        self.assertExit(pair.answer, 0, timeout=30)
+        self.assertEqual(os.path.getsize(self.path("o")), 0)
+        self.assertEqual(os.path.getsize(self.path("a")), 0)
+
+    def test_empty_stdin_on_the_sending_side_only(self):
+        b = random_file(self.path("b"), 100000)
+        pair = Pair(self, "unix-socket", answer_stdin=b, offer_stdout=self.path("b.out"))
+        self.assertExit(pair.offer, 0, timeout=30)
+        self.assertExit(pair.answer, 0, timeout=30)
+        self.assertEqual(sha256_file(self.path("b.out")), sha256_file(b))
+
+    def test_lines_chat(self):
+        with open(self.path("o.txt"), "w") as f:
+            f.write("hello\n\nsecond line\nno newline at the end")
+        with open(self.path("a.txt"), "w") as f:
+            f.write("hi back\n")
+        pair = Pair(self, "unix-socket", ["--lines"], ["--lines"], offer_stdin=self.path("o.txt"),
+                    answer_stdin=self.path("a.txt"), offer_stdout=self.path("o.out"),
+                    answer_stdout=self.path("a.out"))
+        self.assertExit(pair.offer, 0, timeout=30)
+        self.assertExit(pair.answer, 0, timeout=30)
+        with open(self.path("a.out")) as f:
+            self.assertEqual(f.read(), "hello\n\nsecond line\nno newline at the end\n")
+        with open(self.path("o.out")) as f:
+            self.assertEqual(f.read(), "hi back\n")
+
+    def test_slow_consumer_keeps_memory_bounded(self):
+        size = 48 * MiB
+        src = random_file(self.path("in"), size)
+        pair = Pair(self, "unix-socket", offer_stdin=src, answer_stdout=subprocess.PIPE)
+        # Read 1 MB/s for 4 s, then the rest at full speed.
+        reader = pair.answer.popen.stdout
+        received = bytearray()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 4:
+            received += reader.read(100_000)
+            time.sleep(0.1)
+        slow = len(received)
+        while True:
+            chunk = reader.read(1 << 20)
+            if not chunk:
+                break
+            received += chunk
+        self.assertExit(pair.offer, 0, timeout=120)
+        self.assertExit(pair.answer, 0, timeout=120)
+        self.assertLess(slow, 6 * MiB)
+        self.assertEqual(len(received), size)
+        with open(src, "rb") as f:
+            self.assertEqual(bytes(received), f.read())
+        # Without back-pressure the receiver (or the sender) would hold most
+        # of the 48 MiB while the consumer dawdled.
+        self.assertLess(pair.answer.maxrss_kib, 32 * 1024, "receiver memory grew")
+        self.assertLess(pair.offer.maxrss_kib, 32 * 1024, "sender memory grew")
+
+
+class FailureTest(TestCase):
+    def test_receiver_killed_mid_transfer(self):
+        src = random_file(self.path("in"), 256 * MiB)
+        slow = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
+        pair = Pair(self, "unix-socket", offer_stdin=slow.stdout, answer_stdout=subprocess.DEVNULL)
+        time.sleep(1.5)
+        pair.answer.popen.kill()
+        t0 = time.monotonic()
+        self.assertExit(pair.offer, 5, timeout=40)
+        slow.kill()
+        slow.wait()
+        self.assertLess(time.monotonic() - t0, 30)
+        self.assertRegex(pair.offer.stderr.splitlines()[-1], r"^rtcpeer: [a-z]+: .+")
+
+    def test_sender_killed_mid_transfer(self):
+        src = random_file(self.path("in"), 8 * MiB)
+        slow = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
+        pair = Pair(self, "unix-socket", offer_stdin=slow.stdout, answer_stdout=self.path("out"))
+        time.sleep(1.5)
+        pair.offer.popen.kill()
+        t0 = time.monotonic()
+        self.assertExit(pair.answer, 5, timeout=40)
+        slow.kill()
+        slow.wait()
+        self.assertLess(time.monotonic() - t0, 30)
+
+    def fingerprint_relay(self, direction):
+        offer_port = free_tcp_port()
+
+        def rewrite(d, message):
+            if d in direction and "sdp" in message:
+                message["sdp"] = swap_fingerprint(message["sdp"])
+            return message
+
+        src = random_file(self.path("in"), MiB)
+        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK,
+                           stdin=src, stdout=self.path("offer.out"))
+        time.sleep(0.3)
+        relay = Relay(offer_port, rewrite)
+        answer = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(relay.port), *LOOPBACK,
+                            stdout=self.path("answer.out"))
+        self.assertExit(offer, 6, timeout=40, message="rtcpeer: dtls:")
+        self.assertExit(answer, 6, timeout=40, message="rtcpeer: dtls:")
+        self.assertEqual(os.path.getsize(self.path("answer.out")), 0)
+        self.assertEqual(os.path.getsize(self.path("offer.out")), 0)
+
+    def test_fingerprint_swapped_in_the_offer(self):
+        self.fingerprint_relay(["to-answerer"])
+
+    def test_fingerprint_swapped_in_the_answer(self):
+        self.fingerprint_relay(["to-offerer"])
+
+    def test_fingerprint_swapped_both_ways(self):
+        self.fingerprint_relay(["to-answerer", "to-offerer"])
+
+    def test_no_reachable_candidate(self):
+        offer_port = free_tcp_port()
+
+        def rewrite(d, message):
+            if "sdp" in message:
+                lines = [l for l in message["sdp"].split("\r\n") if not l.startswith("a=candidate:")]
+                # Nothing listens on the discard port of loopback.
+                lines.insert(-1, "a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host")
+                message["sdp"] = "\r\n".join(lines)
+            return None if message["type"] == "candidate" else message
+
+        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK,
+                           "--no-trickle", "--connect-timeout", "5")
+        time.sleep(0.3)
+        relay = Relay(offer_port, rewrite)
+        answer = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(relay.port), *LOOPBACK,
+                            "--no-trickle", "--connect-timeout", "5")
+        for p in (offer, answer):
+            rc = p.wait(timeout=30)
+            self.assertIn(rc, (3, 5), p.stderr)
+            self.assertRegex(p.stderr, r"rtcpeer: ice: ")
+
+    def test_sigterm_mid_transfer_exits_143(self):
+        src = random_file(self.path("in"), 4 * MiB)
+        slow = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
+        pair = Pair(self, "unix-socket", offer_stdin=slow.stdout, answer_stdout=self.path("out"))
+        time.sleep(1.5)
+        pair.offer.signal(signal.SIGTERM)
+        self.assertExit(pair.offer, 143, timeout=10)
+        self.assertIn("bye sent", pair.offer.stderr)
+        # The receiver hears of it at once (bye, channel close), not after a time-out.
+        t0 = time.monotonic()
+        pair.answer.wait(timeout=10)
+        self.assertLess(time.monotonic() - t0, 5)
+        slow.kill()
+        slow.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Data interop with Debian's aiortc, through the project's aiortc test peer
+(tests/interop/aiortc_peer.py), which behaves like aiortc's examples
+datachannel-filexfer (send/receive) and datachannel-cli (ping/pong). aiortc
+offers the legacy SDP form (DTLS/SCTP + a=sctpmap), which rtcpeer answers."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import LOOPBACK, TestCase, free_tcp_port, main, random_file, sha256_file  # noqa: E402
+
+MiB = 1 << 20
+
+
+def answer_pings(proc):
+    """The script on the far side of rtcpeer --lines: answers "ping N" with "pong N"."""
+    out, inp = proc.popen.stdout, proc.popen.stdin
+
+    def run():
+        for raw in out:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("ping"):
+                inp.write(("pong" + line[4:] + "\n").encode())
+                inp.flush()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+class AiortcDataTest(TestCase):
+    def report(self):
+        with open(self.path("report.json")) as f:
+            return json.load(f)
+
+    def test_rtcpeer_sends_20_mib_to_aiortc(self):
+        src = random_file(self.path("in"), 20 * MiB)
+        port = ["-s", "tcp-socket", "--signaling-port", str(free_tcp_port())]
+        offer = self.start("offer", *port, *LOOPBACK, "-v", "--label", "filexfer", stdin=src)
+        time.sleep(0.3)
+        aiortc = self.start_interop("answer", "--mode", "receive", "--file", self.path("out"), *port,
+                                    "--report", self.path("report.json"), "--timeout", "120")
+        self.assertExit(aiortc, 0, timeout=150)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+        report = self.report()
+        self.assertEqual(report["octets"], 20 * MiB)
+        self.assertEqual(report["mismatches"], [])
+        print(f"\nrtcpeer -> aiortc: {20 * MiB / 1e6 / report['seconds']:.1f} MB/s")
+
+    def test_aiortc_sends_20_mib_to_rtcpeer(self):
+        src = random_file(self.path("in"), 20 * MiB)
+        port = ["-s", "tcp-socket", "--signaling-port", str(free_tcp_port())]
+        aiortc = self.start_interop("offer", "--mode", "send", "--file", src, *port,
+                                    "--report", self.path("report.json"), "--timeout", "120")
+        answer = self.start("answer", *port, *LOOPBACK, "-v", stdout=self.path("out"))
+        self.assertExit(answer, 0, timeout=150)
+        self.assertExit(aiortc, 0, timeout=30)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+        self.assertIn("offer received (1 candidates, complete)", answer.stderr)
+        self.assertIn('channel "filexfer" opened by the remote', answer.stderr)
+        self.assertEqual(self.report()["mismatches"], [])
+
+    def test_aiortc_pings_rtcpeer_lines(self):
+        port = ["-s", "unix-socket", "--signaling-path", self.path("sig.sock")]
+        aiortc = self.start_interop("offer", "--mode", "ping", "--count", "5", *port,
+                                    "--report", self.path("report.json"))
+        time.sleep(0.3)
+        answer = self.start("answer", *port, *LOOPBACK, "--lines", "-v", stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+        answer_pings(answer)
+        self.assertExit(aiortc, 0, timeout=60)
+        self.assertExit(answer, 0, timeout=30)
+        self.assertEqual(self.report()["pongs"], [f"pong {n}" for n in range(5)])
+
+    def test_rtcpeer_lines_pings_aiortc(self):
+        port = ["-s", "tcp-socket", "--signaling-port", str(free_tcp_port())]
+        offer = self.start("offer", *port, *LOOPBACK, "--lines", "-v", stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE)
+        time.sleep(0.3)
+        aiortc = self.start_interop("answer", "--mode", "pong", "--count", "5", *port,
+                                    "--report", self.path("report.json"))
+        pongs = []
+        for n in range(5):
+            offer.popen.stdin.write(f"ping {n}\n".encode())
+            offer.popen.stdin.flush()
+            pongs.append(offer.popen.stdout.readline().decode().rstrip("\n"))
+        offer.popen.stdin.close()
+        self.assertEqual(pongs, [f"pong {n}" for n in range(5)])
+        self.assertExit(aiortc, 0, timeout=60)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertEqual(self.report()["pings"], 5)
+
+
+if __name__ == "__main__":
+    main()
