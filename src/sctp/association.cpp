@@ -22,6 +22,7 @@ constexpr int kReceiveBufferBytes = 2 << 20;  // the advertised receive window
 // packets of at most 1200 bytes, one DTLS record each (dtls/transport.hpp).
 constexpr std::uint32_t kPathMtu = 1188;
 constexpr std::size_t kReadBytes = 65536;
+constexpr std::uint32_t kHeartbeatMs = 5000;
 
 // The usrsctp stack: global, initialised once, driven by the GLib loop.
 class Stack {
@@ -136,9 +137,12 @@ Association::Association(Config config, SendPacket send_packet, Callbacks callba
     set_option(sock_, IPPROTO_SCTP, SCTP_INITMSG, init, "SCTP_INITMSG");
     // DTLS carries at most kPathMtu bytes per record; SCTP must never send
     // larger packets, and path MTU discovery has nothing to probe here.
+    // Heartbeats every 5 s keep an idle connection audible: the remote's
+    // HEARTBEAT-ACKs are what the session's liveness check hears.
     sctp_paddrparams params{};
-    params.spp_flags = SPP_PMTUD_DISABLE;
+    params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
     params.spp_pathmtu = kPathMtu;
+    params.spp_hbinterval = kHeartbeatMs;
     set_option(sock_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, params, "SCTP_PEER_ADDR_PARAMS");
     for (std::uint16_t type :
          {SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT, SCTP_SEND_FAILED_EVENT,

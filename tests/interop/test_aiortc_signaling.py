@@ -2,7 +2,8 @@
 TcpSocketSignaling / UnixSocketSignaling and a real RTCPeerConnection, in both
 roles. Every message rtcpeer sends must survive aiortc's
 object_from_string/object_to_string byte for byte, and rtcpeer must take what
-aiortc sends (legacy SDP, candidate messages, bye)."""
+aiortc sends (legacy SDP, candidate messages, bye). The aiortc peer sends no
+data and no EOF here, so rtcpeer is given --eof-wait to finish after its own."""
 
 import json
 import os
@@ -25,7 +26,7 @@ class AiortcSignalingTest(TestCase):
 
     def rtcpeer_offers(self, kind, extra=()):
         backend = self.backend(kind)
-        offer = self.start("offer", *backend, *LOOPBACK, "-v", *extra)
+        offer = self.start("offer", *backend, *LOOPBACK, "-v", "--eof-wait", "1", *extra)
         time.sleep(0.3)  # aiortc connects once and does not retry
         aiortc = self.start_interop("answer", *backend, "--report", self.path("report.json"))
         self.assertExit(offer, 0, timeout=40)
@@ -41,7 +42,7 @@ class AiortcSignalingTest(TestCase):
         backend = self.backend(kind)
         args = ["offer", *backend, "--report", self.path("report.json")]
         aiortc = self.start_interop(*args, *(["--trickle"] if trickle else []))
-        answer = self.start("answer", *backend, *LOOPBACK, "-v")
+        answer = self.start("answer", *backend, *LOOPBACK, "-v", "--eof-wait", "1")
         self.assertExit(answer, 0, timeout=40)
         self.assertExit(aiortc, 0, timeout=40)
         report = self.report()
