@@ -39,6 +39,7 @@ Session::~Session() {
     sctp_.reset();
     dtls_.reset();
     signaling_.reset();
+    mdns_.reset();
     ice_.reset();
     g_main_loop_unref(loop_);
 }
@@ -247,7 +248,7 @@ void Session::on_remote_description(const signaling::Message& message) {
     for (const sdp::Candidate& candidate : remote_->candidates) use_remote_candidate(candidate);
     for (const auto& early : early_candidates_) on_remote_candidate(early);
     early_candidates_.clear();
-    if (remote_->end_of_candidates) ice_->remote_gathering_done();
+    if (remote_->end_of_candidates) remote_gathering_done();
 
     if (options_.role == Role::kAnswer) {
         ice_->gather();
@@ -263,7 +264,7 @@ void Session::on_remote_candidate(const signaling::Message& message) {
     }
     if (message.candidate.empty()) {
         log::state("remote end of candidates");
-        ice_->remote_gathering_done();
+        remote_gathering_done();
         return;
     }
     try {
@@ -276,15 +277,47 @@ void Session::on_remote_candidate(const signaling::Message& message) {
 void Session::use_remote_candidate(const sdp::Candidate& candidate) {
     if (candidate.component != 1) return;  // RTCP component: rtcp-mux makes it unused
     std::string why;
-    if (candidate.has_hostname()) {
-        log::warn("remote candidate " + candidate.address + " is a host name; ignored");
-        return;
-    }
+    if (candidate.has_hostname()) return resolve_remote_candidate(candidate);
     if (!ice_->add_remote_candidate(candidate, why)) {
         log::state("remote candidate " + sdp::to_string(candidate) + " not used: " + why);
         return;
     }
     log::state("remote candidate " + sdp::to_string(candidate));
+}
+
+void Session::resolve_remote_candidate(const sdp::Candidate& candidate) {
+    const std::string& name = candidate.address;
+    if (name.size() < 7 || name.compare(name.size() - 6, 6, ".local") != 0) {
+        log::warn("remote candidate host name " + name.substr(0, 80) +
+                  " is not an mDNS name; ignored");
+        return;
+    }
+    if (pending_resolutions_ >= 16) {
+        log::warn("too many mDNS names to resolve; " + name.substr(0, 80) + " ignored");
+        return;
+    }
+    if (!mdns_) mdns_ = std::make_unique<ice::mdns::Resolver>();
+    ++pending_resolutions_;
+    log::state("resolving " + name + " with mDNS");
+    mdns_->resolve(name, [this, candidate](const std::vector<std::string>& addresses) {
+        --pending_resolutions_;
+        if (addresses.empty()) {
+            log::warn("could not resolve " + candidate.address + " with mDNS; candidate ignored");
+        } else {
+            sdp::Candidate resolved = candidate;
+            resolved.address = addresses.front();
+            log::state(candidate.address + " is " + resolved.address);
+            guarded([&] { use_remote_candidate(resolved); });
+        }
+        if (pending_resolutions_ == 0 && remote_end_of_candidates_)
+            guarded([&] { remote_gathering_done(); });
+    });
+}
+
+void Session::remote_gathering_done() {
+    remote_end_of_candidates_ = true;
+    // Only once every name has been resolved, or ICE would give up early.
+    if (pending_resolutions_ == 0) ice_->remote_gathering_done();
 }
 
 void Session::on_ice_connected(const ice::SelectedPair& pair) {

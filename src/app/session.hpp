@@ -19,6 +19,7 @@
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
 #include "ice/agent.hpp"
+#include "ice/mdns.hpp"
 #include "loop/sources.hpp"
 #include "sctp/association.hpp"
 #include "sdp/description.hpp"
@@ -42,6 +43,8 @@ class Session {
     void on_remote_description(const signaling::Message& message);
     void on_remote_candidate(const signaling::Message& message);
     void use_remote_candidate(const sdp::Candidate& candidate);
+    void resolve_remote_candidate(const sdp::Candidate& candidate);
+    void remote_gathering_done();
     void on_local_candidate(const sdp::Candidate& candidate);
     void on_gathering_done();
     void send_local_description();
@@ -76,6 +79,9 @@ class Session {
     std::optional<dtls::Certificate> certificate_;
     std::unique_ptr<ice::Agent> ice_;
     std::unique_ptr<signaling::Channel> signaling_;
+    std::unique_ptr<ice::mdns::Resolver> mdns_;  // made when a ".local" candidate comes
+    int pending_resolutions_ = 0;
+    bool remote_end_of_candidates_ = false;  // held back while names resolve
     // Destroyed in reverse: the pipe uses the channel, the channel the
     // association, the association sends through DTLS, DTLS through ICE.
     std::unique_ptr<dtls::Transport> dtls_;

@@ -47,6 +47,8 @@ class Proc:
 
     def wait(self, timeout=60):
         """Waits for exit; a process that outlives timeout is killed and fails the test."""
+        if self.returncode is not None:
+            return self.returncode
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(self.popen.pid, os.WNOHANG)

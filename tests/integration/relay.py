@@ -60,3 +60,37 @@ def swap_fingerprint(sdp):
             digest = ("0" if digest[0] != "0" else "1") + digest[1:]
             lines[i] = algorithm + " " + digest
     return "\r\n".join(lines)
+
+
+def main():
+    """relay.py OFFER_PORT LISTEN_PORT ADDRESS NAME: forwards signaling and
+    replaces ADDRESS in every candidate by the mDNS host name NAME."""
+    import sys
+    import time
+
+    offer_port, listen_port, address, name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+    def hide(text):
+        return text.replace(f" {address} ", f" {name} ")
+
+    def rewrite(direction, message):
+        if "sdp" in message:
+            message["sdp"] = "\r\n".join(hide(l) if l.startswith("a=candidate:") else l
+                                         for l in message["sdp"].split("\r\n"))
+        if message.get("type") == "candidate":
+            message["candidate"] = hide(message["candidate"])
+        return message
+
+    relay = Relay.__new__(Relay)
+    relay.offer_port = offer_port
+    relay.rewrite = rewrite
+    relay.server = socket.socket()
+    relay.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    relay.server.bind(("127.0.0.1", listen_port))
+    relay.server.listen(1)
+    relay._run()
+    time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    main()

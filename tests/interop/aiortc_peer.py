@@ -24,8 +24,6 @@ from aiortc.contrib import signaling as aiortc_signaling
 from aiortc.contrib.signaling import BYE, add_signaling_arguments, create_signaling
 from aiortc.sdp import candidate_from_sdp
 
-# aiortc skips 127.0.0.1 when it lists host addresses; give it loopback only.
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 report = {"received": [], "mismatches": [], "ice_states": [], "events": []}
 
@@ -193,7 +191,12 @@ def main():
     parser.add_argument("--trickle", action="store_true",
                         help="send candidates as separate candidate messages (aiortc's encoding)")
     add_signaling_arguments(parser)
+    parser.add_argument("--host-address", action="append",
+                        help="local address for host candidates (default 127.0.0.1)")
     args = parser.parse_args()
+    # aiortc skips 127.0.0.1 when it lists host addresses; name them instead.
+    addresses = args.host_address or ["127.0.0.1"]
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: addresses
     if args.signaling_port is not None:
         args.signaling_port = int(args.signaling_port)
     asyncio.run(run(args))

@@ -47,7 +47,8 @@ TEST_CASE("defaults follow aiortc's add_signaling_arguments") {
 }
 
 TEST_CASE("pipe options") {
-    Options o = ok({"offer", "--lines", "--message-size", "1200", "--label", "files", "--eof-wait", "3"});
+    Options o =
+        ok({"offer", "--lines", "--message-size", "1200", "--label", "files", "--eof-wait", "3"});
     CHECK(o.lines);
     CHECK(o.message_size == 1200);
     CHECK(o.label == "files");

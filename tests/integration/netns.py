@@ -1,0 +1,60 @@
+"""Two test hosts in network namespaces joined by a veth pair, made and removed
+by the test itself (root only). Traffic stays between these namespaces."""
+
+import os
+import shutil
+import subprocess
+import time
+
+
+def available():
+    """None when namespaces can be used, else the reason they cannot."""
+    if os.geteuid() != 0:
+        return "needs root for ip netns"
+    if shutil.which("ip") is None:
+        return "needs iproute2"
+    return None
+
+
+def sh(*args):
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+class TwoHosts:
+    """host A (10.77.x.1) and host B (10.77.x.2), IPv4 plus IPv6 link-local."""
+
+    def __init__(self, tag):
+        self.a = f"rtp{tag}a"
+        self.b = f"rtp{tag}b"
+        self.subnet = 10 + (os.getpid() % 200)
+        self.addr_a = f"10.77.{self.subnet}.1"
+        self.addr_b = f"10.77.{self.subnet}.2"
+        self.close()
+        for ns in (self.a, self.b):
+            sh("ip", "netns", "add", ns)
+            # Link-local IPv6 addresses must be usable at once (no DAD wait).
+            sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0")
+            sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        sh("ip", "link", "add", f"{self.a}v", "netns", self.a, "type", "veth", "peer", "name", f"{self.b}v",
+           "netns", self.b)
+        sh("ip", "-n", self.a, "addr", "add", f"{self.addr_a}/24", "dev", f"{self.a}v")
+        sh("ip", "-n", self.b, "addr", "add", f"{self.addr_b}/24", "dev", f"{self.b}v")
+        sh("ip", "-n", self.a, "link", "set", f"{self.a}v", "up")
+        sh("ip", "-n", self.b, "link", "set", f"{self.b}v", "up")
+        # The kernel marks a new link running a moment later (linkwatch);
+        # until then ICE agents see no usable interface.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            states = [subprocess.run(["ip", "-n", ns, "-o", "link", "show", "dev", f"{ns}v"], capture_output=True,
+                                     text=True).stdout for ns in (self.a, self.b)]
+            if all("state UP" in s for s in states):
+                break
+            time.sleep(0.05)
+
+    def wrap(self, ns, argv):
+        return ["ip", "netns", "exec", ns, *argv]
+
+    def close(self):
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

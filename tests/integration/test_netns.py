@@ -1,0 +1,147 @@
+"""rtcpeer across two network namespaces joined by a veth pair: real interfaces
+(several addresses, IPv6 link-local), no --host-address. rtcpeer to rtcpeer and
+to aiortc. Reported skipped (exit 77) when not root."""
+
+import os
+import subprocess
+import sys
+import time
+
+from harness import INTEROP, LOOPBACK, RTCPEER, SYSTEM_PYTHON, Proc, TestCase, main, random_file, sha256_file
+import netns
+
+MiB = 1 << 20
+
+
+class NamespaceTest(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.hosts = netns.TwoHosts(str(os.getpid() % 10000))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hosts.close()
+
+    def on(self, ns, argv, **kwargs):
+        p = Proc(self.hosts.wrap(ns, argv), **kwargs)
+        self.procs.append(p)
+        return p
+
+    def rtcpeer_pair(self, size, extra=(), duplex=False, port=4100):
+        h = self.hosts
+        sig = ["-s", "tcp-socket", "--signaling-port", str(port)]
+        a = random_file(self.path("a"), size)
+        b = random_file(self.path("b"), size) if duplex else None
+        offer = self.on(h.a, [RTCPEER, "offer", *sig, "--signaling-host", h.addr_a, "-v", *extra],
+                        stdin=a, stdout=self.path("b.out"))
+        answer = self.on(h.b, [RTCPEER, "answer", *sig, "--signaling-host", h.addr_a, "-v", *extra],
+                         stdin=b, stdout=self.path("a.out"))
+        answer.wait(timeout=180)
+        self.assertExit(offer, 0, timeout=180)
+        self.assertExit(answer, 0, timeout=1)
+        self.assertEqual(sha256_file(self.path("a.out")), sha256_file(a))
+        if duplex:
+            self.assertEqual(sha256_file(self.path("b.out")), sha256_file(b))
+        return offer, answer
+
+    def test_1_mib_trickle(self):
+        offer, _ = self.rtcpeer_pair(MiB, port=4101)
+        # Both the IPv4 and the link-local IPv6 address were offered.
+        self.assertIn(self.hosts.addr_a, offer.stderr)
+        self.assertRegex(offer.stderr, r"local candidate .* fe80::")
+
+    def test_1_mib_no_trickle(self):
+        self.rtcpeer_pair(MiB, ["--no-trickle"], port=4102)
+
+    def test_256_mib(self):
+        offer, answer = self.rtcpeer_pair(256 * MiB, port=4103)
+        print(f"\n256 MiB across namespaces: {256 * MiB / 1e6 / answer.elapsed:.1f} MB/s")
+
+    def test_64_mib_full_duplex(self):
+        self.rtcpeer_pair(64 * MiB, duplex=True, port=4104)
+
+    def test_aiortc_receives_from_rtcpeer(self):
+        h = self.hosts
+        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", "4105"]
+        src = random_file(self.path("in"), 20 * MiB)
+        offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v"], stdin=src)
+        time.sleep(0.5)
+        aiortc = self.on(h.b, [SYSTEM_PYTHON, os.path.join(INTEROP, "aiortc_peer.py"), "answer", "--mode",
+                               "receive", "--file", self.path("out"), "--host-address", h.addr_b, *sig,
+                               "--report", self.path("r.json"), "--timeout", "120"])
+        self.assertExit(aiortc, 0, timeout=150)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+
+    def test_aiortc_sends_to_rtcpeer(self):
+        h = self.hosts
+        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", "4106"]
+        src = random_file(self.path("in"), 20 * MiB)
+        aiortc = self.on(h.a, [SYSTEM_PYTHON, os.path.join(INTEROP, "aiortc_peer.py"), "offer", "--mode", "send",
+                               "--file", src, "--host-address", h.addr_a, *sig, "--report", self.path("r.json"),
+                               "--timeout", "120"])
+        answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v"], stdout=self.path("out"))
+        self.assertExit(answer, 0, timeout=150)
+        self.assertExit(aiortc, 0, timeout=30)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+
+
+class MdnsTest(TestCase):
+    """A remote whose candidates carry an mDNS name instead of its address."""
+
+    def setUp(self):
+        super().setUp()
+        self.ns = f"rtpm{os.getpid() % 10000}"
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+        netns.sh("ip", "netns", "add", self.ns)
+        netns.sh("ip", "-n", self.ns, "link", "set", "lo", "up", "multicast", "on")
+        netns.sh("ip", "-n", self.ns, "route", "add", "224.0.0.0/4", "dev", "lo")
+
+    def tearDown(self):
+        super().tearDown()
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+
+    def on(self, argv, **kwargs):
+        p = Proc(["ip", "netns", "exec", self.ns, *argv], **kwargs)
+        self.procs.append(p)
+        return p
+
+    def test_mdns_candidate_is_resolved(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        responder = self.on([SYSTEM_PYTHON, os.path.join(here, "mdns_responder.py"), "peer-a.local", "127.0.0.1"],
+                            stdout=subprocess.PIPE)
+        self.assertEqual(responder.popen.stdout.readline().strip(), b"ready")
+        src = random_file(self.path("in"), MiB)
+        offer = self.on([RTCPEER, "offer", "-s", "tcp-socket", "--signaling-port", "4200", *LOOPBACK, "-v"],
+                        stdin=src)
+        time.sleep(0.3)
+        self.on([SYSTEM_PYTHON, os.path.join(here, "relay.py"), "4200", "4201", "127.0.0.1", "peer-a.local"])
+        time.sleep(0.3)
+        answer = self.on([RTCPEER, "answer", "-s", "tcp-socket", "--signaling-port", "4201", *LOOPBACK, "-v"],
+                         stdout=self.path("out"))
+        self.assertExit(answer, 0, timeout=60)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+        self.assertIn("resolving peer-a.local with mDNS", answer.stderr)
+        self.assertIn("peer-a.local is 127.0.0.1", answer.stderr)
+
+    def test_unresolvable_mdns_candidate_is_skipped_with_a_warning(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        offer = self.on([RTCPEER, "offer", "-s", "tcp-socket", "--signaling-port", "4202", *LOOPBACK,
+                         "--no-trickle", "--connect-timeout", "6"])
+        time.sleep(0.3)
+        self.on([SYSTEM_PYTHON, os.path.join(here, "relay.py"), "4202", "4203", "127.0.0.1", "nobody.local"])
+        time.sleep(0.3)
+        answer = self.on([RTCPEER, "answer", "-s", "tcp-socket", "--signaling-port", "4203", *LOOPBACK,
+                          "--no-trickle", "--connect-timeout", "6"])
+        rc = answer.wait(timeout=30)
+        self.assertIn(rc, (3, 5), answer.stderr)
+        self.assertIn("could not resolve nobody.local with mDNS; candidate ignored", answer.stderr)
+
+
+if __name__ == "__main__":
+    reason = netns.available()
+    if reason:
+        print(f"SKIP: {reason}")
+        sys.exit(77)
+    main()
