@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sdp/text.hpp"
+
 namespace rtcpeer::ice::mdns {
 
 namespace {
@@ -25,17 +27,6 @@ constexpr std::int64_t kGiveUpMs = 3000;
 void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
     out.push_back(static_cast<std::uint8_t>(v >> 8));
     out.push_back(static_cast<std::uint8_t>(v));
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
 }
 
 std::string_view trim_dot(std::string_view name) {
@@ -127,7 +118,7 @@ std::vector<std::string> parse_answers(const std::uint8_t* data, std::size_t siz
         const std::uint16_t length = get16(offset + 8);
         offset += 10;
         if (offset + length > size) return addresses;
-        if (klass == kClassIn && iequal(trim_dot(owner), name)) {
+        if (klass == kClassIn && sdp::text::iequals(trim_dot(owner), name)) {
             char text[INET6_ADDRSTRLEN] = {};
             if (type == kTypeA && length == 4) {
                 inet_ntop(AF_INET, data + offset, text, sizeof text);

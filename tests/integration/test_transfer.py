@@ -115,6 +115,37 @@ class TransferTest(TestCase):
         with open(self.path("o.out")) as f:
             self.assertEqual(f.read(), "hi back\n")
 
+    def test_eof_wait_bounds_the_wait_for_the_remote_eof(self):
+        src = random_file(self.path("in"), MiB)
+        # The answerer's stdin stays open without data: its EOF never comes.
+        idle = subprocess.Popen(["sleep", "30"], stdout=subprocess.PIPE)
+        pair = Pair(self, "unix-socket", offer_extra=["--eof-wait", "1"], offer_stdin=src,
+                    answer_stdin=idle.stdout, answer_stdout=self.path("out"))
+        self.assertExit(pair.offer, 0, timeout=30)
+        self.assertLess(pair.offer.elapsed, 10)
+        self.assertIn("--eof-wait expired", pair.offer.stderr)
+        # The answerer hears the channel close; its stdin holds nothing unsent.
+        self.assertExit(pair.answer, 0, timeout=30)
+        idle.kill()
+        idle.wait()
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+
+    def test_interactive_receiver_does_not_wait_for_ctrl_d(self):
+        import pty
+        src = random_file(self.path("in"), MiB)
+        controller, terminal = pty.openpty()
+        try:
+            pair = Pair(self, "unix-socket", offer_stdin=src, answer_stdin=terminal,
+                        answer_stdout=self.path("out"))
+            # The offerer waits for the answerer's EOF; the answerer's stdin is a
+            # terminal nobody types into, so it finishes on the remote's EOF.
+            self.assertExit(pair.answer, 0, timeout=30)
+            self.assertExit(pair.offer, 0, timeout=30)
+        finally:
+            os.close(controller)
+            os.close(terminal)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+
     def test_slow_consumer_keeps_memory_bounded(self):
         size = 48 * MiB
         src = random_file(self.path("in"), size)
