@@ -253,12 +253,18 @@ class FailureTest(TestCase):
             self.assertRegex(p.stderr, r"rtcpeer: ice: ")
 
     def test_sigterm_mid_transfer_exits_143(self):
+        self.interrupt_mid_transfer(signal.SIGTERM, 143)
+
+    def test_sigint_mid_transfer_exits_130(self):
+        self.interrupt_mid_transfer(signal.SIGINT, 130)
+
+    def interrupt_mid_transfer(self, signum, code):
         src = random_file(self.path("in"), 4 * MiB)
         slow = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
         pair = Pair(self, "unix-socket", offer_stdin=slow.stdout, answer_stdout=self.path("out"))
         time.sleep(1.5)
-        pair.offer.signal(signal.SIGTERM)
-        self.assertExit(pair.offer, 143, timeout=10)
+        pair.offer.signal(signum)
+        self.assertExit(pair.offer, code, timeout=10)
         self.assertIn("bye sent", pair.offer.stderr)
         # The receiver hears of it at once (bye, channel close), not after a time-out.
         t0 = time.monotonic()
