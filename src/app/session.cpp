@@ -6,6 +6,7 @@
 #include <random>
 
 #include "app/log.hpp"
+#include "sdp/text.hpp"
 
 namespace rtcpeer {
 
@@ -201,7 +202,7 @@ void Session::on_message(signaling::Message message) {
             return;
         case Type::kUnknown:
             log::warn("ignoring a signaling message of unknown type \"" +
-                      message.unknown_type.substr(0, 40) + "\"");
+                      sdp::text::printable(message.unknown_type, 40) + "\"");
             return;
     }
 }
@@ -288,12 +289,12 @@ void Session::use_remote_candidate(const sdp::Candidate& candidate) {
 void Session::resolve_remote_candidate(const sdp::Candidate& candidate) {
     const std::string& name = candidate.address;
     if (name.size() < 7 || name.compare(name.size() - 6, 6, ".local") != 0) {
-        log::warn("remote candidate host name " + name.substr(0, 80) +
+        log::warn("remote candidate host name " + sdp::text::printable(name, 80) +
                   " is not an mDNS name; ignored");
         return;
     }
     if (pending_resolutions_ >= 16) {
-        log::warn("too many mDNS names to resolve; " + name.substr(0, 80) + " ignored");
+        log::warn("too many mDNS names to resolve; " + sdp::text::printable(name, 80) + " ignored");
         return;
     }
     if (!mdns_) mdns_ = std::make_unique<ice::mdns::Resolver>();

@@ -10,8 +10,7 @@ namespace rtcpeer::sdp {
 namespace {
 
 [[noreturn]] void bad(std::string_view text, const std::string& why) {
-    std::string shown(text.substr(0, 120));
-    throw protocol_error("sdp", "bad candidate \"" + shown + "\": " + why);
+    throw protocol_error("sdp", "bad candidate \"" + text::printable(text) + "\": " + why);
 }
 
 bool is_ip_literal(const std::string& address) {
@@ -27,6 +26,17 @@ bool is_connection_address(std::string_view s) {
         const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
                         (c >= 'A' && c <= 'Z') || c == '.' || c == ':' || c == '-' || c == '%' ||
                         c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// RFC 8839: foundation = 1*32ice-char; ice-char = ALPHA / DIGIT / "+" / "/".
+bool is_foundation(std::string_view s) {
+    if (s.empty() || s.size() > 32) return false;
+    for (char c : s) {
+        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                        (c >= 'A' && c <= 'Z') || c == '+' || c == '/';
         if (!ok) return false;
     }
     return true;
@@ -51,12 +61,16 @@ Candidate parse_candidate(std::string_view original) {
     if (text.rfind("candidate:", 0) == 0) text.remove_prefix(10);
     while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
 
+    // RFC 8839's byte-string excludes NUL, CR and LF everywhere.
+    if (text.find_first_of(std::string_view("\0\r\n", 3)) != std::string_view::npos) {
+        bad(original, "NUL, CR or LF inside");
+    }
     const auto words = text::split_words(text);
     if (words.size() < 8) bad(original, "fewer than 8 fields");
     if (words.size() > 64) bad(original, "too many fields");
 
     Candidate c;
-    if (!text::is_token(words[0]) || words[0].size() > 32) bad(original, "bad foundation");
+    if (!is_foundation(words[0])) bad(original, "bad foundation");
     c.foundation = words[0];
     auto component = text::parse_unsigned<unsigned>(words[1], 256);
     if (!component || *component == 0) bad(original, "bad component id");

@@ -68,12 +68,11 @@ void parse_attribute(std::string_view line, Level& level, Section* section,
         (name == "ice-ufrag" ? level.ice_ufrag : level.ice_pwd) = std::string(value);
     } else if (name == "fingerprint") {
         auto fingerprint = parse_fingerprint(value);
-        if (!fingerprint)
-            invalid("bad a=fingerprint \"" + std::string(value.substr(0, 120)) + "\"");
+        if (!fingerprint) invalid("bad a=fingerprint \"" + text::printable(value, 120) + "\"");
         level.fingerprints.push_back(std::move(*fingerprint));
     } else if (name == "setup") {
         auto setup = parse_setup(value);
-        if (!setup) invalid("bad a=setup \"" + std::string(value.substr(0, 40)) + "\"");
+        if (!setup) invalid("bad a=setup \"" + text::printable(value, 40) + "\"");
         level.setup = setup;
     } else if (name == "ice-options") {
         for (auto option : text::split_words(value)) {
@@ -93,20 +92,19 @@ void parse_attribute(std::string_view line, Level& level, Section* section,
         section->media.mid = std::string(value);
     } else if (name == "sctp-port") {
         auto port = text::parse_unsigned<std::uint16_t>(value);
-        if (!port || *port == 0)
-            invalid("bad a=sctp-port \"" + std::string(value.substr(0, 40)) + "\"");
+        if (!port || *port == 0) invalid("bad a=sctp-port \"" + text::printable(value, 40) + "\"");
         section->sctp_port = port;
     } else if (name == "sctpmap") {
         auto words = text::split_words(value);
         if (words.size() < 2 || !text::parse_unsigned<std::uint16_t>(words[0])) {
-            invalid("bad a=sctpmap \"" + std::string(value.substr(0, 80)) + "\"");
+            invalid("bad a=sctpmap \"" + text::printable(value, 80) + "\"");
         }
         if (words[1] == "webrtc-datachannel") {
             section->sctpmap_port = text::parse_unsigned<std::uint16_t>(words[0]);
         }
     } else if (name == "max-message-size") {
         auto size = text::parse_unsigned<std::uint64_t>(value);
-        if (!size) invalid("bad a=max-message-size \"" + std::string(value.substr(0, 40)) + "\"");
+        if (!size) invalid("bad a=max-message-size \"" + text::printable(value, 40) + "\"");
         // RFC 8841 §6: zero means the peer takes messages of any size.
         section->max_message_size =
             *size == 0 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(*size);
@@ -119,13 +117,13 @@ void parse_attribute(std::string_view line, Level& level, Section* section,
 
 MediaSection parse_media_line(std::string_view value) {
     auto words = text::split_words(value);
-    if (words.size() < 4) invalid("bad m= line \"" + std::string(value.substr(0, 80)) + "\"");
+    if (words.size() < 4) invalid("bad m= line \"" + text::printable(value, 80) + "\"");
     MediaSection media;
     media.media = words[0];
     // "<port>/<count>" is allowed by RFC 4566; only the port matters here.
     std::string_view port = words[1].substr(0, words[1].find('/'));
     auto parsed_port = text::parse_unsigned<std::uint16_t>(port);
-    if (!parsed_port) invalid("bad port in m= line \"" + std::string(value.substr(0, 80)) + "\"");
+    if (!parsed_port) invalid("bad port in m= line \"" + text::printable(value, 80) + "\"");
     media.port = *parsed_port;
     media.proto = words[2];
     for (std::size_t i = 3; i < words.size(); ++i) media.formats.emplace_back(words[i]);

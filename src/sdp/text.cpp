@@ -25,6 +25,13 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+std::string printable(std::string_view text, std::size_t max) {
+    std::string out;
+    for (char c : text.substr(0, max)) out += (c >= ' ' && c < 0x7f) ? c : '?';
+    if (text.size() > max) out += "...";
+    return out;
+}
+
 bool is_token(std::string_view s) {
     if (s.empty()) return false;
     for (char c : s) {

@@ -26,6 +26,11 @@ std::optional<T> parse_unsigned(std::string_view s, T max = std::numeric_limits<
     return static_cast<T>(value);
 }
 
+// Remote text made safe to print on a terminal: at most max bytes, anything
+// but printable ASCII shown as '?', so that a hostile peer cannot inject
+// escape sequences or cut a message short with NUL.
+std::string printable(std::string_view text, std::size_t max = 120);
+
 // Printable ASCII with no spaces: what tokens, ufrags and foundations may hold.
 bool is_token(std::string_view s);
 

@@ -71,4 +71,12 @@ TEST_CASE("malformed candidates are protocol errors naming the field") {
     CHECK_THAT(error("1 1 udp 1 10.0.0.1/8 5000 typ host"), Catch::Contains("address"));
     CHECK_THAT(error(std::string(33, 'f') + " 1 udp 1 10.0.0.1 5000 typ host"),
                Catch::Contains("foundation"));
+    // Found by fuzzing: "a=" would be taken for the attribute prefix when printed back.
+    CHECK_THAT(error("candidate:a=7631 1 udp 1 ::1 5000 typ host"), Catch::Contains("foundation"));
+    CHECK_THAT(error("f-1 1 udp 1 ::1 5000 typ host"), Catch::Contains("foundation"));
+    CHECK(parse_candidate("ab+/Z9 1 udp 1 ::1 5000 typ host").foundation == "ab+/Z9");
+    // Found by fuzzing: bytes RFC 8839 does not allow in extensions.
+    CHECK_THAT(error(std::string("1 1 udp 1 ::1 5000 typ host x y\0z", 33)),
+               Catch::Contains("NUL"));
+    CHECK_THAT(error("1 1 udp 1 ::1 5000 typ host x y\rz"), Catch::Contains("NUL"));
 }
