@@ -198,6 +198,13 @@ void Session::on_message(signaling::Message message) {
                 throw Failure(ExitCode::kConnection, "signaling",
                               "the remote said bye before its description");
             }
+            if (abort_grace_.active()) {
+                // The association already ended: this was an orderly leave.
+                abort_grace_.reset();
+                pipe_->on_remote_closed();
+                check_finish();
+                return;
+            }
             on_remote_bye();
             return;
         case Type::kUnknown:
@@ -452,9 +459,22 @@ void Session::on_channel_open() {
 void Session::on_association_ended(const std::string& why, bool graceful) {
     remote_closed_ = true;
     if (finishing_) return;
-    if (pipe_) {
+    // Only a clean shutdown counts as the remote's end of file. An abort or a
+    // lost association while data was due is a failure: the output is
+    // incomplete and the exit code must say so.
+    // A remote that said bye left in order, even if its stack ends with
+    // ABORT (aiortc does).
+    const bool nothing_missing = pipe_ && pipe_->local_eof_sent() && stdout_done_;
+    if (pipe_ && (graceful || nothing_missing || remote_said_bye_)) {
         pipe_->on_remote_closed();
-        if (graceful || (pipe_->local_eof_sent() && stdout_done_)) return check_finish();
+        return check_finish();
+    }
+    // The ABORT of a remote that leaves in order (aiortc) overtakes its bye
+    // on signaling: give the bye a second before calling it a failure.
+    if (pipe_ && signaling_ && signaling_->connected() && !abort_grace_.active()) {
+        abort_grace_.start_once(std::chrono::milliseconds(1000),
+                                [this, why] { fail(Failure(ExitCode::kConnection, "sctp", why)); });
+        return;
     }
     throw Failure(ExitCode::kConnection, "sctp", why);
 }
@@ -477,8 +497,9 @@ void Session::on_remote_bye() {
 }
 
 void Session::check_liveness() {
-    // SCTP heartbeats (every 5 s) and consent checks keep even an idle
-    // connection busy; this much silence means the remote is gone.
+    // Consent freshness on authenticated traffic: SCTP heartbeats (every
+    // 5 s) keep even an idle connection audible, so this much silence means
+    // the remote is gone or no longer consents (RFC 7675 allows 30 s).
     constexpr std::int64_t kSilenceMs = 15000;
     if (finished_ || loop::now_ms() - last_packet_ms_ < kSilenceMs) return;
     throw Failure(ExitCode::kConnection, "connection",
@@ -553,13 +574,25 @@ void Session::finish(ExitCode code) {
     bye_grace_.reset();
     ack_wait_.reset();
     liveness_.reset();
+    abort_grace_.reset();
     if (pipe_) pipe_->stop_input();
-    // Close the channel (stream reset) and DTLS, so that the remote learns
-    // at once rather than from a time-out.
-    if (channel_) channel_->close();
-    if (dtls_) dtls_->close();
+    // Tell the remote at once rather than through a time-out. A clean end
+    // (success, or an interrupt: DESIGN.md §2) closes the channel and DTLS;
+    // a failure aborts the association, so that the remote can never take
+    // it for an end of file.
+    if (code == ExitCode::kSuccess || code == ExitCode::kInterrupted ||
+        code == ExitCode::kTerminated) {
+        if (channel_) channel_->close();
+        if (dtls_) dtls_->close();
+    } else if (sctp_) {
+        sctp_->abort();
+    }
+    // A bye means an orderly end. After a failure with the channel open it
+    // is not sent: the remote must not take what it has for the whole.
+    const bool orderly = code == ExitCode::kSuccess || code == ExitCode::kInterrupted ||
+                         code == ExitCode::kTerminated || !pipe_;
     if (signaling_ && signaling_->connected()) {
-        if (!remote_said_bye_) {
+        if (!remote_said_bye_ && orderly) {
             signaling_->send(signaling::Message::bye());
             log::state("bye sent");
         }

@@ -373,6 +373,14 @@ void Association::shutdown() {
     }
 }
 
+void Association::abort() {
+    if (sock_ == nullptr) return;
+    ended_ = true;
+    usrsctp_set_upcall(sock_, nullptr, nullptr);
+    usrsctp_close(sock_);
+    sock_ = nullptr;
+}
+
 void Association::end(const std::string& why, bool graceful) {
     if (ended_) return;
     ended_ = true;

@@ -64,6 +64,9 @@ class Association {
     void set_receiving(bool receiving);
     // Graceful SHUTDOWN.
     void shutdown();
+    // ABORT (SO_LINGER 0 makes the close abortive): the remote learns that
+    // the association failed, not that it ended.
+    void abort();
     bool up() const { return up_; }
 
     // Called by the stack (see association.cpp).

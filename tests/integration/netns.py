@@ -52,6 +52,30 @@ class TwoHosts:
                 break
             time.sleep(0.05)
 
+    def drop_udp(self, percent):
+        """Random loss of percent of the UDP datagrams each host receives
+        (nftables numgen; the signaling's TCP is spared)."""
+        rules = ("table inet rtcpeer_loss {\n"
+                 "  chain input { type filter hook input priority 0; "
+                 f"meta l4proto udp numgen random mod 100 < {percent} drop; }}\n}}\n")
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(), check=True)
+
+    def clear_loss(self):
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "rtcpeer_loss"],
+                           capture_output=True)
+
+    def limit_rate(self, rate):
+        """A token bucket on both ends of the link, e.g. rate="10mbit"."""
+        for ns in (self.a, self.b):
+            sh("tc", "-n", ns, "qdisc", "replace", "dev", f"{ns}v", "root", "tbf", "rate", rate,
+               "burst", "32kbit", "latency", "400ms")
+
+    def clear_rate(self):
+        for ns in (self.a, self.b):
+            subprocess.run(["tc", "-n", ns, "qdisc", "del", "dev", f"{ns}v", "root"], capture_output=True)
+
     def wrap(self, ns, argv):
         return ["ip", "netns", "exec", ns, *argv]
 

@@ -1,0 +1,70 @@
+"""20 MiB through a lossy or slow link between two network namespaces, in both
+directions, bit-exact; each run prints its time. Loss: nftables numgen random
+drops of UDP on both hosts' input. Rate: tc tbf at 10 Mbit/s.
+Reported skipped (exit 77) when not root."""
+
+import sys
+import time
+
+from harness import RTCPEER, Proc, TestCase, main, random_file, sha256_file
+import netns
+
+MiB = 1 << 20
+
+
+class NetworkConditionsTest(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        import os
+        cls.hosts = netns.TwoHosts(f"c{os.getpid() % 10000}")
+        cls.port = 4300
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hosts.close()
+
+    def tearDown(self):
+        self.hosts.clear_loss()
+        self.hosts.clear_rate()
+        super().tearDown()
+
+    def transfer(self, label, forward):
+        h = self.hosts
+        NetworkConditionsTest.port += 1
+        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", str(self.port)]
+        src = random_file(self.path("in"), 20 * MiB)
+        offer_io = {"stdin": src} if forward else {"stdout": self.path("out")}
+        answer_io = {"stdout": self.path("out")} if forward else {"stdin": src}
+        t0 = time.monotonic()
+        offer = Proc(h.wrap(h.a, [RTCPEER, "offer", *sig, "-v"]), **offer_io)
+        answer = Proc(h.wrap(h.b, [RTCPEER, "answer", *sig, "-v"]), **answer_io)
+        self.procs += [offer, answer]
+        self.assertExit(offer, 0, timeout=240)
+        self.assertExit(answer, 0, timeout=240)
+        seconds = time.monotonic() - t0
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+        direction = "offer->answer" if forward else "answer->offer"
+        print(f"\n{label}, {direction}: 20 MiB in {seconds:.1f} s ({20 * MiB / 1e6 / seconds:.2f} MB/s)")
+
+    def test_loss_1_percent(self):
+        self.hosts.drop_udp(1)
+        self.transfer("1% loss", True)
+        self.transfer("1% loss", False)
+
+    def test_loss_5_percent(self):
+        self.hosts.drop_udp(5)
+        self.transfer("5% loss", True)
+        self.transfer("5% loss", False)
+
+    def test_10_mbit_link(self):
+        self.hosts.limit_rate("10mbit")
+        self.transfer("10 Mbit/s", True)
+        self.transfer("10 Mbit/s", False)
+
+
+if __name__ == "__main__":
+    reason = netns.available()
+    if reason:
+        print(f"SKIP: {reason}")
+        sys.exit(77)
+    main()
