@@ -464,14 +464,20 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
     // incomplete and the exit code must say so.
     // A remote that said bye left in order, even if its stack ends with
     // ABORT (aiortc does).
-    const bool nothing_missing = pipe_ && pipe_->local_eof_sent() && stdout_done_;
-    if (pipe_ && (graceful || nothing_missing || remote_said_bye_)) {
+    if (pipe_ && (graceful || remote_said_bye_)) {
         pipe_->on_remote_closed();
         return check_finish();
     }
-    // The ABORT of a remote that leaves in order (aiortc) overtakes its bye
-    // on signaling: give the bye a second before calling it a failure.
-    if (pipe_ && signaling_ && signaling_->connected() && !abort_grace_.active()) {
+    // An ABORT without a bye means the remote's side failed (a full disk,
+    // say), even if every byte was acknowledged. But the ABORT of a remote
+    // that leaves in order (aiortc) overtakes its bye on signaling: give the
+    // bye a second before calling it a failure.
+    const bool signaling_up = signaling_ && signaling_->connected();
+    if (pipe_ && !signaling_up && pipe_->local_eof_sent() && stdout_done_) {
+        pipe_->on_remote_closed();  // no way to hear a bye; nothing is missing
+        return check_finish();
+    }
+    if (pipe_ && signaling_up && !abort_grace_.active()) {
         abort_grace_.start_once(std::chrono::milliseconds(1000),
                                 [this, why] { fail(Failure(ExitCode::kConnection, "sctp", why)); });
         return;

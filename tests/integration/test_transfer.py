@@ -201,6 +201,14 @@ class FailureTest(TestCase):
         slow.wait()
         self.assertLess(time.monotonic() - t0, 30)
 
+    def test_disk_full_on_stdout(self):
+        src = random_file(self.path("in"), 20 * MiB)
+        pair = Pair(self, "unix-socket", offer_stdin=src, answer_stdout="/dev/full")
+        self.assertExit(pair.answer, 1, timeout=30,
+                        message="rtcpeer: stdout: write failed: No space left on device")
+        # The sender learns that the remote failed, rather than calling it a success.
+        self.assertExit(pair.offer, 5, timeout=30, message="rtcpeer: sctp: ")
+
     def fingerprint_relay(self, direction):
         offer_port = free_tcp_port()
 
