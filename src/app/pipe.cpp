@@ -163,7 +163,14 @@ bool Pipe::stdin_has_unsent_data() {
 }
 
 void Pipe::on_message(std::string_view data, bool binary) {
-    if (remote_eof_) return;  // nothing counts after the remote's EOF
+    if (remote_eof_) {
+        // Nothing counts after the remote's EOF, but it is never dropped silently.
+        if (!warned_after_eof_) {
+            warned_after_eof_ = true;
+            log::warn("the remote sent data after its end of file; ignored");
+        }
+        return;
+    }
     ++messages_received_;
     // An empty message is the remote's EOF; in --lines mode an empty text
     // message is an empty line, and only an empty binary message ends.

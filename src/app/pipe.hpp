@@ -94,6 +94,7 @@ class Pipe {
     bool remote_eof_ = false;
     bool receiving_ = true;
     bool failed_ = false;
+    bool warned_after_eof_ = false;
     loop::FdWatch stdout_watch_;
 
     std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, messages_sent_ = 0, messages_received_ = 0;

@@ -201,6 +201,7 @@ void Session::on_message(signaling::Message message) {
             if (abort_grace_.active()) {
                 // The association already ended: this was an orderly leave.
                 abort_grace_.reset();
+                dtls_drain_.reset();
                 pipe_->on_remote_closed();
                 check_finish();
                 return;
@@ -358,7 +359,13 @@ void Session::create_dtls() {
             },
             [this] {
                 log::state("DTLS closed by the remote");
-                guarded([&] { on_association_ended("the remote closed DTLS", true); });
+                // close_notify overtakes data that back-pressure holds in
+                // SCTP's buffer: the end counts once all of it is read.
+                dtls_drain_.start_repeating(std::chrono::milliseconds(20), [this] {
+                    if (sctp_ && sctp_->has_unread()) return true;
+                    guarded([&] { on_association_ended("the remote closed DTLS", true); });
+                    return false;
+                });
             },
             [this](const Failure& failure) {
                 if (!finishing_) fail(failure);
@@ -491,7 +498,9 @@ void Session::on_remote_bye() {
     // EOF, a channel close or the association's end, or until the channel
     // has been quiet for a moment (aiortc's receivers say bye without EOF).
     bye_grace_.start_repeating(std::chrono::milliseconds(250), [this] {
-        if (loop::now_ms() - last_message_ms_ < 1000) return true;
+        // Quiet means nothing arrived for a second and nothing is held
+        // unread by back-pressure: only then is there nothing in flight.
+        if (loop::now_ms() - last_message_ms_ < 1000 || (sctp_ && sctp_->has_unread())) return true;
         guarded([&] {
             remote_closed_ = true;
             if (!stdout_done_ && pipe_) pipe_->on_remote_closed();

@@ -110,6 +110,7 @@ class Session {
     loop::Timer connect_deadline_;
     loop::Timer eof_wait_;
     loop::Timer bye_grace_;
+    loop::Timer dtls_drain_;   // DTLS closed: waiting for SCTP's buffer to be read
     loop::Timer abort_grace_;  // an ABORT waiting for the bye that makes it orderly
     loop::Timer ack_wait_;
     loop::Timer liveness_;

@@ -373,6 +373,10 @@ void Association::shutdown() {
     }
 }
 
+bool Association::has_unread() {
+    return sock_ != nullptr && !ended_ && (usrsctp_get_events(sock_) & SCTP_EVENT_READ) != 0;
+}
+
 void Association::abort() {
     if (sock_ == nullptr) return;
     ended_ = true;

@@ -68,6 +68,8 @@ class Association {
     // the association failed, not that it ended.
     void abort();
     bool up() const { return up_; }
+    // Received data still waiting in usrsctp (held back by back-pressure).
+    bool has_unread();
 
     // Called by the stack (see association.cpp).
     void pump();
