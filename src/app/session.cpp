@@ -248,8 +248,10 @@ void Session::on_remote_description(const signaling::Message& message) {
     const double seconds = options_.connect_timeout_seconds;
     connect_deadline_.start_once(
         std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)), [this, seconds] {
-            fail(Failure(ExitCode::kTimeout, "ice",
-                         "not connected within " + seconds_text(seconds)));
+            // Name the stage that did not complete: ice, dtls, sctp or channel.
+            fail(Failure(ExitCode::kTimeout, stage_,
+                         std::string(stage_ == std::string("ice") ? "not connected" : "not up") +
+                             " within " + seconds_text(seconds) + " (--connect-timeout)"));
         });
 
     create_dtls();

@@ -41,8 +41,6 @@ class Channel {
     void close();
 
     bool is_open() const { return stream_.has_value() && !closed_; }
-    std::uint16_t stream() const { return stream_.value_or(0); }
-    const std::string& label() const { return label_; }
 
   private:
     void on_dcep(std::uint16_t stream, std::string_view data);

@@ -366,13 +366,6 @@ bool Association::all_acknowledged() const {
     return ended_ || dry_;
 }
 
-void Association::shutdown() {
-    if (!ended_ && sock_ != nullptr) {
-        usrsctp_shutdown(sock_, SHUT_RDWR);
-        Stack::get().pump_all();
-    }
-}
-
 bool Association::has_unread() {
     return sock_ != nullptr && !ended_ && (usrsctp_get_events(sock_) & SCTP_EVENT_READ) != 0;
 }

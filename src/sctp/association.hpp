@@ -62,8 +62,6 @@ class Association {
     // Back-pressure: while false, received data stays in usrsctp and its
     // receive window closes on the sender.
     void set_receiving(bool receiving);
-    // Graceful SHUTDOWN.
-    void shutdown();
     // ABORT (SO_LINGER 0 makes the close abortive): the remote learns that
     // the association failed, not that it ended.
     void abort();
