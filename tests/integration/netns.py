@@ -3,6 +3,7 @@ by the test itself (root only). Traffic stays between these namespaces."""
 
 import os
 import shutil
+import sys
 import subprocess
 import time
 
@@ -14,6 +15,16 @@ def available():
     if shutil.which("ip") is None:
         return "needs iproute2"
     return None
+
+
+def main_or_skip(main):
+    """Runs the tests, or reports the whole file skipped (exit 77, meson's
+    SKIP) with the reason when namespaces cannot be made here."""
+    reason = available()
+    if reason:
+        print(f"SKIP: {reason}")
+        sys.exit(77)
+    main()
 
 
 def sh(*args):

@@ -4,7 +4,6 @@ to aiortc. Reported skipped (exit 77) when not root."""
 
 import os
 import subprocess
-import sys
 import time
 
 from harness import INTEROP, LOOPBACK, RTCPEER, SYSTEM_PYTHON, Proc, TestCase, main, random_file, sha256_file
@@ -140,8 +139,4 @@ class MdnsTest(TestCase):
 
 
 if __name__ == "__main__":
-    reason = netns.available()
-    if reason:
-        print(f"SKIP: {reason}")
-        sys.exit(77)
-    main()
+    netns.main_or_skip(main)

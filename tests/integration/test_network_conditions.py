@@ -3,7 +3,6 @@ directions, bit-exact; each run prints its time. Loss: nftables numgen random
 drops of UDP on both hosts' input. Rate: tc tbf at 10 Mbit/s.
 Reported skipped (exit 77) when not root."""
 
-import sys
 import time
 
 from harness import RTCPEER, Proc, TestCase, main, random_file, sha256_file
@@ -63,8 +62,4 @@ class NetworkConditionsTest(TestCase):
 
 
 if __name__ == "__main__":
-    reason = netns.available()
-    if reason:
-        print(f"SKIP: {reason}")
-        sys.exit(77)
-    main()
+    netns.main_or_skip(main)
