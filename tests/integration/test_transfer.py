@@ -176,30 +176,26 @@ class TransferTest(TestCase):
 
 
 class FailureTest(TestCase):
-    def test_receiver_killed_mid_transfer(self):
-        src = random_file(self.path("in"), 256 * MiB)
-        slow = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
-        pair = Pair(self, "unix-socket", offer_stdin=slow.stdout, answer_stdout=subprocess.DEVNULL)
+    def kill_mid_transfer(self, victim):
+        """SIGKILLs one side while stdin still flows (a file, then an open pipe)."""
+        src = random_file(self.path("in"), 8 * MiB)
+        feeder = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
+        pair = Pair(self, "unix-socket", offer_stdin=feeder.stdout, answer_stdout=self.path("out"))
         time.sleep(1.5)
-        pair.answer.popen.kill()
+        killed, survivor = (pair.answer, pair.offer) if victim == "receiver" else (pair.offer, pair.answer)
+        killed.popen.kill()
         t0 = time.monotonic()
-        self.assertExit(pair.offer, 5, timeout=40)
-        slow.kill()
-        slow.wait()
+        self.assertExit(survivor, 5, timeout=40)
+        feeder.kill()
+        feeder.wait()
         self.assertLess(time.monotonic() - t0, 30)
-        self.assertRegex(pair.offer.stderr.splitlines()[-1], r"^rtcpeer: [a-z]+: .+")
+        self.assertRegex(survivor.stderr.splitlines()[-1], r"^rtcpeer: [a-z]+: .+")
+
+    def test_receiver_killed_mid_transfer(self):
+        self.kill_mid_transfer("receiver")
 
     def test_sender_killed_mid_transfer(self):
-        src = random_file(self.path("in"), 8 * MiB)
-        slow = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
-        pair = Pair(self, "unix-socket", offer_stdin=slow.stdout, answer_stdout=self.path("out"))
-        time.sleep(1.5)
-        pair.offer.popen.kill()
-        t0 = time.monotonic()
-        self.assertExit(pair.answer, 5, timeout=40)
-        slow.kill()
-        slow.wait()
-        self.assertLess(time.monotonic() - t0, 30)
+        self.kill_mid_transfer("sender")
 
     def test_disk_full_on_stdout(self):
         src = random_file(self.path("in"), 20 * MiB)
