@@ -18,6 +18,11 @@ std::string seconds_text(double seconds) {
     return text;
 }
 
+// Command-line seconds as a timer's delay.
+std::chrono::milliseconds milliseconds(double seconds) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
 std::uint64_t random_session_id() {
     std::random_device random;
     // RFC 8866 §5.2: a numeric id; keep it below 2^62 like browsers.
@@ -114,13 +119,11 @@ void Session::start() {
     // An explicit --signaling-timeout also bounds the wait for the remote's description.
     if (options_.signaling.timeout_seconds) {
         const double seconds = *options_.signaling.timeout_seconds;
-        signaling_deadline_.start_once(
-            std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)), [this, seconds] {
-                fail(Failure(ExitCode::kTimeout, "signaling",
-                             std::string("no ") +
-                                 (options_.role == Role::kOffer ? "answer" : "offer") +
-                                 " from the remote within " + seconds_text(seconds)));
-            });
+        signaling_deadline_.start_once(milliseconds(seconds), [this, seconds] {
+            fail(Failure(ExitCode::kTimeout, "signaling",
+                         std::string("no ") + (options_.role == Role::kOffer ? "answer" : "offer") +
+                             " from the remote within " + seconds_text(seconds)));
+        });
     }
 
     if (options_.role == Role::kOffer) {
@@ -246,13 +249,12 @@ void Session::on_remote_description(const signaling::Message& message) {
 
     // From here ICE can run: the connect time-out starts (DESIGN.md §2).
     const double seconds = options_.connect_timeout_seconds;
-    connect_deadline_.start_once(
-        std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)), [this, seconds] {
-            // Name the stage that did not complete: ice, dtls, sctp or channel.
-            fail(Failure(ExitCode::kTimeout, stage_,
-                         std::string(stage_ == std::string("ice") ? "not connected" : "not up") +
-                             " within " + seconds_text(seconds) + " (--connect-timeout)"));
-        });
+    connect_deadline_.start_once(milliseconds(seconds), [this, seconds] {
+        // Name the stage that did not complete: ice, dtls, sctp or channel.
+        fail(Failure(ExitCode::kTimeout, stage_,
+                     std::string(stage_ == std::string("ice") ? "not connected" : "not up") +
+                         " within " + seconds_text(seconds) + " (--connect-timeout)"));
+    });
 
     create_dtls();
     ice_->set_remote_credentials({remote_->ice_ufrag, remote_->ice_pwd});
@@ -436,30 +438,27 @@ void Session::on_channel_open() {
         log::state("messages capped at " + std::to_string(config.message_size) +
                    " bytes (the remote's a=max-message-size)");
     }
-    pipe_ = std::make_unique<Pipe>(
-        config, *channel_,
-        Pipe::Callbacks{
-            [this] {
-                if (options_.eof_wait_seconds) {
-                    const double seconds = *options_.eof_wait_seconds;
-                    eof_wait_.start_once(
-                        std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)),
-                        [this] {
-                            log::state("--eof-wait expired");
-                            guarded([&] { begin_finish(); });
-                        });
-                }
-                guarded([&] { check_finish(); });
-            },
-            [this] {
-                stdout_done_ = true;
-                guarded([&] { check_finish(); });
-            },
-            [this](const Failure& failure) { fail(failure); },
-            [this](bool receiving) {
-                if (sctp_) sctp_->set_receiving(receiving);
-            },
-        });
+    pipe_ = std::make_unique<Pipe>(config, *channel_,
+                                   Pipe::Callbacks{
+                                       [this] {
+                                           if (options_.eof_wait_seconds) {
+                                               const double seconds = *options_.eof_wait_seconds;
+                                               eof_wait_.start_once(milliseconds(seconds), [this] {
+                                                   log::state("--eof-wait expired");
+                                                   guarded([&] { begin_finish(); });
+                                               });
+                                           }
+                                           guarded([&] { check_finish(); });
+                                       },
+                                       [this] {
+                                           stdout_done_ = true;
+                                           guarded([&] { check_finish(); });
+                                       },
+                                       [this](const Failure& failure) { fail(failure); },
+                                       [this](bool receiving) {
+                                           if (sctp_) sctp_->set_receiving(receiving);
+                                       },
+                                   });
     pipe_->start();
     // A bye may have come before the channel opened.
     if (remote_said_bye_) on_remote_bye();
@@ -597,8 +596,9 @@ void Session::finish(ExitCode code) {
     // (success, or an interrupt: DESIGN.md §2) closes the channel and DTLS;
     // a failure aborts the association, so that the remote can never take
     // it for an end of file.
-    if (code == ExitCode::kSuccess || code == ExitCode::kInterrupted ||
-        code == ExitCode::kTerminated) {
+    const bool clean = code == ExitCode::kSuccess || code == ExitCode::kInterrupted ||
+                       code == ExitCode::kTerminated;
+    if (clean) {
         if (channel_) channel_->close();
         if (dtls_) dtls_->close();
     } else if (sctp_) {
@@ -606,8 +606,7 @@ void Session::finish(ExitCode code) {
     }
     // A bye means an orderly end. After a failure with the channel open it
     // is not sent: the remote must not take what it has for the whole.
-    const bool orderly = code == ExitCode::kSuccess || code == ExitCode::kInterrupted ||
-                         code == ExitCode::kTerminated || !pipe_;
+    const bool orderly = clean || !pipe_;
     if (signaling_ && signaling_->connected()) {
         if (!remote_said_bye_ && orderly) {
             signaling_->send(signaling::Message::bye());
