@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "rtcpeer_config.hpp"
 
@@ -58,11 +60,39 @@ const CLI::Validator kIpAddress = CLI::Validator(
     },
     "ADDR");
 
+const CLI::Validator kPortRange = CLI::Validator(
+    [](std::string& value) -> std::string {
+        unsigned low = 0, high = 0;
+        char dash = 0, extra = 0;
+        if (std::sscanf(value.c_str(), "%u%c%u%c", &low, &dash, &high, &extra) != 3 ||
+            dash != '-' || low < 1 || high > 65535 || low > high) {
+            return "--port-range " + value + ": expected MIN-MAX with 1 <= MIN <= MAX <= 65535";
+        }
+        return {};
+    },
+    "MIN-MAX");
+
+// A URL as typed may hold a password: never echo that part.
+std::string redact(const std::string& url) {
+    const std::size_t at = url.rfind('@');
+    const std::size_t colon = url.find(':');
+    if (at == std::string::npos || colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***@" + url.substr(at + 1);
+}
+
 struct Parsed {
     std::string signaling = "copy-and-paste";
     std::optional<bool> trickle;
     double signaling_timeout = 0;
     double eof_wait = 0;
+    std::vector<std::string> stun_urls;
+    std::vector<std::string> turn_urls;
+    std::string turn_user;
+    std::string turn_password;
+    std::string transport_policy = "all";
+    std::string port_range;
+    bool ipv4_only = false;
+    bool ipv6_only = false;
 };
 
 void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
@@ -102,10 +132,50 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         ->default_str("30");
     command
         .add_option(
-            "--host-address", options.host_addresses,
+            "--host-address", options.ice.host_addresses,
             "gather host candidates only on this local address (repeatable; e.g. 127.0.0.1)")
         ->check(kIpAddress)
         ->type_name("ADDR");
+    command
+        .add_option("--interface", options.ice.interfaces,
+                    "gather host candidates only on this network interface (repeatable)")
+        ->type_name("NAME");
+    command.add_flag("-4", parsed.ipv4_only, "use IPv4 only");
+    command.add_flag("-6", parsed.ipv6_only, "use IPv6 only");
+    command.add_flag("--ice-tcp", options.ice.tcp, "also use ICE over TCP (RFC 6544)");
+    command
+        .add_option("--stun", parsed.stun_urls,
+                    "STUN server, stun:HOST[:PORT] (repeatable; none by default)")
+        ->type_name("URL");
+    command
+        .add_option("--turn", parsed.turn_urls,
+                    "TURN server, turn:[USER:PASS@]HOST[:PORT][?transport=udp|tcp] or "
+                    "turns:HOST[:PORT] (repeatable; none by default)")
+        ->type_name("URL");
+    command.add_option("--turn-user", parsed.turn_user, "TURN user name")->type_name("USER");
+    command
+        .add_option("--turn-password", parsed.turn_password,
+                    std::string("TURN password (visible in ps; prefer the environment variable ") +
+                        kTurnPasswordVariable + ")")
+        ->type_name("PASS");
+    command
+        .add_option("--ice-transport-policy", parsed.transport_policy,
+                    "all: every candidate; relay: only through TURN")
+        ->check(CLI::IsMember({"all", "relay"}))
+        ->default_str("all");
+    command
+        .add_option("--port-range", parsed.port_range,
+                    "local UDP/TCP ports for candidates, MIN-MAX")
+        ->check(kPortRange);
+    command.add_flag("--check", options.check,
+                     "connectivity check: no data; connect, measure round trips, print JSON");
+    command.add_option("--count", options.check_count, "--check: number of round trips to measure")
+        ->check(CLI::Range(1u, 10000u))
+        ->default_str("5");
+    command
+        .add_option("--stats", options.stats_file,
+                    "write a JSON summary at exit to FILE (- for stderr)")
+        ->type_name("FILE");
     command.add_flag(
         "--lines", options.lines,
         "each stdin line is one text message; each message received is written with a newline");
@@ -126,6 +196,64 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
     command.add_flag("-v,--verbose", options.verbosity,
                      "print timestamped state changes on stderr");
     command.add_flag("-q,--quiet", options.quiet, "print nothing but errors on stderr");
+}
+
+// The ICE options that need more than a validator; returns why they are wrong.
+std::optional<std::string> resolve_ice_options(const CLI::App& command, const Parsed& parsed,
+                                               IceOptions& ice) {
+    if (parsed.ipv4_only && parsed.ipv6_only) return "-4 and -6 exclude each other";
+    ice.family = parsed.ipv4_only   ? IpFamily::kIpv4
+                 : parsed.ipv6_only ? IpFamily::kIpv6
+                                    : IpFamily::kAny;
+    for (const std::string& address : ice.host_addresses) {
+        const bool v6 = address.find(':') != std::string::npos;
+        if ((v6 && parsed.ipv4_only) || (!v6 && parsed.ipv6_only))
+            return "--host-address " + address + " is not of the family -4/-6 asks for";
+    }
+    for (const std::string& name : ice.interfaces) {
+        if (name.empty() || name.size() >= 16)
+            return "--interface \"" + name + "\" is not an interface name";
+    }
+    std::string why;
+    for (const std::string& text : parsed.stun_urls) {
+        auto url = ice::parse_server_url(text, why);
+        if (!url) return "--stun " + text + ": " + why;
+        if (url->kind != ice::ServerKind::kStun)
+            return "--stun " + text + ": not a stun: URL (use --turn)";
+        ice.stun_servers.push_back(*url);
+    }
+    // Credentials: the URL's own, else --turn-user/--turn-password, else the
+    // password from the environment (keeps it out of ps and shell history).
+    const char* environment_password = std::getenv(kTurnPasswordVariable);
+    for (const std::string& text : parsed.turn_urls) {
+        auto url = ice::parse_server_url(text, why);
+        if (!url) return "--turn " + redact(text) + ": " + why;
+        if (url->kind != ice::ServerKind::kTurn)
+            return "--turn " + text + ": not a turn: or turns: URL (use --stun)";
+        if (!url->username && !parsed.turn_user.empty()) url->username = parsed.turn_user;
+        if (!url->password && command.count("--turn-password") > 0)
+            url->password = parsed.turn_password;
+        if (!url->password && environment_password != nullptr) url->password = environment_password;
+        if (!url->username || !url->password) {
+            return "--turn " + url->describe() +
+                   " needs a user name and a password (user:pass@ in the URL, --turn-user, and "
+                   "--turn-password or " +
+                   kTurnPasswordVariable + ")";
+        }
+        ice.turn_servers.push_back(*url);
+    }
+    if ((command.count("--turn-user") > 0 || command.count("--turn-password") > 0) &&
+        parsed.turn_urls.empty())
+        return "--turn-user and --turn-password go with --turn";
+    ice.relay_only = parsed.transport_policy == "relay";
+    if (ice.relay_only && ice.turn_servers.empty())
+        return "--ice-transport-policy relay needs a --turn server";
+    if (!parsed.port_range.empty()) {
+        unsigned low = 0, high = 0;
+        std::sscanf(parsed.port_range.c_str(), "%u-%u", &low, &high);
+        ice.port_range = std::make_pair(low, high);
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -200,6 +328,11 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
     }
     if (options.signaling.kind == SignalingKind::kTcpSocket && options.signaling.host.empty()) {
         return usage("--signaling-host must not be empty");
+    }
+    if (auto why = resolve_ice_options(*command, parsed, options.ice)) return usage(*why);
+    if (command->count("--count") > 0 && !options.check) return usage("--count goes with --check");
+    if (options.check && (options.lines || command->count("--eof-wait") > 0)) {
+        return usage("--check moves no data; --lines and --eof-wait do not apply");
     }
     return options;
 }

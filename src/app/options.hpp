@@ -4,8 +4,11 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
+
+#include "ice/server_url.hpp"
 
 namespace rtcpeer {
 
@@ -30,11 +33,34 @@ struct SignalingOptions {
 
 inline constexpr double kDefaultConnectRetrySeconds = 30;
 
+enum class IpFamily { kAny, kIpv4, kIpv6 };
+
+// How ICE finds paths (issue: connectivity). No server is used unless named
+// (DESIGN.md §6).
+struct IceOptions {
+    std::vector<ice::ServerUrl> stun_servers;                 // --stun
+    std::vector<ice::ServerUrl> turn_servers;                 // --turn, credentials resolved
+    bool relay_only = false;                                  // --ice-transport-policy relay
+    std::optional<std::pair<unsigned, unsigned>> port_range;  // --port-range MIN-MAX
+    std::vector<std::string> host_addresses;  // --host-address: restrict host candidates
+    std::vector<std::string> interfaces;      // --interface NAME
+    IpFamily family = IpFamily::kAny;         // -4 / -6
+    bool tcp = false;                         // --ice-tcp
+};
+
+// The environment variable that carries the TURN password out of sight of ps.
+inline constexpr const char* kTurnPasswordVariable = "RTCPEER_TURN_PASSWORD";
+
 struct Options {
     Role role = Role::kOffer;
     SignalingOptions signaling;
     double connect_timeout_seconds = 30;
-    std::vector<std::string> host_addresses;  // --host-address: restrict host candidates
+    IceOptions ice;
+
+    // --check: measure the connection instead of piping data.
+    bool check = false;
+    unsigned check_count = 5;
+    std::string stats_file;  // --stats: a JSON summary at exit; "-" is stderr
 
     // The pipe (DESIGN.md §5).
     bool lines = false;

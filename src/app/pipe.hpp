@@ -54,6 +54,9 @@ class Pipe {
     // Stops reading stdin (the run is ending).
     void stop_input();
     std::uint64_t bytes_sent() const { return bytes_sent_; }
+    std::uint64_t bytes_received() const { return bytes_received_; }
+    std::uint64_t messages_sent() const { return messages_sent_; }
+    std::uint64_t messages_received() const { return messages_received_; }
 
   private:
     struct Outgoing {

@@ -1,6 +1,7 @@
 #include "app/session.hpp"
 
 #include <glib-unix.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <random>
@@ -39,6 +40,11 @@ Session::~Session() {
     for (guint source : signal_sources_) {
         if (source != 0) g_source_remove(source);
     }
+    // No timer of the session may fire while the ICE agent releases its
+    // TURN allocations (which runs the loop).
+    for (loop::Timer* timer : {&signaling_deadline_, &connect_deadline_, &eof_wait_, &bye_grace_,
+                               &dtls_drain_, &abort_grace_, &ack_wait_, &liveness_, &progress_})
+        timer->reset();
     // Layers go before the loop they are attached to, top first.
     pipe_.reset();
     channel_.reset();
@@ -60,10 +66,60 @@ void Session::guarded(F&& f) {
 }
 
 ExitCode Session::run() {
+    start_us_ = g_get_monotonic_time();
     guarded([this] { start(); });
     if (!finished_) g_main_loop_run(loop_);
+    if (sctp_) sctp_counters_ = sctp::Association::counters();
+    if (progress_shown_) std::fputs("\n", stderr);
     if (failure_) std::fprintf(stderr, "%s\n", failure_->line().c_str());
+    report();
     return result_;
+}
+
+void Session::mark(const char* stage) {
+    stage_ms_.emplace_back(stage, static_cast<double>(g_get_monotonic_time() - start_us_) / 1000.0);
+}
+
+RunSummary Session::summary() const {
+    RunSummary s;
+    s.role = options_.role;
+    s.code = result_;
+    s.failure = failure_;
+    s.stage_ms = stage_ms_;
+    s.duration_s = static_cast<double>(end_us_ - start_us_) / 1e6;
+    s.pair = pair_;
+    if (pipe_) {
+        s.bytes_sent = pipe_->bytes_sent();
+        s.bytes_received = pipe_->bytes_received();
+        s.messages_sent = pipe_->messages_sent();
+        s.messages_received = pipe_->messages_received();
+    }
+    if (channel_open_us_ != 0)
+        s.data_seconds = static_cast<double>(end_us_ - channel_open_us_) / 1e6;
+    s.sctp = sctp_counters_;
+    if (check_) {
+        s.remote_answered = check_->remote_answered();
+        s.rtts_ms = check_->rtts_ms();
+    }
+    return s;
+}
+
+void Session::report() const {
+    if (options_.check) {
+        std::printf("%s\n", check_json(summary()).dump().c_str());
+        std::fflush(stdout);
+    }
+    if (options_.stats_file.empty()) return;
+    const std::string text = stats_json(summary()).dump() + "\n";
+    if (options_.stats_file == "-") {
+        std::fputs(text.c_str(), stderr);
+        return;
+    }
+    FILE* file = std::fopen(options_.stats_file.c_str(), "w");
+    if (file == nullptr || std::fputs(text.c_str(), file) < 0 || std::fclose(file) != 0) {
+        std::fprintf(stderr, "rtcpeer: warning: cannot write --stats %s\n",
+                     options_.stats_file.c_str());
+    }
 }
 
 void Session::start() {
@@ -86,7 +142,19 @@ void Session::start() {
     certificate_.emplace(dtls::Certificate::generate());
     ice::Config ice_config;
     ice_config.controlling = options_.role == Role::kOffer;  // DESIGN.md §4
-    ice_config.host_addresses = options_.host_addresses;
+    ice_config.host_addresses = options_.ice.host_addresses;
+    ice_config.interfaces = options_.ice.interfaces;
+    ice_config.family = options_.ice.family == IpFamily::kIpv4   ? ice::Family::kIpv4
+                        : options_.ice.family == IpFamily::kIpv6 ? ice::Family::kIpv6
+                                                                 : ice::Family::kAny;
+    ice_config.stun_servers = options_.ice.stun_servers;
+    ice_config.turn_servers = options_.ice.turn_servers;
+    ice_config.relay_only = options_.ice.relay_only;
+    if (options_.ice.port_range) {
+        ice_config.port_min = options_.ice.port_range->first;
+        ice_config.port_max = options_.ice.port_range->second;
+    }
+    ice_config.tcp = options_.ice.tcp;
     ice_ = std::make_unique<ice::Agent>(
         ice_config,
         ice::Agent::Callbacks{
@@ -106,7 +174,10 @@ void Session::start() {
     const bool prompts = !options_.quiet;
     signaling_ = signaling::create_channel(options_.signaling, options_.role, prompts);
     signaling_->start(signaling::Channel::Callbacks{
-        [this] { log::state("signaling connected (" + signaling_->describe() + ")"); },
+        [this] {
+            mark("signaling_connected");
+            log::state("signaling connected (" + signaling_->describe() + ")");
+        },
         [this](signaling::Message message) { guarded([&] { on_message(std::move(message)); }); },
         [this] { guarded([&] { on_signaling_closed(); }); },
         [this](const Failure& failure) { fail(failure); },
@@ -174,7 +245,21 @@ void Session::on_local_candidate(const sdp::Candidate& candidate) {
 
 void Session::on_gathering_done() {
     gathering_done_ = true;
+    mark("gathering_done");
     log::state("gathering done (" + std::to_string(local_candidates_.size()) + " candidates)");
+    // libnice does not say why a TURN allocation failed; both usual causes are named.
+    std::string silent;
+    for (const std::string& url : ice_->silent_relays())
+        silent += (silent.empty() ? "" : ", ") + url;
+    if (options_.ice.relay_only && local_candidates_.empty()) {
+        throw Failure(ExitCode::kConnection, "ice",
+                      "no relay candidate: " + silent +
+                          " gave no allocation (wrong user name or password, or unreachable)");
+    }
+    if (!silent.empty()) {
+        log::warn("no relay candidate from " + silent +
+                  " (wrong user name or password, or unreachable)");
+    }
     if (local_candidates_.empty()) {
         throw Failure(ExitCode::kFailure, "ice",
                       "no local candidate (no usable network interface)");
@@ -205,7 +290,7 @@ void Session::on_message(signaling::Message message) {
                 // The association already ended: this was an orderly leave.
                 abort_grace_.reset();
                 dtls_drain_.reset();
-                pipe_->on_remote_closed();
+                notify_remote_closed();
                 check_finish();
                 return;
             }
@@ -335,6 +420,8 @@ void Session::remote_gathering_done() {
 
 void Session::on_ice_connected(const ice::SelectedPair& pair) {
     ice_connected_ = true;
+    pair_ = pair;
+    mark("ice_connected");
     log::state("ICE connected: " + pair.describe());
     stage_ = "dtls";
     last_packet_ms_ = loop::now_ms();
@@ -378,6 +465,7 @@ void Session::create_dtls() {
 }
 
 void Session::on_dtls_connected() {
+    mark("dtls_connected");
     log::state("DTLS connected (" + dtls_->describe() + "; remote fingerprint verified)");
     stage_ = "sctp";
     sctp::Config config;
@@ -410,11 +498,12 @@ void Session::on_dtls_connected() {
         datachannel::Channel::Callbacks{
             [this] { guarded([&] { on_channel_open(); }); },
             [this](std::string_view data, bool binary) {
+                if (check_) guarded([&] { check_->on_message(data, binary); });
                 if (pipe_) guarded([&] { pipe_->on_message(data, binary); });
             },
             [this] {
                 remote_closed_ = true;
-                if (pipe_) pipe_->on_remote_closed();
+                notify_remote_closed();
                 guarded([&] { check_finish(); });
             },
             [this](const Failure& failure) { fail(failure); },
@@ -425,12 +514,22 @@ void Session::on_dtls_connected() {
 void Session::on_sctp_up() {
     log::state("SCTP up (port " + std::to_string(sdp::kDefaultSctpPort) + " -> " +
                std::to_string(remote_->sctp_port) + ")");
+    mark("sctp_up");
     stage_ = "channel";
-    if (options_.role == Role::kOffer) channel_->open(options_.label);
+    if (options_.role == Role::kOffer)
+        channel_->open(options_.check ? kCheckLabel : options_.label);
 }
 
 void Session::on_channel_open() {
     connect_deadline_.reset();
+    mark("channel_open");
+    channel_open_us_ = g_get_monotonic_time();
+    const bool check_channel = channel_->label() == kCheckLabel;
+    if (options_.check || check_channel) {
+        start_check(options_.check && check_channel);
+        if (remote_said_bye_) on_remote_bye();
+        return;
+    }
     PipeConfig config;
     config.lines = options_.lines;
     config.message_size = std::min(options_.message_size, remote_->remote_max_message_size());
@@ -460,8 +559,57 @@ void Session::on_channel_open() {
                                        },
                                    });
     pipe_->start();
+    if (log::verbose() && isatty(STDERR_FILENO)) {
+        progress_.start_repeating(std::chrono::milliseconds(1000), [this] {
+            show_progress();
+            return true;
+        });
+    }
     // A bye may have come before the channel opened.
     if (remote_said_bye_) on_remote_bye();
+}
+
+void Session::start_check(bool measuring) {
+    if (options_.check && !measuring) {
+        // The remote opened a channel of its own: it is not checking, so
+        // only the set-up is measured.
+        log::state("the remote's channel \"" + sdp::text::printable(channel_->label(), 60) +
+                   "\" is no check channel: only the set-up is measured");
+        return begin_finish();
+    }
+    if (!options_.check) log::state("answering a connectivity check");
+    check_ = std::make_unique<ConnectivityCheck>(*channel_, measuring ? options_.check_count : 0,
+                                                 [this] { guarded([&] { check_finish(); }); });
+    check_->start();
+}
+
+void Session::notify_remote_closed() {
+    if (pipe_) pipe_->on_remote_closed();
+    if (check_) check_->on_remote_closed();
+}
+
+void Session::show_progress() {
+    if (!pipe_ || finished_) return;
+    const double seconds = static_cast<double>(g_get_monotonic_time() - channel_open_us_) / 1e6;
+    auto amount = [](double bytes) {
+        char text[32];
+        if (bytes >= 1e9)
+            std::snprintf(text, sizeof text, "%.2f GB", bytes / 1e9);
+        else if (bytes >= 1e6)
+            std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
+        else if (bytes >= 1e3)
+            std::snprintf(text, sizeof text, "%.1f kB", bytes / 1e3);
+        else
+            std::snprintf(text, sizeof text, "%.0f B", bytes);
+        return std::string(text);
+    };
+    const auto sent = static_cast<double>(pipe_->bytes_sent());
+    const auto received = static_cast<double>(pipe_->bytes_received());
+    const std::string line = "\rrtcpeer: sent " + amount(sent) + " (" + amount(sent / seconds) +
+                             "/s), received " + amount(received) + " (" +
+                             amount(received / seconds) + "/s)\033[K";
+    std::fputs(line.c_str(), stderr);
+    progress_shown_ = true;
 }
 
 void Session::on_association_ended(const std::string& why, bool graceful) {
@@ -472,8 +620,9 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
     // incomplete and the exit code must say so.
     // A remote that said bye left in order, even if its stack ends with
     // ABORT (aiortc does).
-    if (pipe_ && (graceful || remote_said_bye_)) {
-        pipe_->on_remote_closed();
+    const bool channel_in_use = pipe_ || check_;
+    if (channel_in_use && (graceful || remote_said_bye_)) {
+        notify_remote_closed();
         return check_finish();
     }
     // An ABORT without a bye means the remote's side failed (a full disk,
@@ -481,11 +630,13 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
     // that leaves in order (aiortc) overtakes its bye on signaling: give the
     // bye a second before calling it a failure.
     const bool signaling_up = signaling_ && signaling_->connected();
-    if (pipe_ && !signaling_up && pipe_->local_eof_sent() && stdout_done_) {
-        pipe_->on_remote_closed();  // no way to hear a bye; nothing is missing
+    const bool nothing_missing =
+        (pipe_ && pipe_->local_eof_sent() && stdout_done_) || (check_ && check_->measured());
+    if (channel_in_use && !signaling_up && nothing_missing) {
+        notify_remote_closed();  // no way to hear a bye; nothing is missing
         return check_finish();
     }
-    if (pipe_ && signaling_up && !abort_grace_.active()) {
+    if (channel_in_use && signaling_up && !abort_grace_.active()) {
         abort_grace_.start_once(std::chrono::milliseconds(1000),
                                 [this, why] { fail(Failure(ExitCode::kConnection, "sctp", why)); });
         return;
@@ -494,7 +645,7 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
 }
 
 void Session::on_remote_bye() {
-    if (!pipe_ || finishing_) return;  // the connect time-out still applies
+    if ((!pipe_ && !check_) || finishing_) return;  // the connect time-out still applies
     // A bye cuts nothing off that is in flight: read on until the remote's
     // EOF, a channel close or the association's end, or until the channel
     // has been quiet for a moment (aiortc's receivers say bye without EOF).
@@ -504,7 +655,7 @@ void Session::on_remote_bye() {
         if (loop::now_ms() - last_message_ms_ < 1000 || (sctp_ && sctp_->has_unread())) return true;
         guarded([&] {
             remote_closed_ = true;
-            if (!stdout_done_ && pipe_) pipe_->on_remote_closed();
+            if (!stdout_done_) notify_remote_closed();
             check_finish();
         });
         return false;
@@ -523,7 +674,17 @@ void Session::check_liveness() {
 }
 
 void Session::check_finish() {
-    if (finishing_ || finished_ || !pipe_) return;
+    if (finishing_ || finished_) return;
+    if (check_) {
+        if (check_->complete()) return begin_finish();
+        if (remote_closed_ && check_->measured()) return begin_finish();
+        if (remote_closed_) {
+            return fail(Failure(ExitCode::kConnection, "check",
+                                "the remote closed the channel before the check finished"));
+        }
+        return;
+    }
+    if (!pipe_) return;
     if (pipe_->local_eof_sent() && stdout_done_) return begin_finish();
     // An interactive receiver does not wait for Ctrl-D (DESIGN.md §5 (c)).
     if (stdout_done_ && pipe_->stdin_is_terminal()) return begin_finish();
@@ -544,7 +705,7 @@ void Session::begin_finish() {
     finishing_ = true;
     eof_wait_.reset();
     bye_grace_.reset();
-    pipe_->stop_input();
+    if (pipe_) pipe_->stop_input();
     // Exit 0 promises that everything sent was acknowledged.
     auto done = [this] {
         return !sctp_ || !sctp_->up() || remote_closed_ || sctp_->all_acknowledged();
@@ -584,6 +745,8 @@ void Session::finish(ExitCode code) {
     if (finished_) return;
     finished_ = true;
     result_ = code;
+    end_us_ = g_get_monotonic_time();
+    progress_.reset();
     signaling_deadline_.reset();
     connect_deadline_.reset();
     eof_wait_.reset();
@@ -606,7 +769,7 @@ void Session::finish(ExitCode code) {
     }
     // A bye means an orderly end. After a failure with the channel open it
     // is not sent: the remote must not take what it has for the whole.
-    const bool orderly = clean || !pipe_;
+    const bool orderly = clean || (!pipe_ && !check_);
     if (signaling_ && signaling_->connected()) {
         if (!remote_said_bye_ && orderly) {
             signaling_->send(signaling::Message::bye());

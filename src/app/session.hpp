@@ -12,9 +12,11 @@
 #include <optional>
 #include <vector>
 
+#include "app/check.hpp"
 #include "app/failure.hpp"
 #include "app/options.hpp"
 #include "app/pipe.hpp"
+#include "app/report.hpp"
 #include "datachannel/channel.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
@@ -61,6 +63,14 @@ class Session {
     void on_association_ended(const std::string& why, bool graceful);
     void on_remote_bye();
     void check_liveness();
+    void start_check(bool measuring);
+    void notify_remote_closed();  // to the pipe or the check
+    void show_progress();
+
+    // Reporting: stage times, the --check JSON and the --stats file.
+    void mark(const char* stage);
+    RunSummary summary() const;
+    void report() const;
 
     // Finishing (DESIGN.md §5): decide, wait for acknowledgements, close.
     void check_finish();
@@ -88,6 +98,7 @@ class Session {
     std::unique_ptr<sctp::Association> sctp_;
     std::unique_ptr<datachannel::Channel> channel_;
     std::unique_ptr<Pipe> pipe_;
+    std::unique_ptr<ConnectivityCheck> check_;  // instead of the pipe: --check or a check channel
 
     std::optional<sdp::SessionDescription> remote_;
     std::vector<sdp::Candidate> local_candidates_;
@@ -102,6 +113,12 @@ class Session {
     bool finished_ = false;
     const char* stage_ = "ice";  // what the connect time-out interrupts
     std::int64_t last_packet_ms_ = 0;
+    std::int64_t start_us_ = 0;
+    std::int64_t channel_open_us_ = 0;
+    std::int64_t end_us_ = 0;
+    std::vector<std::pair<std::string, double>> stage_ms_;
+    std::optional<ice::SelectedPair> pair_;
+    std::optional<sctp::Counters> sctp_counters_;
     std::int64_t last_message_ms_ = 0;
     ExitCode result_ = ExitCode::kSuccess;
     std::optional<Failure> failure_;
@@ -114,6 +131,8 @@ class Session {
     loop::Timer abort_grace_;  // an ABORT waiting for the bye that makes it orderly
     loop::Timer ack_wait_;
     loop::Timer liveness_;
+    loop::Timer progress_;
+    bool progress_shown_ = false;
     guint signal_sources_[2] = {0, 0};
 };
 

@@ -41,6 +41,7 @@ class Channel {
     void close();
 
     bool is_open() const { return stream_.has_value() && !closed_; }
+    const std::string& label() const { return label_; }
 
   private:
     void on_dcep(std::uint16_t stream, std::string_view data);

@@ -1,10 +1,17 @@
 #include "ice/agent.hpp"
 
 #include <agent.h>
+#include <arpa/inet.h>
 #include <gio/gio.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include "app/failure.hpp"
+#include "app/log.hpp"
 
 namespace rtcpeer::ice {
 
@@ -27,8 +34,10 @@ std::string endpoint(const sdp::Candidate& c) {
 }  // namespace
 
 std::string SelectedPair::describe() const {
-    return local.transport + " " + endpoint(local) + " " + local.type + " -> " + endpoint(remote) +
-           " " + remote.type;
+    std::string relay =
+        local_relay_protocol.empty() ? "" : " (TURN over " + local_relay_protocol + ")";
+    return local.transport + " " + endpoint(local) + " " + local.type + relay + " -> " +
+           endpoint(remote) + " " + remote.type;
 }
 
 Agent::Agent(Config config, Callbacks callbacks)
@@ -44,10 +53,75 @@ Agent::Agent(Config config, Callbacks callbacks)
                                  static_cast<NiceAgentOption>(NICE_AGENT_OPTION_REGULAR_NOMINATION |
                                                               NICE_AGENT_OPTION_ICE_TRICKLE));
     // No STUN/TURN server unless the user names one (DESIGN.md §6); no UPnP
-    // (it would multicast on the LAN); ICE-TCP stays off by default.
+    // (it would multicast on the LAN); ICE-TCP only when asked for.
     g_object_set(agent_, "controlling-mode", config_.controlling ? TRUE : FALSE, "upnp", FALSE,
-                 "ice-tcp", FALSE, "ice-udp", TRUE, nullptr);
-    for (const std::string& text : config_.host_addresses) {
+                 "ice-tcp", config_.tcp ? TRUE : FALSE, "ice-udp", TRUE, "force-relay",
+                 config_.relay_only ? TRUE : FALSE, nullptr);
+    add_local_addresses();
+    stream_id_ = nice_agent_add_stream(agent_, 1);
+    if (stream_id_ == 0) throw Failure(ExitCode::kFailure, "ice", "cannot create the ICE stream");
+    nice_agent_set_stream_name(agent_, stream_id_, "application");
+    if (config_.port_min != 0) {
+        nice_agent_set_port_range(agent_, stream_id_, kComponent, config_.port_min,
+                                  config_.port_max);
+    }
+    add_servers();
+    g_signal_connect(agent_, "new-candidate-full", G_CALLBACK(&Agent::on_candidate), this);
+    g_signal_connect(agent_, "candidate-gathering-done",
+                     G_CALLBACK(&Agent::on_gathering_done_signal), this);
+    g_signal_connect(agent_, "component-state-changed", G_CALLBACK(&Agent::on_state_changed), this);
+    g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(&Agent::on_selected_pair), this);
+}
+
+bool Agent::family_allowed(const std::string& address) const {
+    const bool v6 = address.find(':') != std::string::npos;
+    return config_.family == Family::kAny || (config_.family == Family::kIpv6) == v6;
+}
+
+void Agent::add_local_addresses() {
+    std::vector<std::string> addresses = config_.host_addresses;
+    // Without --host-address, libnice takes every non-loopback address of
+    // both families. -4/-6 and --interface narrow that list, so it is made
+    // here from the interfaces.
+    if (addresses.empty() && (!config_.interfaces.empty() || config_.family != Family::kAny)) {
+        ifaddrs* list = nullptr;
+        if (getifaddrs(&list) != 0) {
+            throw Failure(ExitCode::kFailure, "ice", "cannot list the network interfaces");
+        }
+        for (ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+            if (entry->ifa_addr == nullptr || (entry->ifa_flags & IFF_UP) == 0) continue;
+            const int family = entry->ifa_addr->sa_family;
+            if (family != AF_INET && family != AF_INET6) continue;
+            const bool named = std::find(config_.interfaces.begin(), config_.interfaces.end(),
+                                         entry->ifa_name) != config_.interfaces.end();
+            if (!config_.interfaces.empty() && !named) continue;
+            // Loopback only when its interface is named; IPv6 link-local
+            // addresses need a scope that candidates cannot carry.
+            if ((entry->ifa_flags & IFF_LOOPBACK) != 0 && !named) continue;
+            char text[INET6_ADDRSTRLEN] = {};
+            if (family == AF_INET) {
+                inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(entry->ifa_addr)->sin_addr, text,
+                          sizeof text);
+            } else {
+                const in6_addr& a6 = reinterpret_cast<sockaddr_in6*>(entry->ifa_addr)->sin6_addr;
+                if (IN6_IS_ADDR_LINKLOCAL(&a6)) continue;
+                inet_ntop(AF_INET6, &a6, text, sizeof text);
+            }
+            if (family_allowed(text)) addresses.emplace_back(text);
+        }
+        freeifaddrs(list);
+        if (addresses.empty()) {
+            std::string where = config_.interfaces.empty() ? "any interface" : "";
+            for (const std::string& name : config_.interfaces)
+                where += (where.empty() ? "" : ", ") + name;
+            const char* family = config_.family == Family::kIpv4   ? "IPv4 "
+                                 : config_.family == Family::kIpv6 ? "IPv6 "
+                                                                   : "";
+            throw Failure(ExitCode::kFailure, "ice",
+                          std::string("no usable ") + family + "address on " + where);
+        }
+    }
+    for (const std::string& text : addresses) {
         NiceAddress address;
         nice_address_init(&address);
         if (!nice_address_set_from_string(&address, text.c_str())) {
@@ -56,23 +130,120 @@ Agent::Agent(Config config, Callbacks callbacks)
         }
         nice_agent_add_local_address(agent_, &address);
     }
-    stream_id_ = nice_agent_add_stream(agent_, 1);
-    if (stream_id_ == 0) throw Failure(ExitCode::kFailure, "ice", "cannot create the ICE stream");
-    nice_agent_set_stream_name(agent_, stream_id_, "application");
-    g_signal_connect(agent_, "new-candidate-full", G_CALLBACK(&Agent::on_candidate), this);
-    g_signal_connect(agent_, "candidate-gathering-done",
-                     G_CALLBACK(&Agent::on_gathering_done_signal), this);
-    g_signal_connect(agent_, "component-state-changed", G_CALLBACK(&Agent::on_state_changed), this);
-    g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(&Agent::on_selected_pair), this);
+}
+
+namespace {
+
+// Server names are resolved once, before gathering: libnice takes numeric
+// addresses only.
+std::string resolve(const ServerUrl& url, Family family, bool stream) {
+    addrinfo hints{};
+    hints.ai_family = family == Family::kIpv4   ? AF_INET
+                      : family == Family::kIpv6 ? AF_INET6
+                                                : AF_UNSPEC;
+    hints.ai_socktype = stream ? SOCK_STREAM : SOCK_DGRAM;
+    addrinfo* found = nullptr;
+    const int error = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
+    if (error != 0 || found == nullptr) {
+        throw Failure(ExitCode::kFailure, "ice",
+                      "cannot resolve " + url.describe() + ": " + gai_strerror(error));
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    if (found->ai_family == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
+                  sizeof text);
+    } else {
+        inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr, text,
+                  sizeof text);
+    }
+    freeaddrinfo(found);
+    return text;
+}
+
+}  // namespace
+
+void Agent::add_servers() {
+    if (!config_.stun_servers.empty()) {
+        // libnice asks one STUN server; TURN servers also report the
+        // server-reflexive address, so more are rarely needed.
+        const ServerUrl& stun = config_.stun_servers.front();
+        const std::string address = resolve(stun, config_.family, false);
+        g_object_set(agent_, "stun-server", address.c_str(), "stun-server-port",
+                     static_cast<guint>(stun.port), nullptr);
+        for (std::size_t i = 1; i < config_.stun_servers.size(); ++i) {
+            log::warn("only the first STUN server is used; ignoring " +
+                      config_.stun_servers[i].describe());
+        }
+    }
+    for (const ServerUrl& turn : config_.turn_servers) {
+        const bool over_tcp = turn.transport != RelayTransport::kUdp;
+        Relay relay{turn, resolve(turn, config_.family, over_tcp)};
+        const NiceRelayType type = turn.transport == RelayTransport::kUdp ? NICE_RELAY_TYPE_TURN_UDP
+                                   : turn.transport == RelayTransport::kTcp
+                                       ? NICE_RELAY_TYPE_TURN_TCP
+                                       : NICE_RELAY_TYPE_TURN_TLS;
+        if (!nice_agent_set_relay_info(agent_, stream_id_, kComponent, relay.address.c_str(),
+                                       turn.port, turn.username->c_str(), turn.password->c_str(),
+                                       type)) {
+            throw Failure(ExitCode::kFailure, "ice", "libnice refused " + turn.describe());
+        }
+        relays_.push_back(std::move(relay));
+    }
+    if (config_.tls_proxy_port != 0) {
+        g_object_set(agent_, "proxy-type", NICE_PROXY_TYPE_HTTP, "proxy-ip", "127.0.0.1",
+                     "proxy-port", static_cast<guint>(config_.tls_proxy_port), nullptr);
+    }
+}
+
+const Agent::Relay* Agent::relay_of(NiceCandidate* candidate) const {
+    if (candidate->type != NICE_CANDIDATE_TYPE_RELAYED) return nullptr;
+    NiceAddress server;
+    nice_address_init(&server);
+    nice_candidate_relay_address(candidate, &server);
+    if (!nice_address_is_valid(&server)) return nullptr;
+    char text[NICE_ADDRESS_STRING_LEN] = {};
+    nice_address_to_string(&server, text);
+    const unsigned port = nice_address_get_port(&server);
+    for (const Relay& relay : relays_) {
+        if (relay.address == text && relay.url.port == port) return &relay;
+    }
+    return nullptr;
+}
+
+std::vector<std::string> Agent::silent_relays() const {
+    // libnice's candidate signals do not say which server a relay candidate
+    // came from: without any, every server failed; with some, say nothing.
+    std::vector<std::string> silent;
+    if (relay_candidates_ > 0) return silent;
+    for (const Relay& relay : relays_) silent.push_back(relay.url.describe());
+    return silent;
 }
 
 Agent::~Agent() {
+    if (agent_ != nullptr && !relays_.empty()) release_allocations();
     if (agent_ != nullptr) {
         nice_agent_attach_recv(agent_, stream_id_, kComponent, g_main_context_default(), nullptr,
                                nullptr);
         g_signal_handlers_disconnect_by_data(agent_, this);
         nice_agent_remove_stream(agent_, stream_id_);
         g_object_unref(agent_);
+    }
+}
+
+void Agent::release_allocations() {
+    // TURN allocations live on the server until they expire (10 minutes by
+    // default) unless refreshed with lifetime 0. nice_agent_close_async()
+    // does that; the loop runs for it at most kReleaseWaitMs, so that an
+    // unreachable server cannot hold up the exit. Only libnice's sources
+    // are pending here: the session has stopped its own.
+    constexpr gint64 kReleaseWaitMs = 500;
+    bool closed = false;
+    nice_agent_close_async(
+        agent_, [](GObject*, GAsyncResult*, gpointer done) { *static_cast<bool*>(done) = true; },
+        &closed);
+    const gint64 deadline = g_get_monotonic_time() + kReleaseWaitMs * 1000;
+    while (!closed && g_get_monotonic_time() < deadline) {
+        if (!g_main_context_iteration(nullptr, FALSE)) g_usleep(1000);
     }
 }
 
@@ -102,8 +273,12 @@ void Agent::set_remote_credentials(const Credentials& credentials) {
 }
 
 bool Agent::add_remote_candidate(const sdp::Candidate& candidate, std::string& why) {
-    if (!candidate.is_udp()) {
-        why = "not UDP (ICE-TCP is off)";
+    if (!candidate.is_udp() && !config_.tcp) {
+        why = "TCP (ICE-TCP is off; --ice-tcp allows it)";
+        return false;
+    }
+    if (!family_allowed(candidate.address)) {
+        why = config_.family == Family::kIpv4 ? "IPv6 (-4)" : "IPv4 (-6)";
         return false;
     }
     const std::string line = "a=candidate:" + sdp::to_string(candidate);
@@ -142,6 +317,7 @@ sdp::Candidate Agent::to_candidate(NiceCandidate* candidate) const {
 
 void Agent::on_candidate(NiceAgent*, NiceCandidate* candidate, gpointer data) {
     auto* self = static_cast<Agent*>(data);
+    if (candidate->type == NICE_CANDIDATE_TYPE_RELAYED) ++self->relay_candidates_;
     if (self->callbacks_.on_local_candidate)
         self->callbacks_.on_local_candidate(self->to_candidate(candidate));
 }
@@ -170,6 +346,16 @@ void Agent::on_selected_pair(NiceAgent*, guint, guint, NiceCandidate* local, Nic
     auto* self = static_cast<Agent*>(data);
     self->selected_.local = self->to_candidate(local);
     self->selected_.remote = self->to_candidate(remote);
+    // The signal's candidates are copies without their TURN server; the
+    // agent's own selected pair has it.
+    NiceCandidate* own_local = nullptr;
+    NiceCandidate* own_remote = nullptr;
+    const Relay* relay = nullptr;
+    if (nice_agent_get_selected_pair(self->agent_, self->stream_id_, kComponent, &own_local,
+                                     &own_remote)) {
+        relay = self->relay_of(own_local);
+    }
+    self->selected_.local_relay_protocol = relay ? to_string(relay->url.transport) : "";
     if (!self->connected_) {
         guint state = nice_agent_get_component_state(self->agent_, self->stream_id_, kComponent);
         if (state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) {

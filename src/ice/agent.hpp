@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ice/server_url.hpp"
 #include "sdp/candidate.hpp"
 
 typedef struct _NiceAgent NiceAgent;
@@ -32,12 +33,28 @@ struct Credentials {
 struct SelectedPair {
     sdp::Candidate local;
     sdp::Candidate remote;
+    // A local relay candidate: how rtcpeer reaches its TURN server
+    // ("udp", "tcp" or "tls"); empty otherwise.
+    std::string local_relay_protocol;
     std::string describe() const;  // "udp 127.0.0.1:5000 host -> 127.0.0.1:6000 host"
 };
 
+enum class Family { kAny, kIpv4, kIpv6 };
+
 struct Config {
     bool controlling = false;
-    std::vector<std::string> host_addresses;  // empty: every interface
+    std::vector<std::string> host_addresses;  // empty: see interfaces and family
+    std::vector<std::string> interfaces;      // empty: every interface
+    Family family = Family::kAny;
+    std::vector<ServerUrl> stun_servers;
+    std::vector<ServerUrl> turn_servers;  // with credentials
+    bool relay_only = false;
+    unsigned port_min = 0, port_max = 0;  // 0: any port
+    bool tcp = false;                     // ICE-TCP (RFC 6544)
+    // turns: servers are reached through this local HTTP CONNECT proxy,
+    // which wraps the connection in TLS (libnice speaks TURN over plain TCP
+    // only); 0 when there is none.
+    std::uint16_t tls_proxy_port = 0;
 };
 
 class Agent {
@@ -64,6 +81,14 @@ class Agent {
     void remote_gathering_done();
     // Sends one datagram on the selected pair. Thread-safe.
     int send(const std::uint8_t* data, std::size_t size);
+    // After gathering: the TURN servers that gave no relay candidate
+    // (all of them when none came; none otherwise).
+    std::vector<std::string> silent_relays() const;
+    // The numeric address a configured TURN server was resolved to.
+    struct Relay {
+        ServerUrl url;
+        std::string address;
+    };
 
   private:
     static void on_candidate(NiceAgent*, NiceCandidate*, gpointer);
@@ -73,7 +98,12 @@ class Agent {
                                  gpointer);
     static void on_receive(NiceAgent*, guint, guint, guint, gchar*, gpointer);
     sdp::Candidate to_candidate(NiceCandidate* candidate) const;
+    const Relay* relay_of(NiceCandidate* candidate) const;
+    void add_local_addresses();
+    void add_servers();
+    bool family_allowed(const std::string& address) const;
     void enlarge_socket_buffers();
+    void release_allocations();
 
     Config config_;
     Callbacks callbacks_;
@@ -82,6 +112,8 @@ class Agent {
     bool connected_ = false;
     bool failed_ = false;
     SelectedPair selected_;
+    std::vector<Relay> relays_;
+    unsigned relay_candidates_ = 0;
 };
 
 }  // namespace rtcpeer::ice

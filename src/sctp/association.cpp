@@ -106,6 +106,17 @@ sockaddr_conn conn_address(void* self, std::uint16_t port) {
 
 }  // namespace
 
+Counters Association::counters() {
+    sctpstat stat{};
+    usrsctp_get_stat(&stat);
+    Counters c;
+    c.data_chunks_sent = stat.sctps_senddata;
+    c.data_chunks_received = stat.sctps_recvdata;
+    c.retransmitted_chunks = stat.sctps_sendretransdata;
+    c.fast_retransmitted_chunks = stat.sctps_sendfastretrans;
+    return c;
+}
+
 Association::Association(Config config, SendPacket send_packet, Callbacks callbacks)
     : config_(config),
       send_packet_(std::move(send_packet)),

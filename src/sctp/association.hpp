@@ -29,8 +29,18 @@ struct Config {
     std::size_t max_message_size = 262144;  // larger incoming messages are a protocol violation
 };
 
+// What usrsctp counted in this process (one association per run).
+struct Counters {
+    std::uint64_t data_chunks_sent = 0;
+    std::uint64_t data_chunks_received = 0;
+    std::uint64_t retransmitted_chunks = 0;  // by time-out and fast retransmit
+    std::uint64_t fast_retransmitted_chunks = 0;
+};
+
 class Association {
   public:
+    static Counters counters();
+
     struct Callbacks {
         std::function<void()> on_up;
         std::function<void(std::uint16_t stream, std::uint32_t ppid, std::string_view data)>

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <vector>
 
 #include "app/options.hpp"
@@ -96,7 +97,7 @@ TEST_CASE("bad options are one-line usage errors") {
     usage({"offer", "--host-address", "1.2.3"});
     usage({"offer", "--host-address", "fe80::zz"});
     CHECK(ok({"offer", "--host-address", "::1", "--host-address", "127.0.0.1"})
-              .host_addresses.size() == 2);
+              .ice.host_addresses.size() == 2);
 }
 
 TEST_CASE("--help and --version exit 0 with text on stdout") {
@@ -112,4 +113,73 @@ TEST_CASE("--help and --version exit 0 with text on stdout") {
     auto help = std::get<EarlyExit>(parse({"offer", "--help"})).stdout_text;
     CHECK_THAT(help, Catch::Contains("--signaling-port"));
     CHECK_THAT(help, Catch::Contains("--connect-timeout"));
+}
+
+TEST_CASE("ICE server options") {
+    unsetenv(kTurnPasswordVariable);
+    Options o = ok({"offer"});
+    CHECK(o.ice.stun_servers.empty());  // no server unless named (DESIGN.md §6)
+    CHECK(o.ice.turn_servers.empty());
+    CHECK(!o.ice.relay_only);
+    CHECK(!o.ice.tcp);
+    CHECK(o.ice.family == IpFamily::kAny);
+
+    o = ok({"offer", "--stun", "stun:10.0.0.1", "--stun", "stun:h:1", "--turn",
+            "turn:u:p@10.0.0.2?transport=tcp", "--turn", "turns:t.example:443", "--turn-user",
+            "v", "--turn-password", "w", "--ice-transport-policy", "relay"});
+    REQUIRE(o.ice.stun_servers.size() == 2);
+    REQUIRE(o.ice.turn_servers.size() == 2);
+    CHECK(o.ice.turn_servers[0].username == "u");  // the URL's own come first
+    CHECK(o.ice.turn_servers[0].password == "p");
+    CHECK(o.ice.turn_servers[1].username == "v");
+    CHECK(o.ice.turn_servers[1].password == "w");
+    CHECK(o.ice.relay_only);
+
+    setenv(kTurnPasswordVariable, "from-env", 1);
+    o = ok({"answer", "--turn", "turn:10.0.0.2", "--turn-user", "u"});
+    CHECK(o.ice.turn_servers[0].password == "from-env");
+    unsetenv(kTurnPasswordVariable);
+
+    CHECK(usage({"offer", "--turn", "turn:10.0.0.2"}).stderr_text.find("needs a user name") !=
+          std::string::npos);
+    CHECK(usage({"offer", "--turn", "turn:u:secret@h:99999"}).stderr_text.find("secret") ==
+          std::string::npos);
+    usage({"offer", "--stun", "turn:u:p@h"});
+    usage({"offer", "--turn", "stun:h"});
+    usage({"offer", "--stun", "stun:h:0"});
+    usage({"offer", "--turn-user", "u"});
+    CHECK(usage({"offer", "--ice-transport-policy", "relay"}).stderr_text.find("--turn") !=
+          std::string::npos);
+    usage({"offer", "--ice-transport-policy", "none"});
+}
+
+TEST_CASE("ICE network options") {
+    Options o = ok({"offer", "--port-range", "40000-40010", "--interface", "eth0", "-4",
+                    "--ice-tcp"});
+    REQUIRE(o.ice.port_range);
+    CHECK(o.ice.port_range->first == 40000);
+    CHECK(o.ice.port_range->second == 40010);
+    CHECK(o.ice.interfaces == std::vector<std::string>{"eth0"});
+    CHECK(o.ice.family == IpFamily::kIpv4);
+    CHECK(o.ice.tcp);
+    CHECK(ok({"offer", "-6"}).ice.family == IpFamily::kIpv6);
+    usage({"offer", "-4", "-6"});
+    usage({"offer", "--port-range", "5000"});
+    usage({"offer", "--port-range", "6000-5000"});
+    usage({"offer", "--port-range", "0-10"});
+    usage({"offer", "--port-range", "1-65536"});
+    usage({"offer", "--port-range", "1-2x"});
+    usage({"offer", "-6", "--host-address", "127.0.0.1"});
+    usage({"offer", "--interface", "a-name-far-too-long-for-linux"});
+}
+
+TEST_CASE("check and stats options") {
+    Options o = ok({"offer", "--check"});
+    CHECK(o.check);
+    CHECK(o.check_count == 5);
+    CHECK(ok({"answer", "--check", "--count", "20"}).check_count == 20);
+    CHECK(ok({"answer", "--stats", "-"}).stats_file == "-");
+    usage({"offer", "--count", "3"});
+    usage({"offer", "--check", "--count", "0"});
+    usage({"offer", "--check", "--lines"});
 }

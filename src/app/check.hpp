@@ -1,0 +1,67 @@
+// Connectivity-check mode (--check): the data channel carries round trips
+// instead of stdin/stdout.
+//
+// The check protocol, on a channel labelled "rtcpeer-check":
+//   - the measuring side sends the text message "ping N" (N = 1, 2, ...) and
+//     sends ping N+1 once "pong N" came back;
+//   - every rtcpeer answers "ping X" on such a channel with "pong X",
+//     whatever its own mode, so a plain `rtcpeer answer` is a check
+//     responder; aiortc's datachannel-cli answers the same way;
+//   - a side that has nothing more to send sends the EOF marker (an empty
+//     binary message, as in DESIGN.md §5). A run ends when both sides sent
+//     it, or when the remote never answered a ping.
+// A remote that is not rtcpeer may never answer: after kFirstPongWait
+// without the first pong only the connection set-up counts as measured.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "datachannel/channel.hpp"
+#include "loop/sources.hpp"
+
+namespace rtcpeer {
+
+inline constexpr const char* kCheckLabel = "rtcpeer-check";
+
+class ConnectivityCheck {
+  public:
+    static constexpr std::chrono::milliseconds kFirstPongWait{2000};
+
+    // count 0: answer the remote's pings only.
+    ConnectivityCheck(datachannel::Channel& channel, unsigned count,
+                      std::function<void()> on_progress);
+
+    void start();
+    void on_message(std::string_view data, bool binary);
+    void on_remote_closed() { remote_done_ = true; }
+
+    // Every ping we meant to send is answered, or the remote does not answer.
+    bool measured() const { return measured_; }
+    // Nothing is left to wait for on either side.
+    bool complete() const { return measured_ && (remote_done_ || (count_ > 0 && !answered_)); }
+    bool remote_answered() const { return answered_; }
+    bool remote_done() const { return remote_done_; }
+    const std::vector<double>& rtts_ms() const { return rtts_ms_; }
+
+  private:
+    void send_ping();
+    void finish_measuring();
+    void send(std::string_view text, bool binary);
+
+    datachannel::Channel& channel_;
+    unsigned count_;
+    std::function<void()> on_progress_;
+    unsigned next_ = 1;
+    std::int64_t sent_at_us_ = 0;
+    bool measured_ = false;
+    bool answered_ = false;
+    bool remote_done_ = false;
+    std::vector<double> rtts_ms_;
+    loop::Timer first_pong_wait_;
+};
+
+}  // namespace rtcpeer

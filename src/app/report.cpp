@@ -1,0 +1,98 @@
+#include "app/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rtcpeer {
+
+namespace {
+
+// Milliseconds to the microsecond: dividing (not multiplying by 0.001)
+// gives the double nearest to the decimal, so JSON shows 0.142, not
+// 0.14200000000000002.
+double rounded(double value) { return std::round(value * 1000) / 1000; }
+
+nlohmann::json candidate_json(const sdp::Candidate& c, const std::string& relay_protocol) {
+    nlohmann::json j;
+    j["type"] = c.type;
+    j["protocol"] = c.transport;
+    j["address"] = c.address;
+    j["port"] = c.port;
+    j["relay_protocol"] =
+        relay_protocol.empty() ? nlohmann::json(nullptr) : nlohmann::json(relay_protocol);
+    return j;
+}
+
+nlohmann::json common_json(const RunSummary& s) {
+    nlohmann::json j;
+    j["result"] = s.code == ExitCode::kSuccess ? "ok" : "failed";
+    j["exit_code"] = static_cast<int>(s.code);
+    j["role"] = to_string(s.role);
+    if (s.failure) {
+        j["failure"] = {{"stage", s.failure->stage()}, {"reason", s.failure->what()}};
+    } else {
+        j["failure"] = nullptr;
+    }
+    nlohmann::json stages = nlohmann::json::object();
+    for (const char* stage : kStages) {
+        auto found = std::find_if(s.stage_ms.begin(), s.stage_ms.end(),
+                                  [&](const auto& entry) { return entry.first == stage; });
+        stages[stage] = found == s.stage_ms.end() ? nlohmann::json(nullptr)
+                                                  : nlohmann::json(rounded(found->second));
+    }
+    j["timings_ms"] = stages;
+    if (s.pair) {
+        j["selected_pair"] = {
+            {"local", candidate_json(s.pair->local, s.pair->local_relay_protocol)},
+            {"remote", candidate_json(s.pair->remote, "")}};
+    } else {
+        j["selected_pair"] = nullptr;
+    }
+    j["duration_s"] = rounded(s.duration_s);
+    return j;
+}
+
+}  // namespace
+
+nlohmann::json check_json(const RunSummary& s) {
+    nlohmann::json j = common_json(s);
+    j["remote_answered"] = s.remote_answered;
+    if (s.rtts_ms.empty()) {
+        j["rtt_ms"] = nullptr;
+    } else {
+        std::vector<double> sorted = s.rtts_ms;
+        std::sort(sorted.begin(), sorted.end());
+        const std::size_t n = sorted.size();
+        const double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        j["rtt_ms"] = {{"count", n},
+                       {"min", rounded(sorted.front())},
+                       {"median", rounded(median)},
+                       {"max", rounded(sorted.back())}};
+    }
+    return j;
+}
+
+nlohmann::json stats_json(const RunSummary& s) {
+    nlohmann::json j = common_json(s);
+    j["sent"] = {{"bytes", s.bytes_sent}, {"messages", s.messages_sent}};
+    j["received"] = {{"bytes", s.bytes_received}, {"messages", s.messages_received}};
+    // The rates count from the channel's opening: set-up time is in timings_ms.
+    if (s.data_seconds && *s.data_seconds > 0) {
+        j["rate_bytes_per_s"] = {
+            {"sent", std::llround(static_cast<double>(s.bytes_sent) / *s.data_seconds)},
+            {"received", std::llround(static_cast<double>(s.bytes_received) / *s.data_seconds)}};
+    } else {
+        j["rate_bytes_per_s"] = nullptr;
+    }
+    if (s.sctp) {
+        j["sctp"] = {{"data_chunks_sent", s.sctp->data_chunks_sent},
+                     {"data_chunks_received", s.sctp->data_chunks_received},
+                     {"retransmitted_chunks", s.sctp->retransmitted_chunks},
+                     {"fast_retransmitted_chunks", s.sctp->fast_retransmitted_chunks}};
+    } else {
+        j["sctp"] = nullptr;
+    }
+    return j;
+}
+
+}  // namespace rtcpeer

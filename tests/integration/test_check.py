@@ -1,0 +1,190 @@
+"""--check (connectivity-check mode) and --stats, between real processes on
+loopback: rtcpeer to rtcpeer in every role combination, against the aiortc
+test peer, and against peers that never answer."""
+
+import json
+import os
+import socket
+import threading
+
+from harness import LOOPBACK, SYSTEM_PYTHON, INTEROP, TestCase, main, random_file, sha256_file, free_tcp_port
+
+STAGES = ["signaling_connected", "gathering_done", "ice_connected", "dtls_connected", "sctp_up", "channel_open"]
+
+
+def read_json(path):
+    with open(path) as f:
+        text = f.read()
+    lines = text.splitlines()
+    assert len(lines) == 1, f"expected one JSON line, got {text!r}"
+    return json.loads(lines[0])
+
+
+class CheckTest(TestCase):
+    def pair(self, offer_args, answer_args, answer_stdin=None):
+        sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
+        offer = self.start("offer", *sig, *LOOPBACK, *offer_args, stdout=self.path("offer.out"))
+        answer = self.start("answer", *sig, *LOOPBACK, *answer_args, stdout=self.path("answer.out"),
+                            stdin=answer_stdin)
+        self.assertExit(answer, 0, timeout=30)
+        self.assertExit(offer, 0, timeout=10)
+        return offer, answer
+
+    def assertSuccessfulCheck(self, result, role, count):
+        self.assertEqual(result["result"], "ok")
+        self.assertEqual(result["exit_code"], 0)
+        self.assertEqual(result["role"], role)
+        self.assertIsNone(result["failure"])
+        times = [result["timings_ms"][s] for s in STAGES]
+        for t in times:
+            self.assertIsInstance(t, (int, float))
+            self.assertGreaterEqual(t, 0)
+            self.assertLess(t, 30000)
+        # Gathering may finish before or after signaling connects; the
+        # connection's own stages come in order.
+        self.assertEqual(times[2:], sorted(times[2:]))
+        pair = result["selected_pair"]
+        for side in ("local", "remote"):
+            self.assertEqual(pair[side]["address"], "127.0.0.1")
+            self.assertEqual(pair[side]["protocol"], "udp")
+            self.assertEqual(pair[side]["type"], "host")
+            self.assertIsNone(pair[side]["relay_protocol"])
+            self.assertTrue(0 < pair[side]["port"] < 65536)
+        if count:
+            self.assertTrue(result["remote_answered"])
+            rtt = result["rtt_ms"]
+            self.assertEqual(rtt["count"], count)
+            self.assertTrue(0 < rtt["min"] <= rtt["median"] <= rtt["max"] < 1000, rtt)
+
+    def test_both_sides_check(self):
+        self.pair(["--check"], ["--check", "--count", "3"])
+        offer = read_json(self.path("offer.out"))
+        answer = read_json(self.path("answer.out"))
+        self.assertSuccessfulCheck(offer, "offer", 5)
+        self.assertSuccessfulCheck(answer, "answer", 3)
+        self.assertEqual(offer["selected_pair"]["local"]["port"], answer["selected_pair"]["remote"]["port"])
+        print(f"\ncheck JSON (offer): {json.dumps(offer)}")
+
+    def test_plain_answerer_answers_the_check(self):
+        # Its stdin holds data, but a check channel carries none of it.
+        data = random_file(self.path("in"), 1000)
+        _, answer = self.pair(["--check", "--count", "4"], ["-v"], answer_stdin=data)
+        self.assertSuccessfulCheck(read_json(self.path("offer.out")), "offer", 4)
+        self.assertEqual(os.path.getsize(self.path("answer.out")), 0)
+        self.assertIn("answering a connectivity check", answer.stderr)
+
+    def test_checking_answerer_with_a_plain_offerer_measures_set_up(self):
+        _, answer = self.pair([], ["--check", "-v"])
+        result = read_json(self.path("answer.out"))
+        self.assertSuccessfulCheck(result, "answer", 0)
+        self.assertFalse(result["remote_answered"])
+        self.assertIsNone(result["rtt_ms"])
+        self.assertIn("only the set-up is measured", answer.stderr)
+
+    def test_against_aiortc(self):
+        port = str(free_tcp_port())
+        sig = ["-s", "tcp-socket", "--signaling-port", port]
+        offer = self.start("offer", *sig, *LOOPBACK, "--check", "--count", "3", stdout=self.path("offer.out"))
+        aiortc = self.start_interop("answer", "--mode", "pong", "--count", "3", *sig, "--report",
+                                    self.path("r.json"), "--timeout", "30")
+        self.assertExit(offer, 0, timeout=30)
+        self.assertExit(aiortc, 0, timeout=30)
+        self.assertSuccessfulCheck(read_json(self.path("offer.out")), "offer", 3)
+
+    def test_remote_that_never_connects_fails_in_the_ice_stage(self):
+        fake = SilentAnswerer()
+        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(fake.port), *LOOPBACK, "--check",
+                           "--connect-timeout", "2", stdout=self.path("offer.out"))
+        fake.start()
+        self.assertExit(offer, 3, timeout=15, message="rtcpeer: ice: not connected within 2 s")
+        result = read_json(self.path("offer.out"))
+        self.assertEqual(result["result"], "failed")
+        self.assertEqual(result["exit_code"], 3)
+        self.assertEqual(result["failure"]["stage"], "ice")
+        self.assertIn("not connected", result["failure"]["reason"])
+        self.assertIsNotNone(result["timings_ms"]["signaling_connected"])
+        self.assertIsNone(result["timings_ms"]["ice_connected"])
+        self.assertIsNone(result["selected_pair"])
+        self.assertIsNone(result["rtt_ms"])
+
+    def test_no_signaling_peer_fails_in_the_signaling_stage(self):
+        answer = self.start("answer", "-s", "unix-socket", "--signaling-path", self.path("none.sock"),
+                            "--signaling-timeout", "1", "--check", stdout=self.path("answer.out"))
+        self.assertExit(answer, 3, timeout=10)
+        result = read_json(self.path("answer.out"))
+        self.assertEqual(result["failure"]["stage"], "signaling")
+        self.assertIsNone(result["timings_ms"]["signaling_connected"])
+
+
+class SilentAnswerer:
+    """Takes the offer on tcp-socket and answers with a candidate where nothing
+    answers ICE (a bound UDP socket that never replies)."""
+
+    def __init__(self):
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.port = free_tcp_port()
+
+    def start(self):
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        import time
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                conn = socket.create_connection(("127.0.0.1", self.port))
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            return
+        conn.makefile().readline()  # the offer
+        sdp = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+               "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+               "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+               "a=fingerprint:sha-256 AA:9E:FF:30:84:B0:56:59:35:2F:20:C6:37:3D:29:92:4E:8E:76:C7:4F:C2:78:CA:38:"
+               "EC:69:B5:71:AE:9A:A6\r\na=setup:active\r\na=mid:0\r\na=sctp-port:5000\r\n"
+               f"a=candidate:1 1 udp 2130706431 127.0.0.1 {self.udp.getsockname()[1]} typ host\r\n"
+               "a=end-of-candidates\r\n")
+        conn.sendall((json.dumps({"sdp": sdp, "type": "answer"}, sort_keys=True) + "\n").encode())
+        time.sleep(10)
+        conn.close()
+
+
+class StatsTest(TestCase):
+    def test_stats_file_and_stderr(self):
+        data = random_file(self.path("in"), 3 * 1000 * 1000 + 7)
+        sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
+        offer = self.start("offer", *sig, *LOOPBACK, "--stats", self.path("offer.stats"), stdin=data)
+        answer = self.start("answer", *sig, *LOOPBACK, "--stats", "-", stdout=self.path("out"))
+        self.assertExit(answer, 0, timeout=30)
+        self.assertExit(offer, 0, timeout=10)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(data))
+        sent = read_json(self.path("offer.stats"))
+        # The answerer's summary is the last line of its stderr.
+        received = json.loads(answer.stderr.strip().splitlines()[-1])
+        self.assertEqual(sent["result"], "ok")
+        self.assertEqual(sent["sent"]["bytes"], 3 * 1000 * 1000 + 7)
+        self.assertEqual(received["received"]["bytes"], 3 * 1000 * 1000 + 7)
+        self.assertEqual(sent["sent"]["messages"], received["received"]["messages"])
+        self.assertEqual(sent["received"]["bytes"], 0)
+        self.assertGreater(sent["rate_bytes_per_s"]["sent"], 0)
+        self.assertGreater(sent["duration_s"], 0)
+        self.assertEqual(sent["selected_pair"]["local"]["type"], "host")
+        self.assertGreaterEqual(sent["sctp"]["data_chunks_sent"], 3 * 1000 * 1000 // 1200)
+        self.assertGreaterEqual(sent["sctp"]["retransmitted_chunks"], 0)
+
+    def test_stats_written_on_failure(self):
+        answer = self.start("answer", "-s", "unix-socket", "--signaling-path", self.path("none.sock"),
+                            "--signaling-timeout", "1", "--stats", self.path("a.stats"))
+        self.assertExit(answer, 3, timeout=10)
+        stats = read_json(self.path("a.stats"))
+        self.assertEqual(stats["result"], "failed")
+        self.assertEqual(stats["exit_code"], 3)
+        self.assertEqual(stats["failure"]["stage"], "signaling")
+        self.assertEqual(stats["sent"]["bytes"], 0)
+
+
+if __name__ == "__main__":
+    main()
