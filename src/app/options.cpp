@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -159,6 +160,12 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
                         kTurnPasswordVariable + ")")
         ->type_name("PASS");
     command
+        .add_option("--turn-ca", options.ice.turn_ca_file,
+                    "PEM file of the certificates to trust for turns: servers (default: the "
+                    "system's)")
+        ->check(CLI::ExistingFile)
+        ->type_name("FILE");
+    command
         .add_option("--ice-transport-policy", parsed.transport_policy,
                     "all: every candidate; relay: only through TURN")
         ->check(CLI::IsMember({"all", "relay"}))
@@ -245,6 +252,10 @@ std::optional<std::string> resolve_ice_options(const CLI::App& command, const Pa
     if ((command.count("--turn-user") > 0 || command.count("--turn-password") > 0) &&
         parsed.turn_urls.empty())
         return "--turn-user and --turn-password go with --turn";
+    const bool any_tls =
+        std::any_of(ice.turn_servers.begin(), ice.turn_servers.end(),
+                    [](const auto& url) { return url.transport == ice::RelayTransport::kTls; });
+    if (!ice.turn_ca_file.empty() && !any_tls) return "--turn-ca goes with a turns: server";
     ice.relay_only = parsed.transport_policy == "relay";
     if (ice.relay_only && ice.turn_servers.empty())
         return "--ice-transport-policy relay needs a --turn server";

@@ -46,6 +46,7 @@ struct IceOptions {
     std::vector<std::string> interfaces;      // --interface NAME
     IpFamily family = IpFamily::kAny;         // -4 / -6
     bool tcp = false;                         // --ice-tcp
+    std::string turn_ca_file;                 // --turn-ca
 };
 
 // The environment variable that carries the TURN password out of sight of ps.

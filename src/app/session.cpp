@@ -155,6 +155,7 @@ void Session::start() {
         ice_config.port_max = options_.ice.port_range->second;
     }
     ice_config.tcp = options_.ice.tcp;
+    ice_config.turn_ca_file = options_.ice.turn_ca_file;
     ice_ = std::make_unique<ice::Agent>(
         ice_config,
         ice::Agent::Callbacks{

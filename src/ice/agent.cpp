@@ -175,13 +175,19 @@ void Agent::add_servers() {
                       config_.stun_servers[i].describe());
         }
     }
+    std::vector<ProxyTarget> proxy_targets;
+    bool any_tls = false;
     for (const ServerUrl& turn : config_.turn_servers) {
         const bool over_tcp = turn.transport != RelayTransport::kUdp;
         Relay relay{turn, resolve(turn, config_.family, over_tcp)};
-        const NiceRelayType type = turn.transport == RelayTransport::kUdp ? NICE_RELAY_TYPE_TURN_UDP
-                                   : turn.transport == RelayTransport::kTcp
-                                       ? NICE_RELAY_TYPE_TURN_TCP
-                                       : NICE_RELAY_TYPE_TURN_TLS;
+        // In RFC 5245 mode libnice's TURN-TLS is plain TCP: TLS is added by
+        // the local proxy (tls_proxy.hpp), so libnice sees a TCP server.
+        const NiceRelayType type = over_tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
+        if (over_tcp) {
+            const bool tls = turn.transport == RelayTransport::kTls;
+            any_tls = any_tls || tls;
+            proxy_targets.push_back({relay.address, turn.port, turn.host, tls});
+        }
         if (!nice_agent_set_relay_info(agent_, stream_id_, kComponent, relay.address.c_str(),
                                        turn.port, turn.username->c_str(), turn.password->c_str(),
                                        type)) {
@@ -189,9 +195,14 @@ void Agent::add_servers() {
         }
         relays_.push_back(std::move(relay));
     }
-    if (config_.tls_proxy_port != 0) {
+    if (any_tls) {
+        tls_proxy_ =
+            std::make_unique<TlsProxy>(std::move(proxy_targets), config_.turn_ca_file,
+                                       [this](const ProxyTarget& target, const std::string& why) {
+                                           on_relay_unreachable(target, why);
+                                       });
         g_object_set(agent_, "proxy-type", NICE_PROXY_TYPE_HTTP, "proxy-ip", "127.0.0.1",
-                     "proxy-port", static_cast<guint>(config_.tls_proxy_port), nullptr);
+                     "proxy-port", static_cast<guint>(tls_proxy_->port()), nullptr);
     }
 }
 
@@ -208,6 +219,21 @@ const Agent::Relay* Agent::relay_of(NiceCandidate* candidate) const {
         if (relay.address == text && relay.url.port == port) return &relay;
     }
     return nullptr;
+}
+
+void Agent::on_relay_unreachable(const ProxyTarget& target, const std::string& why) {
+    ++unreachable_relays_;
+    // libnice waits on a refused TURN-over-TCP connection without ending
+    // gathering; with nothing but relays allowed, that is the end.
+    if (config_.relay_only && unreachable_relays_ >= relays_.size() && relay_candidates_ == 0 &&
+        !failed_) {
+        failed_ = true;
+        if (callbacks_.on_failed) {
+            callbacks_.on_failed(
+                "no relay candidate: " + std::string(target.tls ? "turns:" : "turn:") +
+                target.host + ":" + std::to_string(target.port) + ": " + why);
+        }
+    }
 }
 
 std::vector<std::string> Agent::silent_relays() const {

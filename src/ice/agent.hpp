@@ -14,10 +14,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ice/server_url.hpp"
+#include "ice/tls_proxy.hpp"
 #include "sdp/candidate.hpp"
 
 typedef struct _NiceAgent NiceAgent;
@@ -51,10 +53,7 @@ struct Config {
     bool relay_only = false;
     unsigned port_min = 0, port_max = 0;  // 0: any port
     bool tcp = false;                     // ICE-TCP (RFC 6544)
-    // turns: servers are reached through this local HTTP CONNECT proxy,
-    // which wraps the connection in TLS (libnice speaks TURN over plain TCP
-    // only); 0 when there is none.
-    std::uint16_t tls_proxy_port = 0;
+    std::string turn_ca_file;             // trusted for turns: instead of the system's CAs
 };
 
 class Agent {
@@ -104,6 +103,7 @@ class Agent {
     bool family_allowed(const std::string& address) const;
     void enlarge_socket_buffers();
     void release_allocations();
+    void on_relay_unreachable(const ProxyTarget& target, const std::string& why);
 
     Config config_;
     Callbacks callbacks_;
@@ -114,6 +114,8 @@ class Agent {
     SelectedPair selected_;
     std::vector<Relay> relays_;
     unsigned relay_candidates_ = 0;
+    std::size_t unreachable_relays_ = 0;
+    std::unique_ptr<TlsProxy> tls_proxy_;  // only with a turns: server
 };
 
 }  // namespace rtcpeer::ice

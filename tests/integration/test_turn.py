@@ -1,6 +1,7 @@
 """Relay through a real TURN server (coturn) on loopback: relay-only policy
-over TURN-UDP and TURN-TCP moves 10 MiB bit-exact, the check JSON shows the
-relay, and a wrong password fails with a clear message (exit 5)."""
+over TURN-UDP, TURN-TCP and TURN-TLS (turns:, trusted with --turn-ca) moves
+10 MiB bit-exact, the check JSON shows the relay, and a wrong password or an
+untrusted certificate fails with a clear message (exit 5)."""
 
 import json
 import os
@@ -16,7 +17,8 @@ class TurnTest(TestCase):
     @classmethod
     def setUpClass(cls):
         cls.workdir = __import__("tempfile").mkdtemp(prefix="rtcpeer-turn-")
-        cls.server = turn.Coturn(cls.workdir, "127.0.0.1", 20000 + os.getpid() % 20000)
+        port = 20000 + os.getpid() % 20000
+        cls.server = turn.Coturn(cls.workdir, "127.0.0.1", port, tls_port=port + 1)
 
     @classmethod
     def tearDownClass(cls):
@@ -25,6 +27,9 @@ class TurnTest(TestCase):
 
     def relay_pair(self, transport, offer_extra=(), answer_extra=(), data=None):
         url = self.server.url(transport)
+        if transport == "tls":
+            offer_extra = [*offer_extra, "--turn-ca", self.server.certificate]
+            answer_extra = [*answer_extra, "--turn-ca", self.server.certificate]
         sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
         common = [*LOOPBACK, "--turn", url, "--ice-transport-policy", "relay", "-v"]
         offer = self.start("offer", *sig, *common, *offer_extra, stdin=data, stdout=self.path("offer.out"))
@@ -48,6 +53,17 @@ class TurnTest(TestCase):
 
     def test_relay_over_tcp_moves_10_mib(self):
         self.transfer("tcp")
+
+    def test_relay_over_tls_moves_10_mib(self):
+        self.transfer("tls")
+
+    def test_untrusted_turns_certificate_is_refused(self):
+        sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
+        offer = self.start("offer", *sig, *LOOPBACK, "--turn", self.server.url("tls"), "--ice-transport-policy",
+                           "relay")
+        self.assertExit(offer, 5, timeout=30, message=f"rtcpeer: ice: no relay candidate: "
+                                                      f"turns:127.0.0.1:{self.server.tls_port}: ")
+        self.assertIn("certificate", offer.stderr)
 
     def test_check_json_shows_the_relay(self):
         offer, answer = self.relay_pair("tcp", offer_extra=["--check"], answer_extra=["--check"])

@@ -45,6 +45,7 @@ class Coturn:
             lines.append("allow-loopback-peers")
         if tls_port:
             cert, key = self._make_certificate(workdir)
+            self.certificate = cert
             lines += [f"tls-listening-port={tls_port}", f"cert={cert}", f"pkey={key}"]
         else:
             lines.append("no-tls")
@@ -91,6 +92,8 @@ class Coturn:
 
     def url(self, transport="udp", credentials=True):
         userinfo = f"{USER}:{PASSWORD}@" if credentials else ""
+        if transport == "tls":
+            return f"turns:{userinfo}{self.address}:{self.tls_port}"
         return f"turn:{userinfo}{self.address}:{self.port}?transport={transport}"
 
     def stop(self):

@@ -183,3 +183,10 @@ TEST_CASE("check and stats options") {
     usage({"offer", "--check", "--count", "0"});
     usage({"offer", "--check", "--lines"});
 }
+
+TEST_CASE("turns: certificate option") {
+    usage({"offer", "--turn", "turn:u:p@h", "--turn-ca", "/etc/hostname"});
+    usage({"offer", "--turn", "turns:u:p@h", "--turn-ca", "/nonexistent/ca.pem"});
+    CHECK(ok({"offer", "--turn", "turns:u:p@h", "--turn-ca", "/etc/hostname"}).ice.turn_ca_file ==
+          "/etc/hostname");
+}
