@@ -10,6 +10,7 @@
 
 #include "app/failure.hpp"
 #include "loop/sources.hpp"
+#include "sctp/crc32c.hpp"
 
 namespace rtcpeer::sctp {
 
@@ -55,6 +56,8 @@ class Stack {
   private:
     Stack() {
         usrsctp_init_nothreads(0, &Association::conn_output, nullptr);
+        // Checksums: see crc32c.hpp (DTLS authenticates; conn_output fills them in).
+        usrsctp_enable_crc32c_offload();
         // Browsers' choices, which peers expect: no ECN, no ASCONF, no AUTH.
         usrsctp_sysctl_set_sctp_ecn_enable(0);
         usrsctp_sysctl_set_sctp_asconf_enable(0);
@@ -193,7 +196,9 @@ int Association::conn_output(void* address, void* buffer, std::size_t length, st
                              std::uint8_t) {
     if (!Stack::get().contains(address)) return -1;
     auto* self = static_cast<Association*>(address);
-    return self->send_packet_(static_cast<const std::uint8_t*>(buffer), length) ? 0 : -1;
+    auto* packet = static_cast<std::uint8_t*>(buffer);
+    fill_checksum(packet, length);
+    return self->send_packet_(packet, length) ? 0 : -1;
 }
 
 void Association::upcall(struct socket*, void* arg, int) {

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,7 +16,10 @@ namespace rtcpeer::signaling {
 
 namespace {
 
-constexpr std::chrono::milliseconds kRetryInterval{100};
+// Retries start fast, because the two sides are usually started together and
+// the listener is up within milliseconds, and slow down to a polite pace.
+constexpr std::chrono::milliseconds kFirstRetryInterval{5};
+constexpr std::chrono::milliseconds kMaxRetryInterval{100};
 
 int set_nonblocking(int fd) {
     int flags = ::fcntl(fd, F_GETFL, 0);
@@ -190,10 +194,17 @@ void SocketChannel::try_connect() {
     last_error_ = errno_text(error);
     if (error == ECONNREFUSED || error == ENOENT || error == EAGAIN || error == ENETUNREACH ||
         error == EHOSTUNREACH || error == ETIMEDOUT) {
-        retry_timer_.start_once(kRetryInterval, [this] { try_connect(); });
+        schedule_retry();
         return;
     }
     fail(ExitCode::kConnection, "cannot connect to " + endpoint_.description + ": " + last_error_);
+}
+
+void SocketChannel::schedule_retry() {
+    retry_interval_ = retry_interval_.count() == 0
+                          ? kFirstRetryInterval
+                          : std::min(retry_interval_ * 2, kMaxRetryInterval);
+    retry_timer_.start_once(retry_interval_, [this] { try_connect(); });
 }
 
 bool SocketChannel::on_connect_done() {
@@ -208,7 +219,7 @@ bool SocketChannel::on_connect_done() {
     }
     ::close(fd);
     last_error_ = errno_text(error);
-    retry_timer_.start_once(kRetryInterval, [this] { try_connect(); });
+    schedule_retry();
     return false;
 }
 

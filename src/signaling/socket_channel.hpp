@@ -57,6 +57,8 @@ class SocketChannel : public Channel {
     loop::FdWatch accept_watch_;
     loop::FdWatch connect_watch_;
     loop::Timer retry_timer_;
+    std::chrono::milliseconds retry_interval_{0};
+    void schedule_retry();
     loop::Timer deadline_timer_;
 };
 

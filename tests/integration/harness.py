@@ -30,6 +30,7 @@ class Proc:
                                       stderr=self._stderr, env=env, cwd=cwd)
         self.returncode = None
         self.maxrss_kib = None
+        self.cpu_seconds = None
         self.elapsed = None
         self._started = time.monotonic()
 
@@ -56,6 +57,7 @@ class Proc:
                 self.popen.returncode = os.waitstatus_to_exitcode(status)
                 self.returncode = self.popen.returncode
                 self.maxrss_kib = usage.ru_maxrss
+                self.cpu_seconds = usage.ru_utime + usage.ru_stime
                 self.elapsed = time.monotonic() - self._started
                 for f in (self._stdin, self._stdout):
                     if hasattr(f, "close"):
