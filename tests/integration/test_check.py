@@ -175,6 +175,41 @@ class StatsTest(TestCase):
         self.assertGreaterEqual(sent["sctp"]["data_chunks_sent"], 3 * 1000 * 1000 // 1200)
         self.assertGreaterEqual(sent["sctp"]["retransmitted_chunks"], 0)
 
+    def test_progress_line_only_on_a_terminal(self):
+        """-v updates a progress line on stderr when it is a terminal, never otherwise."""
+        import pty
+        import subprocess
+        import time
+        from harness import RTCPEER
+        sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
+        master, slave = pty.openpty()
+        sender = subprocess.Popen([RTCPEER, "offer", *sig, *LOOPBACK, "-v"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        answer = self.start("answer", *sig, *LOOPBACK, "-v", stdout=self.path("out"))
+        sender.stdin.write(b"x" * 100000)
+        sender.stdin.flush()
+        time.sleep(2.2)  # the line is updated every second
+        sender.stdin.write(b"y" * 1000)
+        sender.stdin.close()
+        self.assertEqual(sender.wait(30), 0)
+        self.assertExit(answer, 0, timeout=30)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        os.close(master)
+        self.assertRegex(terminal.decode(errors="replace"), r"\rrtcpeer: sent 100\.0 kB \([0-9.]+ [kM]?B/s\), "
+                                                            r"received 0 B")
+        # The answerer's stderr is a file: no progress line there.
+        self.assertNotIn("\r", answer.stderr)
+        self.assertEqual(os.path.getsize(self.path("out")), 101000)
+
     def test_stats_written_on_failure(self):
         answer = self.start("answer", "-s", "unix-socket", "--signaling-path", self.path("none.sock"),
                             "--signaling-timeout", "1", "--stats", self.path("a.stats"))
