@@ -369,12 +369,27 @@ void Session::on_remote_candidate(const signaling::Message& message) {
     try {
         use_remote_candidate(sdp::parse_candidate(message.candidate));
     } catch (const Failure& failure) {
-        log::warn(std::string(failure.what()) + "; ignored");
+        // Bounded noise: a hostile peer may send thousands.
+        constexpr unsigned kMaxWarnings = 10;
+        if (bad_candidates_ < kMaxWarnings) log::warn(std::string(failure.what()) + "; ignored");
+        if (++bad_candidates_ == kMaxWarnings)
+            log::warn("further malformed candidates are ignored without a warning");
     }
 }
 
 void Session::use_remote_candidate(const sdp::Candidate& candidate) {
     if (candidate.component != 1) return;  // RTCP component: rtcp-mux makes it unused
+    // Every remote candidate becomes candidate pairs to check; a peer that
+    // sends thousands would make ICE busy for minutes. Real peers send tens.
+    constexpr unsigned kMaxRemoteCandidates = 256;
+    if (remote_candidates_ >= kMaxRemoteCandidates) {
+        if (remote_candidates_++ == kMaxRemoteCandidates) {
+            log::warn("the remote sent more than " + std::to_string(kMaxRemoteCandidates) +
+                      " candidates; ignoring the rest");
+        }
+        return;
+    }
+    ++remote_candidates_;
     std::string why;
     if (candidate.has_hostname()) return resolve_remote_candidate(candidate);
     if (!ice_->add_remote_candidate(candidate, why)) {

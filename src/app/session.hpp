@@ -91,6 +91,8 @@ class Session {
     std::unique_ptr<signaling::Channel> signaling_;
     std::unique_ptr<ice::mdns::Resolver> mdns_;  // made when a ".local" candidate comes
     int pending_resolutions_ = 0;
+    unsigned remote_candidates_ = 0;
+    unsigned bad_candidates_ = 0;
     bool remote_end_of_candidates_ = false;  // held back while names resolve
     // Destroyed in reverse: the pipe uses the channel, the channel the
     // association, the association sends through DTLS, DTLS through ICE.

@@ -9,6 +9,8 @@ import threading
 
 class Relay:
     def __init__(self, offer_port, rewrite):
+        """rewrite(direction, message) returns the message to forward, None to
+        drop it, or a list of messages to send instead (injection)."""
         self.offer_port = offer_port
         self.rewrite = rewrite  # rewrite(direction, message_dict) -> dict or None (drop)
         self.server = socket.socket()
@@ -29,8 +31,9 @@ class Relay:
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
                     message = self.rewrite(direction, json.loads(line))
-                    if message is not None:
-                        dst.sendall(json.dumps(message, sort_keys=True).encode() + b"\n")
+                    # None drops the message; a list sends several (injection).
+                    for m in message if isinstance(message, list) else [message] if message else []:
+                        dst.sendall(json.dumps(m, sort_keys=True).encode() + b"\n")
         except OSError:
             pass
         finally:

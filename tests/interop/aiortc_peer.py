@@ -132,14 +132,22 @@ async def run(args):
 
             def send_data():
                 while channel.bufferedAmount <= channel.bufferedAmountLowThreshold and not state["done"]:
-                    data = fp.read(16384)
+                    data = fp.read(args.chunk_size)
                     channel.send(data)
                     if not data:
                         state["done"] = True
                         event("eof sent")
 
+            def on_open():
+                # A hostile peer: DCEP opens for many channels besides the data channel.
+                for i in range(args.extra_channels):
+                    pc.createDataChannel(f"extra-{i}")
+                if args.extra_channels:
+                    event(f"{args.extra_channels} extra channels opened")
+                send_data()
+
             channel.on("bufferedamountlow", send_data)
-            channel.on("open", send_data)
+            channel.on("open", on_open)
         elif args.mode == "ping":
             pongs = []
 
@@ -186,6 +194,8 @@ def main():
     parser.add_argument("--file")
     parser.add_argument("--label", default="filexfer")
     parser.add_argument("--count", type=int, default=5)
+    parser.add_argument("--chunk-size", type=int, default=16384, help="send: bytes per message")
+    parser.add_argument("--extra-channels", type=int, default=0, help="send: also open this many channels")
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--report")
     parser.add_argument("--trickle", action="store_true",
