@@ -440,11 +440,6 @@ void Session::on_ice_connected(const ice::SelectedPair& pair) {
     mark("ice_connected");
     log::state("ICE connected: " + pair.describe());
     stage_ = "dtls";
-    last_packet_ms_ = loop::now_ms();
-    liveness_.start_repeating(std::chrono::milliseconds(1000), [this] {
-        guarded([&] { check_liveness(); });
-        return true;
-    });
     dtls_->start();
 }
 
@@ -482,6 +477,14 @@ void Session::create_dtls() {
 
 void Session::on_dtls_connected() {
     mark("dtls_connected");
+    // Consent is watched from here: during the handshake GnuTLS backs its
+    // retransmissions off to many seconds of silence under heavy loss, and
+    // the connect time-out bounds that phase.
+    last_packet_ms_ = loop::now_ms();
+    liveness_.start_repeating(std::chrono::milliseconds(1000), [this] {
+        guarded([&] { check_liveness(); });
+        return true;
+    });
     log::state("DTLS connected (" + dtls_->describe() + "; remote fingerprint verified)");
     stage_ = "sctp";
     sctp::Config config;
