@@ -88,7 +88,10 @@ nlohmann::json stats_json(const RunSummary& s) {
         j["sctp"] = {{"data_chunks_sent", s.sctp->data_chunks_sent},
                      {"data_chunks_received", s.sctp->data_chunks_received},
                      {"retransmitted_chunks", s.sctp->retransmitted_chunks},
-                     {"fast_retransmitted_chunks", s.sctp->fast_retransmitted_chunks}};
+                     {"fast_retransmitted_chunks", s.sctp->fast_retransmitted_chunks},
+                     {"retransmission_timeouts", s.sctp->retransmission_timeouts},
+                     {"duplicate_chunks_received", s.sctp->duplicate_chunks_received},
+                     {"sacks_sent", s.sctp->sacks_sent}};
     } else {
         j["sctp"] = nullptr;
     }

@@ -123,6 +123,9 @@ Counters Association::counters() {
     c.data_chunks_received = stat.sctps_recvdata;
     c.retransmitted_chunks = stat.sctps_sendretransdata;
     c.fast_retransmitted_chunks = stat.sctps_sendfastretrans;
+    c.retransmission_timeouts = stat.sctps_timodata;
+    c.duplicate_chunks_received = stat.sctps_recvdupdata;
+    c.sacks_sent = stat.sctps_sendsacks;
     return c;
 }
 

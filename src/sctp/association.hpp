@@ -35,6 +35,9 @@ struct Counters {
     std::uint64_t data_chunks_received = 0;
     std::uint64_t retransmitted_chunks = 0;  // by time-out and fast retransmit
     std::uint64_t fast_retransmitted_chunks = 0;
+    std::uint64_t retransmission_timeouts = 0;  // T3-rtx expiries
+    std::uint64_t duplicate_chunks_received = 0;
+    std::uint64_t sacks_sent = 0;
 };
 
 class Association {
