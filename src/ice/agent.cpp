@@ -250,6 +250,7 @@ std::vector<std::string> Agent::silent_relays() const {
 }
 
 Agent::~Agent() {
+    batch_.reset();  // its last datagrams (DTLS close_notify) go out now
     if (agent_ != nullptr && !relays_.empty()) release_allocations();
     if (agent_ != nullptr) {
         nice_agent_attach_recv(agent_, stream_id_, kComponent, g_main_context_default(), nullptr,
@@ -332,6 +333,7 @@ void Agent::remote_gathering_done() {
 }
 
 int Agent::send(const std::uint8_t* data, std::size_t size) {
+    if (batch_) return batch_->send(data, size);
     return nice_agent_send(agent_, stream_id_, kComponent, static_cast<guint>(size),
                            reinterpret_cast<const gchar*>(data));
 }
@@ -367,6 +369,7 @@ void Agent::on_state_changed(NiceAgent*, guint, guint, guint state, gpointer dat
                !self->connected_ && !self->selected_.local.address.empty()) {
         self->connected_ = true;
         self->enlarge_socket_buffers();
+        self->use_batching();
         if (self->callbacks_.on_connected) self->callbacks_.on_connected(self->selected_);
     }
 }
@@ -386,6 +389,7 @@ void Agent::on_selected_pair(NiceAgent*, guint, guint, NiceCandidate* local, Nic
         relay = self->relay_of(own_local);
     }
     self->selected_.local_relay_protocol = relay ? to_string(relay->url.transport) : "";
+    if (self->connected_) self->use_batching();  // libnice switched pairs
     if (!self->connected_) {
         guint state = nice_agent_get_component_state(self->agent_, self->stream_id_, kComponent);
         if (state == NICE_COMPONENT_STATE_READY || state == NICE_COMPONENT_STATE_CONNECTED) {
@@ -399,6 +403,27 @@ void Agent::on_receive(NiceAgent*, guint, guint, guint size, gchar* buffer, gpoi
     if (self->callbacks_.on_packet) {
         self->callbacks_.on_packet(reinterpret_cast<const std::uint8_t*>(buffer), size);
     }
+}
+
+void Agent::use_batching() {
+    if (batch_) batch_->flush();
+    batch_.reset();
+    NiceCandidate* local = nullptr;
+    NiceCandidate* remote = nullptr;
+    if (!nice_agent_get_selected_pair(agent_, stream_id_, kComponent, &local, &remote)) return;
+    // Relayed datagrams need libnice's TURN framing; TCP pairs its framing.
+    if (local->type == NICE_CANDIDATE_TYPE_RELAYED ||
+        local->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+        return;
+    GSocket* socket = nice_agent_get_selected_socket(agent_, stream_id_, kComponent);
+    if (socket == nullptr) return;
+    sockaddr_storage address{};
+    nice_address_copy_to_sockaddr(&remote->addr, reinterpret_cast<sockaddr*>(&address));
+    const socklen_t length =
+        address.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    // libnice keeps the socket open as long as the agent (and batch_ goes first).
+    batch_ = std::make_unique<DatagramBatch>(g_socket_get_fd(socket), address, length);
+    g_object_unref(socket);
 }
 
 void Agent::enlarge_socket_buffers() {

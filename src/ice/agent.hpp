@@ -4,9 +4,8 @@
 // (see agent.cpp for why not by libnice).
 //
 // Threading: the NiceAgent is created on the program's GLib main context, so
-// every signal and the receive callback run on the main thread. send() may be
-// called from any thread: libnice serialises it with the agent's own lock
-// (usrsctp's timer thread sends retransmissions through it).
+// every signal and the receive callback run on the main thread, and so does
+// every send (usrsctp runs without threads, see sctp/association.hpp).
 #pragma once
 
 #include <glib.h>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ice/datagram_batch.hpp"
 #include "ice/server_url.hpp"
 #include "ice/tls_proxy.hpp"
 #include "sdp/candidate.hpp"
@@ -78,7 +78,8 @@ class Agent {
     // Returns false (and says why) when libnice cannot use the candidate.
     bool add_remote_candidate(const sdp::Candidate& candidate, std::string& why);
     void remote_gathering_done();
-    // Sends one datagram on the selected pair. Thread-safe.
+    // Sends one datagram on the selected pair: batched (datagram_batch.hpp)
+    // on a plain UDP pair, through libnice otherwise.
     int send(const std::uint8_t* data, std::size_t size);
     // After gathering: the TURN servers that gave no relay candidate
     // (all of them when none came; none otherwise).
@@ -103,6 +104,7 @@ class Agent {
     bool family_allowed(const std::string& address) const;
     void enlarge_socket_buffers();
     void release_allocations();
+    void use_batching();
     void on_relay_unreachable(const ProxyTarget& target, const std::string& why);
 
     Config config_;
@@ -115,7 +117,8 @@ class Agent {
     std::vector<Relay> relays_;
     unsigned relay_candidates_ = 0;
     std::size_t unreachable_relays_ = 0;
-    std::unique_ptr<TlsProxy> tls_proxy_;  // only with a turns: server
+    std::unique_ptr<TlsProxy> tls_proxy_;   // only with a turns: server
+    std::unique_ptr<DatagramBatch> batch_;  // the selected pair's socket, when plain UDP
 };
 
 }  // namespace rtcpeer::ice

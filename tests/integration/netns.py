@@ -63,9 +63,19 @@ class TwoHosts:
                 break
             time.sleep(0.05)
 
+    def segment_in_software(self, on=True):
+        """Makes the veth pair split UDP segmentation-offload sends into
+        datagrams before it carries them, as a NIC without UDP offload does.
+        Otherwise a whole batch crosses the pair as one packet, and a
+        per-packet rule (loss, rate) would hit up to 64 datagrams at once."""
+        for ns in (self.a, self.b):
+            sh("ip", "-n", ns, "link", "set", "dev", f"{ns}v", "gso_max_segs", "1" if on else "65535")
+
     def drop_udp(self, percent):
         """Random loss of percent of the UDP datagrams each host receives
-        (nftables numgen; the signaling's TCP is spared)."""
+        (nftables numgen; the signaling's TCP is spared), datagram by
+        datagram (segment_in_software)."""
+        self.segment_in_software()
         rules = ("table inet rtcpeer_loss {\n"
                  "  chain input { type filter hook input priority 0; "
                  f"meta l4proto udp numgen random mod 100 < {percent} drop; }}\n}}\n")
@@ -73,17 +83,20 @@ class TwoHosts:
             subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(), check=True)
 
     def clear_loss(self):
+        self.segment_in_software(False)
         for ns in (self.a, self.b):
             subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "rtcpeer_loss"],
                            capture_output=True)
 
     def limit_rate(self, rate):
         """A token bucket on both ends of the link, e.g. rate="10mbit"."""
+        self.segment_in_software()
         for ns in (self.a, self.b):
             sh("tc", "-n", ns, "qdisc", "replace", "dev", f"{ns}v", "root", "tbf", "rate", rate,
                "burst", "32kbit", "latency", "400ms")
 
     def clear_rate(self):
+        self.segment_in_software(False)
         for ns in (self.a, self.b):
             subprocess.run(["tc", "-n", ns, "qdisc", "del", "dev", f"{ns}v", "root"], capture_output=True)
 

@@ -1,0 +1,101 @@
+#include "ice/datagram_batch.hpp"
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "app/log.hpp"
+
+namespace rtcpeer::ice {
+
+namespace {
+// The kernel's limits for one UDP_SEGMENT send: 64 segments, and an IP
+// datagram's 64 KiB before segmentation.
+constexpr unsigned kMaxSegments = 64;
+constexpr std::size_t kMaxBatchBytes = 65000;
+}  // namespace
+
+DatagramBatch::DatagramBatch(int fd, const sockaddr_storage& remote, socklen_t remote_length)
+    : fd_(fd), remote_(remote), remote_length_(remote_length) {
+    buffer_.reserve(kMaxBatchBytes);
+}
+
+DatagramBatch::~DatagramBatch() {
+    flush();
+    if (idle_source_ != 0) g_source_remove(idle_source_);
+}
+
+int DatagramBatch::send(const std::uint8_t* data, std::size_t size) {
+    if (size == 0 || size > kMaxBatchBytes) {
+        flush();
+        send_one(data, size);
+        return static_cast<int>(size);
+    }
+    // A batch holds equal sizes; only its last datagram may be shorter.
+    if (count_ > 0 && (closed_by_short_ || size > segment_size_ || count_ == kMaxSegments ||
+                       buffer_.size() + size > kMaxBatchBytes)) {
+        flush();
+    }
+    if (count_ == 0) segment_size_ = size;
+    buffer_.insert(buffer_.end(), data, data + size);
+    ++count_;
+    closed_by_short_ = size < segment_size_;
+    if (idle_source_ == 0) {
+        idle_source_ = g_idle_add_full(G_PRIORITY_HIGH, &DatagramBatch::on_idle, this, nullptr);
+    }
+    return static_cast<int>(size);
+}
+
+gboolean DatagramBatch::on_idle(gpointer self) {
+    auto* batch = static_cast<DatagramBatch*>(self);
+    batch->idle_source_ = 0;
+    batch->flush();
+    return G_SOURCE_REMOVE;
+}
+
+void DatagramBatch::send_one(const std::uint8_t* data, std::size_t size) {
+    // A datagram that does not go is lost like one on the wire; SCTP resends.
+    ::sendto(fd_, data, size, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&remote_),
+             remote_length_);
+}
+
+void DatagramBatch::flush() {
+    if (count_ == 0) return;
+    if (count_ == 1 || !gso_) {
+        for (std::size_t offset = 0; offset < buffer_.size(); offset += segment_size_) {
+            send_one(buffer_.data() + offset, std::min(segment_size_, buffer_.size() - offset));
+        }
+    } else {
+        iovec iov{buffer_.data(), buffer_.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))] = {};
+        msghdr message{};
+        message.msg_name = &remote_;
+        message.msg_namelen = remote_length_;
+        message.msg_iov = &iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        cmsghdr* header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_UDP;
+        header->cmsg_type = UDP_SEGMENT;
+        header->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        const auto segment = static_cast<std::uint16_t>(segment_size_);
+        std::memcpy(CMSG_DATA(header), &segment, sizeof segment);
+        if (::sendmsg(fd_, &message, MSG_DONTWAIT) < 0 &&
+            (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+            // No segmentation offload here: one datagram per call from now on.
+            gso_ = false;
+            log::state("UDP segmentation offload unavailable; sending datagrams one by one");
+            for (std::size_t offset = 0; offset < buffer_.size(); offset += segment_size_) {
+                send_one(buffer_.data() + offset, std::min(segment_size_, buffer_.size() - offset));
+            }
+        }
+    }
+    buffer_.clear();
+    count_ = 0;
+    closed_by_short_ = false;
+}
+
+}  // namespace rtcpeer::ice
