@@ -7,6 +7,8 @@ import sys
 import subprocess
 import time
 
+from harness import Proc, TestCase
+
 
 def available():
     """None when namespaces can be used, else the reason they cannot."""
@@ -106,3 +108,24 @@ class TwoHosts:
     def close(self):
         for ns in (self.a, self.b):
             subprocess.run(["ip", "netns", "del", ns], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class TwoHostsTestCase(TestCase):
+    """A TestCase whose tests share one TwoHosts, made for the class; `tag`
+    keeps the namespace names of concurrent test files apart."""
+
+    tag = "t"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hosts = TwoHosts(f"{cls.tag}{os.getpid() % 10000}")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hosts.close()
+
+    def on(self, ns, argv, **kwargs):
+        """Starts argv inside namespace ns; the test's tearDown stops it."""
+        p = Proc(self.hosts.wrap(ns, argv), **kwargs)
+        self.procs.append(p)
+        return p

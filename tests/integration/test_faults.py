@@ -12,11 +12,11 @@ connect time-out. (Killed mid-data: test_transfer.py FailureTest.)"""
 
 import hashlib
 import os
-import signal
+import subprocess
 import threading
 import time
 
-from harness import LOOPBACK, RTCPEER, Proc, TestCase, free_tcp_port, main, random_file, sha256_file
+from harness import LOOPBACK, RTCPEER, TestCase, free_tcp_port, main, random_file, sha256_file
 import netns
 
 MiB = 1 << 20
@@ -30,26 +30,14 @@ RULES = {
 MARKERS = {"ice": "received (", "dtls": "ICE connected", "sctp": "DTLS connected"}
 
 
-class PhaseKillTest(TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.hosts = netns.TwoHosts(f"f{os.getpid() % 10000}")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hosts.close()
-
-    def on(self, ns, argv, **kwargs):
-        p = Proc(self.hosts.wrap(ns, argv), **kwargs)
-        self.procs.append(p)
-        return p
+class PhaseKillTest(netns.TwoHostsTestCase):
+    tag = "f"
 
     def kill_remote_in(self, phase, kill_offerer=False):
         h = self.hosts
         survivor_ns = h.b if kill_offerer else h.a
         rules = ("table inet rtcpeer_phase {\n"
                  f"  chain input {{ type filter hook input priority 0; {RULES[phase]}; }}\n}}\n")
-        import subprocess
         subprocess.run(h.wrap(survivor_ns, ["nft", "-f", "-"]), input=rules.encode(), check=True)
         try:
             sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", str(4200 + len(phase))]

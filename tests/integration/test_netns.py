@@ -12,19 +12,8 @@ import netns
 MiB = 1 << 20
 
 
-class NamespaceTest(TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.hosts = netns.TwoHosts(str(os.getpid() % 10000))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hosts.close()
-
-    def on(self, ns, argv, **kwargs):
-        p = Proc(self.hosts.wrap(ns, argv), **kwargs)
-        self.procs.append(p)
-        return p
+class NamespaceTest(netns.TwoHostsTestCase):
+    tag = "n"
 
     def rtcpeer_pair(self, size, extra=(), duplex=False, port=4100):
         h = self.hosts

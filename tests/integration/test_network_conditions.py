@@ -8,22 +8,15 @@ root."""
 
 import time
 
-from harness import RTCPEER, Proc, TestCase, main, random_file, sha256_file
+from harness import RTCPEER, main, random_file, sha256_file
 import netns
 
 MiB = 1 << 20
 
 
-class NetworkConditionsTest(TestCase):
-    @classmethod
-    def setUpClass(cls):
-        import os
-        cls.hosts = netns.TwoHosts(f"c{os.getpid() % 10000}")
-        cls.port = 4300
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hosts.close()
+class NetworkConditionsTest(netns.TwoHostsTestCase):
+    tag = "c"
+    port = 4300
 
     def tearDown(self):
         self.hosts.clear_loss()
@@ -38,9 +31,8 @@ class NetworkConditionsTest(TestCase):
         offer_io = {"stdin": src} if forward else {"stdout": self.path("out")}
         answer_io = {"stdout": self.path("out")} if forward else {"stdin": src}
         t0 = time.monotonic()
-        offer = Proc(h.wrap(h.a, [RTCPEER, "offer", *sig, "-v"]), **offer_io)
-        answer = Proc(h.wrap(h.b, [RTCPEER, "answer", *sig, "-v"]), **answer_io)
-        self.procs += [offer, answer]
+        offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v"], **offer_io)
+        answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v"], **answer_io)
         self.assertExit(offer, 0, timeout=240)
         self.assertExit(answer, 0, timeout=240)
         seconds = time.monotonic() - t0
