@@ -61,12 +61,6 @@ Agent::Agent(Config config, Callbacks callbacks)
     // made most of the set-up time of a local connection (about 60 ms of
     // ICE). 5 ms is the RFC's floor for a single data stream.
     g_object_set(agent_, "stun-pacing-timer", 5u, nullptr);
-    // libnice gives up on a pair after 7 unanswered checks (RFC 5389's Rc).
-    // With 20% loss each way a check and its answer fail together 36% of the
-    // time, and a working pair was declared failed now and then (the
-    // regular nomination needs a second transaction). 12 tries make that
-    // rare (0.36^12 ~ 5e-6); the connect time-out still bounds the whole.
-    g_object_set(agent_, "stun-max-retransmissions", 12u, nullptr);
     add_local_addresses();
     stream_id_ = nice_agent_add_stream(agent_, 1);
     if (stream_id_ == 0) throw Failure(ExitCode::kFailure, "ice", "cannot create the ICE stream");

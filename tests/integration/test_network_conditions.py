@@ -6,6 +6,8 @@ At 20% loss in both directions SCTP's loss recovery is mostly by time-out
 that case moves 512 KiB each way here. Reported skipped (exit 77) when not
 root."""
 
+import subprocess
+import threading
 import time
 
 from harness import RTCPEER, main, random_file, sha256_file
@@ -23,16 +25,34 @@ class NetworkConditionsTest(netns.TwoHostsTestCase):
         self.hosts.clear_rate()
         super().tearDown()
 
-    def transfer(self, label, forward, size=20 * MiB):
+    def transfer(self, label, forward, size=20 * MiB, loss_once_open=None):
+        """Moves size bytes one way and checks them. loss_once_open: a loss
+        percentage that starts only when the channel is open, with the data
+        held back until then (stdin is a pipe the test feeds)."""
         h = self.hosts
         NetworkConditionsTest.port += 1
         sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", str(self.port)]
         src = random_file(self.path("in"), size)
-        offer_io = {"stdin": src} if forward else {"stdout": self.path("out")}
-        answer_io = {"stdout": self.path("out")} if forward else {"stdin": src}
+        stdin = subprocess.PIPE if loss_once_open else src
+        offer_io = {"stdin": stdin} if forward else {"stdout": self.path("out")}
+        answer_io = {"stdout": self.path("out")} if forward else {"stdin": stdin}
         t0 = time.monotonic()
         offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v"], **offer_io)
         answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v"], **answer_io)
+        if loss_once_open:
+            sender = offer if forward else answer
+            deadline = time.monotonic() + 30
+            while not all("channel" in p.stderr for p in (offer, answer)) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.hosts.drop_udp(loss_once_open)
+            t0 = time.monotonic()
+
+            def feed():
+                with open(src, "rb") as f:
+                    sender.popen.stdin.write(f.read())
+                sender.popen.stdin.close()
+
+            threading.Thread(target=feed, daemon=True).start()
         self.assertExit(offer, 0, timeout=240)
         self.assertExit(answer, 0, timeout=240)
         seconds = time.monotonic() - t0
@@ -51,9 +71,12 @@ class NetworkConditionsTest(netns.TwoHostsTestCase):
         self.transfer("5% loss", False)
 
     def test_loss_20_percent(self):
-        self.hosts.drop_udp(20)
-        self.transfer("20% loss", True, size=MiB // 2)
-        self.transfer("20% loss", False, size=MiB // 2)
+        # At 20% loss each way ICE itself fails a few runs in a hundred
+        # (libnice gives a check four tries), so here the loss starts once
+        # the channel is open: this case is about the data path.
+        self.transfer("20% loss", True, size=MiB // 2, loss_once_open=20)
+        self.hosts.clear_loss()
+        self.transfer("20% loss", False, size=MiB // 2, loss_once_open=20)
 
     def test_10_mbit_link(self):
         self.hosts.limit_rate("10mbit")
