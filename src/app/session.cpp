@@ -105,12 +105,13 @@ RunSummary Session::summary() const {
 }
 
 void Session::report() const {
+    const RunSummary run = summary();
     if (options_.check) {
-        std::printf("%s\n", check_json(summary()).dump().c_str());
+        std::printf("%s\n", check_json(run).dump().c_str());
         std::fflush(stdout);
     }
     if (options_.stats_file.empty()) return;
-    const std::string text = stats_json(summary()).dump() + "\n";
+    const std::string text = stats_json(run).dump() + "\n";
     if (options_.stats_file == "-") {
         std::fputs(text.c_str(), stderr);
         return;
@@ -379,6 +380,9 @@ void Session::on_remote_candidate(const signaling::Message& message) {
 
 void Session::use_remote_candidate(const sdp::Candidate& candidate) {
     if (candidate.component != 1) return;  // RTCP component: rtcp-mux makes it unused
+    // A .local name comes back here once resolved (at most 16 wait at a
+    // time), and is counted then.
+    if (candidate.has_hostname()) return resolve_remote_candidate(candidate);
     // Every remote candidate becomes candidate pairs to check; a peer that
     // sends thousands would make ICE busy for minutes. Real peers send tens.
     constexpr unsigned kMaxRemoteCandidates = 256;
@@ -391,7 +395,6 @@ void Session::use_remote_candidate(const sdp::Candidate& candidate) {
     }
     ++remote_candidates_;
     std::string why;
-    if (candidate.has_hostname()) return resolve_remote_candidate(candidate);
     if (!ice_->add_remote_candidate(candidate, why)) {
         log::state("remote candidate " + sdp::to_string(candidate) + " not used: " + why);
         return;
@@ -639,7 +642,7 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
     // incomplete and the exit code must say so.
     // A remote that said bye left in order, even if its stack ends with
     // ABORT (aiortc does).
-    const bool channel_in_use = pipe_ || check_;
+    const bool channel_in_use = channel_user();
     if (channel_in_use && (graceful || remote_said_bye_)) {
         notify_remote_closed();
         return check_finish();
@@ -664,7 +667,7 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
 }
 
 void Session::on_remote_bye() {
-    if ((!pipe_ && !check_) || finishing_) return;  // the connect time-out still applies
+    if (!channel_user() || finishing_) return;  // the connect time-out still applies
     // A bye cuts nothing off that is in flight: read on until the remote's
     // EOF, a channel close or the association's end, or until the channel
     // has been quiet for a moment (aiortc's receivers say bye without EOF).
@@ -788,7 +791,7 @@ void Session::finish(ExitCode code) {
     }
     // A bye means an orderly end. After a failure with the channel open it
     // is not sent: the remote must not take what it has for the whole.
-    const bool orderly = clean || (!pipe_ && !check_);
+    const bool orderly = clean || !channel_user();
     if (signaling_ && signaling_->connected()) {
         if (!remote_said_bye_ && orderly) {
             signaling_->send(signaling::Message::bye());

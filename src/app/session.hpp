@@ -65,6 +65,8 @@ class Session {
     void check_liveness();
     void start_check(bool measuring);
     void notify_remote_closed();  // to the pipe or the check
+    // The channel is open and carries the pipe or a check.
+    bool channel_user() const { return pipe_ || check_; }
     void show_progress();
 
     // Reporting: stage times, the --check JSON and the --stats file.

@@ -61,12 +61,16 @@ void DatagramBatch::send_one(const std::uint8_t* data, std::size_t size) {
              remote_length_);
 }
 
+void DatagramBatch::send_each() {
+    for (std::size_t offset = 0; offset < buffer_.size(); offset += segment_size_) {
+        send_one(buffer_.data() + offset, std::min(segment_size_, buffer_.size() - offset));
+    }
+}
+
 void DatagramBatch::flush() {
     if (count_ == 0) return;
     if (count_ == 1 || !gso_) {
-        for (std::size_t offset = 0; offset < buffer_.size(); offset += segment_size_) {
-            send_one(buffer_.data() + offset, std::min(segment_size_, buffer_.size() - offset));
-        }
+        send_each();
     } else {
         iovec iov{buffer_.data(), buffer_.size()};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))] = {};
@@ -88,9 +92,7 @@ void DatagramBatch::flush() {
             // No segmentation offload here: one datagram per call from now on.
             gso_ = false;
             log::state("UDP segmentation offload unavailable; sending datagrams one by one");
-            for (std::size_t offset = 0; offset < buffer_.size(); offset += segment_size_) {
-                send_one(buffer_.data() + offset, std::min(segment_size_, buffer_.size() - offset));
-            }
+            send_each();
         }
     }
     buffer_.clear();

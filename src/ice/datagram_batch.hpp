@@ -37,6 +37,7 @@ class DatagramBatch {
   private:
     static gboolean on_idle(gpointer self);
     void send_one(const std::uint8_t* data, std::size_t size);
+    void send_each();  // the batch, one datagram per call
 
     int fd_;
     sockaddr_storage remote_;
