@@ -496,7 +496,9 @@ void Session::on_dtls_connected() {
     config.max_message_size = sdp::kLocalMaxMessageSize;
     sctp_ = std::make_unique<sctp::Association>(
         config,
-        [this](const std::uint8_t* data, std::size_t size) { return dtls_->send(data, size); },
+        [this](const std::uint8_t* data, std::size_t size, int copies) {
+            return dtls_->send(data, size, copies);
+        },
         sctp::Association::Callbacks{
             [this] { guarded([&] { on_sctp_up(); }); },
             [this](std::uint16_t stream, std::uint32_t ppid, std::string_view data) {

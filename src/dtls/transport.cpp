@@ -92,7 +92,8 @@ ssize_t Transport::push(gnutls_transport_ptr_t ptr, const void* data, size_t siz
     auto* self = static_cast<Transport*>(ptr);
     // UDP may drop; DTLS and SCTP recover. A datagram the agent cannot send
     // (no pair selected yet) is as lost as one dropped on the path.
-    self->send_datagram_(static_cast<const std::uint8_t*>(data), size);
+    for (int i = 0; i < self->copies_; ++i)
+        self->send_datagram_(static_cast<const std::uint8_t*>(data), size);
     return static_cast<ssize_t>(size);
 }
 
@@ -243,9 +244,11 @@ void Transport::read_records() {
     }
 }
 
-bool Transport::send(const std::uint8_t* data, std::size_t size) {
+bool Transport::send(const std::uint8_t* data, std::size_t size, int copies) {
     if (!connected_ || failed_ || size > kDataMtu) return false;
+    copies_ = copies;
     ssize_t n = gnutls_record_send(session_, data, size);
+    copies_ = 1;
     return n == static_cast<ssize_t>(size);
 }
 

@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include "sctp/redundancy.hpp"
+
 struct socket;
 
 namespace rtcpeer::sctp {
@@ -53,7 +55,8 @@ class Association {
         std::function<void(const std::string& why, bool graceful)> on_ended;
         std::function<void(const std::string& why)> on_protocol_error;
     };
-    using SendPacket = std::function<bool(const std::uint8_t* data, std::size_t size)>;
+    // copies: how many times the packet goes out (see redundancy.hpp).
+    using SendPacket = std::function<bool(const std::uint8_t* data, std::size_t size, int copies)>;
 
     Association(Config config, SendPacket send_packet, Callbacks callbacks);
     ~Association();
@@ -102,7 +105,8 @@ class Association {
     bool up_ = false;
     bool ended_ = false;
     bool want_write_ = false;
-    bool dry_ = true;      // nothing queued or unacknowledged (SCTP_SENDER_DRY_EVENT)
+    bool dry_ = true;  // nothing queued or unacknowledged (SCTP_SENDER_DRY_EVENT)
+    Redundancy redundancy_;
     std::string partial_;  // a message arriving in pieces (larger than one read)
     std::unique_ptr<std::uint8_t[]> buffer_;
 };

@@ -1,0 +1,170 @@
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "sctp/redundancy.hpp"
+
+using rtcpeer::sctp::Redundancy;
+
+namespace {
+
+struct Chunk {
+    std::uint8_t type;
+    std::vector<std::uint8_t> value;  // after the 4-byte chunk header
+};
+
+void put16(std::vector<std::uint8_t>& out, std::uint32_t v) {
+    out.push_back(static_cast<std::uint8_t>(v >> 8));
+    out.push_back(static_cast<std::uint8_t>(v));
+}
+void put32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+    put16(out, v >> 16);
+    put16(out, v & 0xffff);
+}
+
+// An SCTP packet: common header (ports, tag, checksum) and padded chunks.
+std::vector<std::uint8_t> packet(std::initializer_list<Chunk> chunks) {
+    std::vector<std::uint8_t> out(12, 0);
+    for (const Chunk& chunk : chunks) {
+        out.push_back(chunk.type);
+        out.push_back(0);
+        put16(out, static_cast<std::uint32_t>(4 + chunk.value.size()));
+        out.insert(out.end(), chunk.value.begin(), chunk.value.end());
+        while (out.size() % 4 != 0) out.push_back(0);
+    }
+    return out;
+}
+
+Chunk data(std::uint32_t tsn, std::size_t payload = 100) {
+    std::vector<std::uint8_t> value;
+    put32(value, tsn);
+    put16(value, 0);   // stream
+    put16(value, 0);   // sequence
+    put32(value, 51);  // PPID: binary
+    value.resize(value.size() + payload, 0xab);
+    return {0, value};
+}
+
+Chunk sack(std::uint32_t cumulative, std::uint16_t gaps, std::uint16_t duplicates) {
+    std::vector<std::uint8_t> value;
+    put32(value, cumulative);
+    put32(value, 1 << 20);  // a_rwnd
+    put16(value, gaps);
+    put16(value, duplicates);
+    for (int i = 0; i < gaps; ++i) put32(value, (2u << 16) | 3u);
+    for (int i = 0; i < duplicates; ++i) put32(value, cumulative);
+    return {3, value};
+}
+
+int copies(Redundancy& redundancy, const std::vector<std::uint8_t>& p) {
+    return redundancy.copies(p.data(), p.size());
+}
+
+}  // namespace
+
+TEST_CASE("new data goes out once, a chunk retransmitted again twice") {
+    Redundancy r;
+    CHECK(copies(r, packet({data(10)})) == 1);
+    CHECK(copies(r, packet({data(11), data(12)})) == 1);
+    CHECK(copies(r, packet({data(11)})) ==
+          1);  // first retransmission: the sender's own loss, maybe
+    CHECK(copies(r, packet({data(11)})) == 2);  // lost again: not congestion
+    CHECK(copies(r, packet({data(11)})) == 2);
+    CHECK(copies(r, packet({data(13)})) == 1);
+    CHECK(copies(r, packet({data(10), data(14)})) == 1);  // bundled with new data, first time
+    CHECK(copies(r, packet({data(10), data(15)})) == 2);  // a repeat decides
+}
+
+TEST_CASE("every retransmission is doubled while repeats are frequent, and only then") {
+    Redundancy r;
+    std::uint32_t tsn = 1000;
+    // Congestion: retransmissions get through; few repeat.
+    for (int i = 0; i < 200; ++i) {
+        CHECK(copies(r, packet({data(tsn)})) == 1);
+        CHECK(copies(r, packet({data(tsn - 1)})) == 1);  // retransmitted once
+        tsn += 2;
+    }
+    // Random loss: one retransmission in five is lost again.
+    for (int i = 0; i < 100; ++i) {
+        copies(r, packet({data(tsn)}));
+        copies(r, packet({data(tsn - 1)}));
+        if (i % 5 == 0) CHECK(copies(r, packet({data(tsn - 1)})) == 2);
+        tsn += 2;
+    }
+    CHECK(copies(r, packet({data(tsn)})) == 1);
+    CHECK(copies(r, packet({data(tsn - 1)})) == 2);  // a first retransmission, doubled now
+    // Repeats stop: after a while first retransmissions go once again.
+    for (int i = 0; i < 300; ++i) {
+        tsn += 2;
+        copies(r, packet({data(tsn)}));
+        copies(r, packet({data(tsn - 1)}));
+    }
+    tsn += 2;
+    CHECK(copies(r, packet({data(tsn)})) == 1);
+    CHECK(copies(r, packet({data(tsn - 1)})) == 1);
+}
+
+TEST_CASE("TSNs are compared across their wrap-around") {
+    Redundancy r;
+    CHECK(copies(r, packet({data(0xfffffffeu)})) == 1);
+    CHECK(copies(r, packet({data(0xffffffffu)})) == 1);
+    CHECK(copies(r, packet({data(0)})) == 1);
+    CHECK(copies(r, packet({data(1)})) == 1);
+    CHECK(copies(r, packet({data(0xffffffffu)})) == 1);  // a retransmission, the first
+    CHECK(copies(r, packet({data(0xffffffffu)})) == 2);  // and its repeat
+    CHECK(copies(r, packet({data(2)})) == 1);            // new, after the wrap
+}
+
+TEST_CASE("I-DATA counts as data") {
+    Redundancy r;
+    Chunk i_data = data(7);
+    i_data.type = 64;
+    CHECK(copies(r, packet({i_data})) == 1);
+    CHECK(copies(r, packet({i_data})) == 1);
+    CHECK(copies(r, packet({i_data})) == 2);
+}
+
+TEST_CASE("SACKs are doubled while they report loss, and for a while after") {
+    Redundancy r;
+    CHECK(copies(r, packet({sack(100, 0, 0)})) == 1);  // a clean path: nothing doubled
+    CHECK(copies(r, packet({sack(101, 0, 0)})) == 1);
+    CHECK(copies(r, packet({sack(101, 1, 0)})) == 2);  // a gap: data is missing
+    for (int i = 0; i < Redundancy::kSacksAfterLoss; ++i) {
+        INFO("SACK " << i << " after the loss");
+        CHECK(copies(r, packet({sack(110 + static_cast<std::uint32_t>(i), 0, 0)})) == 2);
+    }
+    CHECK(copies(r, packet({sack(500, 0, 0)})) == 1);
+    CHECK(copies(r, packet({sack(500, 0, 2)})) == 2);  // duplicates: a SACK of ours was lost
+    CHECK(copies(r, packet({sack(501, 0, 0)})) == 2);
+}
+
+TEST_CASE("a SACK bundled with new data is not doubled") {
+    Redundancy r;
+    CHECK(copies(r, packet({sack(100, 2, 0), data(1)})) == 1);
+    // New data decides: the packet goes once, and no loss is noted for later SACKs.
+    CHECK(copies(r, packet({sack(101, 0, 0)})) == 1);
+}
+
+TEST_CASE("control chunks sent on their own are doubled") {
+    Redundancy r;
+    CHECK(copies(r, packet({{1, std::vector<std::uint8_t>(16, 0)}})) == 2);    // INIT
+    CHECK(copies(r, packet({{130, std::vector<std::uint8_t>(12, 0)}})) == 2);  // RE-CONFIG
+    CHECK(copies(r, packet({{7, std::vector<std::uint8_t>(4, 0)}})) == 2);     // SHUTDOWN
+    CHECK(copies(r, packet({{4, std::vector<std::uint8_t>(8, 0)}})) == 2);     // HEARTBEAT
+}
+
+TEST_CASE("truncated and malformed packets are sent once, without reading past the end") {
+    Redundancy r;
+    const std::vector<std::uint8_t> header_only(12, 0);
+    CHECK(copies(r, header_only) == 1);
+    CHECK(r.copies(header_only.data(), 5) == 1);
+    auto p = packet({data(5)});
+    p[12 + 2] = 0xff;  // chunk length beyond the packet
+    CHECK(copies(r, p) == 1);
+    p[12 + 2] = 0;
+    p[12 + 3] = 2;  // chunk length below its header
+    CHECK(copies(r, p) == 1);
+    auto short_sack = packet({{3, std::vector<std::uint8_t>(4, 0xff)}});
+    CHECK(copies(r, short_sack) == 2);  // not a valid SACK: a control packet like any other
+}
