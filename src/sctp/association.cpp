@@ -71,14 +71,15 @@ class Stack {
         usrsctp_sysctl_set_sctp_init_rto_max_default(3000);
         // RFC 4960's 1 s minimum RTO was set for the internet of 2000. On a
         // short path the RTO is this floor, and under heavy loss most
-        // recoveries are time-outs (too few packets in flight for three
-        // duplicate reports, see redundancy.hpp). 40 ms is the 20 ms delayed
-        // SACK plus two 10 ms timer ticks, so a SACK from rtcpeer that is
-        // merely delayed never looks lost (usrsctp also asks for an immediate
-        // SACK at the end of a burst, RFC 7053); a peer that delays longer,
-        // and any longer path, is measured into the RTO above this floor.
-        // At 20% loss each way, 100 ms -> 40 ms took 2 MiB from 2.9 to 1.4 s.
-        usrsctp_sysctl_set_sctp_rto_min_default(40);
+        // recoveries are time-outs (see redundancy.hpp): 100 ms recovers
+        // sooner; longer paths measure their own RTO above it. Lower floors
+        // recover sooner still (at 20% loss each way 20 MiB took 15 s at
+        // 40 ms, 21 s at 60 ms, 32-36 s at 100 ms), but a fast path's RTT
+        // samples spike when the receiver falls behind (its 8 MiB socket
+        // buffer holds 40 ms at 200 MB/s): at 40 ms, time-outs on the clean
+        // veth pair of scripts/bench went from 6 to 16 per 256 MiB, each
+        // shrinking the window to one packet.
+        usrsctp_sysctl_set_sctp_rto_min_default(100);
         usrsctp_sysctl_set_sctp_rto_initial_default(1000);
         // SACK every other packet, and within 20 ms rather than 200 ms, so
         // that the sender's window opens promptly.
