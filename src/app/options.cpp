@@ -207,11 +207,11 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
 
 // The ICE options that need more than a validator; returns why they are wrong.
 std::optional<std::string> resolve_ice_options(const CLI::App& command, const Parsed& parsed,
-                                               IceOptions& ice) {
+                                               ice::Config& ice) {
     if (parsed.ipv4_only && parsed.ipv6_only) return "-4 and -6 exclude each other";
-    ice.family = parsed.ipv4_only   ? IpFamily::kIpv4
-                 : parsed.ipv6_only ? IpFamily::kIpv6
-                                    : IpFamily::kAny;
+    ice.family = parsed.ipv4_only   ? ice::Family::kIpv4
+                 : parsed.ipv6_only ? ice::Family::kIpv6
+                                    : ice::Family::kAny;
     for (const std::string& address : ice.host_addresses) {
         const bool v6 = address.find(':') != std::string::npos;
         if ((v6 && parsed.ipv4_only) || (!v6 && parsed.ipv6_only))
@@ -260,9 +260,7 @@ std::optional<std::string> resolve_ice_options(const CLI::App& command, const Pa
     if (ice.relay_only && ice.turn_servers.empty())
         return "--ice-transport-policy relay needs a --turn server";
     if (!parsed.port_range.empty()) {
-        unsigned low = 0, high = 0;
-        std::sscanf(parsed.port_range.c_str(), "%u-%u", &low, &high);
-        ice.port_range = std::make_pair(low, high);
+        std::sscanf(parsed.port_range.c_str(), "%u-%u", &ice.port_min, &ice.port_max);
     }
     return std::nullopt;
 }

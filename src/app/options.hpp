@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "ice/server_url.hpp"
+#include "ice/config.hpp"
 
 namespace rtcpeer {
 
@@ -33,22 +33,6 @@ struct SignalingOptions {
 
 inline constexpr double kDefaultConnectRetrySeconds = 30;
 
-enum class IpFamily { kAny, kIpv4, kIpv6 };
-
-// How ICE finds paths (issue: connectivity). No server is used unless named
-// (DESIGN.md §6).
-struct IceOptions {
-    std::vector<ice::ServerUrl> stun_servers;                 // --stun
-    std::vector<ice::ServerUrl> turn_servers;                 // --turn, credentials resolved
-    bool relay_only = false;                                  // --ice-transport-policy relay
-    std::optional<std::pair<unsigned, unsigned>> port_range;  // --port-range MIN-MAX
-    std::vector<std::string> host_addresses;  // --host-address: restrict host candidates
-    std::vector<std::string> interfaces;      // --interface NAME
-    IpFamily family = IpFamily::kAny;         // -4 / -6
-    bool tcp = false;                         // --ice-tcp
-    std::string turn_ca_file;                 // --turn-ca
-};
-
 // The environment variable that carries the TURN password out of sight of ps.
 inline constexpr const char* kTurnPasswordVariable = "RTCPEER_TURN_PASSWORD";
 
@@ -56,7 +40,7 @@ struct Options {
     Role role = Role::kOffer;
     SignalingOptions signaling;
     double connect_timeout_seconds = 30;
-    IceOptions ice;
+    ice::Config ice;  // all but `controlling`, which the role decides
 
     // --check: measure the connection instead of piping data.
     bool check = false;

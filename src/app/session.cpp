@@ -141,22 +141,8 @@ void Session::start() {
         this);
 
     certificate_.emplace(dtls::Certificate::generate());
-    ice::Config ice_config;
+    ice::Config ice_config = options_.ice;
     ice_config.controlling = options_.role == Role::kOffer;  // DESIGN.md §4
-    ice_config.host_addresses = options_.ice.host_addresses;
-    ice_config.interfaces = options_.ice.interfaces;
-    ice_config.family = options_.ice.family == IpFamily::kIpv4   ? ice::Family::kIpv4
-                        : options_.ice.family == IpFamily::kIpv6 ? ice::Family::kIpv6
-                                                                 : ice::Family::kAny;
-    ice_config.stun_servers = options_.ice.stun_servers;
-    ice_config.turn_servers = options_.ice.turn_servers;
-    ice_config.relay_only = options_.ice.relay_only;
-    if (options_.ice.port_range) {
-        ice_config.port_min = options_.ice.port_range->first;
-        ice_config.port_max = options_.ice.port_range->second;
-    }
-    ice_config.tcp = options_.ice.tcp;
-    ice_config.turn_ca_file = options_.ice.turn_ca_file;
     ice_ = std::make_unique<ice::Agent>(
         ice_config,
         ice::Agent::Callbacks{

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ice/config.hpp"
 #include "ice/datagram_batch.hpp"
 #include "ice/server_url.hpp"
 #include "ice/tls_proxy.hpp"
@@ -39,21 +40,6 @@ struct SelectedPair {
     // ("udp", "tcp" or "tls"); empty otherwise.
     std::string local_relay_protocol;
     std::string describe() const;  // "udp 127.0.0.1:5000 host -> 127.0.0.1:6000 host"
-};
-
-enum class Family { kAny, kIpv4, kIpv6 };
-
-struct Config {
-    bool controlling = false;
-    std::vector<std::string> host_addresses;  // empty: see interfaces and family
-    std::vector<std::string> interfaces;      // empty: every interface
-    Family family = Family::kAny;
-    std::vector<ServerUrl> stun_servers;
-    std::vector<ServerUrl> turn_servers;  // with credentials
-    bool relay_only = false;
-    unsigned port_min = 0, port_max = 0;  // 0: any port
-    bool tcp = false;                     // ICE-TCP (RFC 6544)
-    std::string turn_ca_file;             // trusted for turns: instead of the system's CAs
 };
 
 class Agent {

@@ -122,11 +122,11 @@ TEST_CASE("ICE server options") {
     CHECK(o.ice.turn_servers.empty());
     CHECK(!o.ice.relay_only);
     CHECK(!o.ice.tcp);
-    CHECK(o.ice.family == IpFamily::kAny);
+    CHECK(o.ice.family == rtcpeer::ice::Family::kAny);
 
     o = ok({"offer", "--stun", "stun:10.0.0.1", "--stun", "stun:h:1", "--turn",
-            "turn:u:p@10.0.0.2?transport=tcp", "--turn", "turns:t.example:443", "--turn-user",
-            "v", "--turn-password", "w", "--ice-transport-policy", "relay"});
+            "turn:u:p@10.0.0.2?transport=tcp", "--turn", "turns:t.example:443", "--turn-user", "v",
+            "--turn-password", "w", "--ice-transport-policy", "relay"});
     REQUIRE(o.ice.stun_servers.size() == 2);
     REQUIRE(o.ice.turn_servers.size() == 2);
     CHECK(o.ice.turn_servers[0].username == "u");  // the URL's own come first
@@ -154,15 +154,14 @@ TEST_CASE("ICE server options") {
 }
 
 TEST_CASE("ICE network options") {
-    Options o = ok({"offer", "--port-range", "40000-40010", "--interface", "eth0", "-4",
-                    "--ice-tcp"});
-    REQUIRE(o.ice.port_range);
-    CHECK(o.ice.port_range->first == 40000);
-    CHECK(o.ice.port_range->second == 40010);
+    Options o =
+        ok({"offer", "--port-range", "40000-40010", "--interface", "eth0", "-4", "--ice-tcp"});
+    CHECK(o.ice.port_min == 40000);
+    CHECK(o.ice.port_max == 40010);
     CHECK(o.ice.interfaces == std::vector<std::string>{"eth0"});
-    CHECK(o.ice.family == IpFamily::kIpv4);
+    CHECK(o.ice.family == rtcpeer::ice::Family::kIpv4);
     CHECK(o.ice.tcp);
-    CHECK(ok({"offer", "-6"}).ice.family == IpFamily::kIpv6);
+    CHECK(ok({"offer", "-6"}).ice.family == rtcpeer::ice::Family::kIpv6);
     usage({"offer", "-4", "-6"});
     usage({"offer", "--port-range", "5000"});
     usage({"offer", "--port-range", "6000-5000"});
