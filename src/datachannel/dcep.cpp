@@ -1,20 +1,14 @@
 #include "datachannel/dcep.hpp"
 
+#include "wire/big_endian.hpp"
+
 namespace rtcpeer::datachannel {
 
 namespace {
-void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-    put16(out, static_cast<std::uint16_t>(v >> 16));
-    put16(out, static_cast<std::uint16_t>(v));
-}
-std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t get32(const std::uint8_t* p) {
-    return static_cast<std::uint32_t>(get16(p)) << 16 | get16(p + 2);
-}
+using wire::get16;
+using wire::get32;
+using wire::put16;
+using wire::put32;
 bool known(std::uint8_t type) {
     switch (type) {
         case 0x00:

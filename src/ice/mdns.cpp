@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "sdp/text.hpp"
+#include "wire/big_endian.hpp"
 
 namespace rtcpeer::ice::mdns {
 
@@ -24,10 +25,7 @@ constexpr std::uint16_t kPort = 5353;
 constexpr std::int64_t kResendMs[] = {250, 1000};
 constexpr std::int64_t kGiveUpMs = 3000;
 
-void put16(std::vector<std::uint8_t>& out, std::uint16_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-}
+using wire::put16;
 
 std::string_view trim_dot(std::string_view name) {
     if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -97,9 +95,7 @@ std::vector<std::string> parse_answers(const std::uint8_t* data, std::size_t siz
                                        std::string_view name) {
     std::vector<std::string> addresses;
     if (size < 12) return addresses;
-    auto get16 = [&](std::size_t at) {
-        return static_cast<std::uint16_t>(data[at] << 8 | data[at + 1]);
-    };
+    auto get16 = [&](std::size_t at) { return wire::get16(data + at); };
     const std::uint16_t flags = get16(2);
     if (!(flags & 0x8000)) return addresses;  // not a response
     const unsigned questions = get16(4);

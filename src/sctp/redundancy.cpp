@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "wire/big_endian.hpp"
+
 namespace rtcpeer::sctp {
 
 namespace {
@@ -12,14 +14,6 @@ constexpr std::uint8_t kSack = 3;
 constexpr std::uint8_t kIData = 64;
 constexpr std::size_t kCommonHeader = 12;
 constexpr std::size_t kSackFixedPart = 16;  // header, cumulative TSN, a_rwnd, two counts
-
-std::uint32_t read32(const std::uint8_t* p) {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-           std::uint32_t{p[3]};
-}
-std::uint16_t read16(const std::uint8_t* p) {
-    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
 
 }  // namespace
 
@@ -51,15 +45,17 @@ int Redundancy::copies(const std::uint8_t* packet, std::size_t size) {
     bool other_control = false;
     for (std::size_t at = kCommonHeader; at + 4 <= size;) {
         const std::uint8_t type = packet[at];
-        const std::size_t length = read16(packet + at + 2);
+        const std::size_t length = wire::get16(packet + at + 2);
         if (length < 4 || length > size - at) break;  // usrsctp's own output: never, in practice
         if ((type == kData || type == kIData) && length >= 8) {
-            if (note_data_chunk(read32(packet + at + 4), new_data)) double_retransmission = true;
+            if (note_data_chunk(wire::get32(packet + at + 4), new_data))
+                double_retransmission = true;
         } else if (type == kSack && length >= kSackFixedPart) {
             sack = true;
             // Gap blocks: data is missing. Duplicate TSNs: the remote sent
             // again what we had, so a SACK of ours was lost.
-            if (read16(packet + at + 12) != 0 || read16(packet + at + 14) != 0) loss_report = true;
+            if (wire::get16(packet + at + 12) != 0 || wire::get16(packet + at + 14) != 0)
+                loss_report = true;
         } else {
             other_control = true;
         }

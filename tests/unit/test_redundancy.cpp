@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sctp/redundancy.hpp"
+#include "wire/big_endian.hpp"
 
 using rtcpeer::sctp::Redundancy;
 
@@ -14,14 +15,8 @@ struct Chunk {
     std::vector<std::uint8_t> value;  // after the 4-byte chunk header
 };
 
-void put16(std::vector<std::uint8_t>& out, std::uint32_t v) {
-    out.push_back(static_cast<std::uint8_t>(v >> 8));
-    out.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-    put16(out, v >> 16);
-    put16(out, v & 0xffff);
-}
+using rtcpeer::wire::put16;
+using rtcpeer::wire::put32;
 
 // An SCTP packet: common header (ports, tag, checksum) and padded chunks.
 std::vector<std::uint8_t> packet(std::initializer_list<Chunk> chunks) {
@@ -29,7 +24,7 @@ std::vector<std::uint8_t> packet(std::initializer_list<Chunk> chunks) {
     for (const Chunk& chunk : chunks) {
         out.push_back(chunk.type);
         out.push_back(0);
-        put16(out, static_cast<std::uint32_t>(4 + chunk.value.size()));
+        put16(out, static_cast<std::uint16_t>(4 + chunk.value.size()));
         out.insert(out.end(), chunk.value.begin(), chunk.value.end());
         while (out.size() % 4 != 0) out.push_back(0);
     }
