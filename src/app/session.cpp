@@ -545,7 +545,8 @@ void Session::on_channel_open() {
     config.message_size = std::min(options_.message_size, remote_->remote_max_message_size());
     if (config.message_size < options_.message_size) {
         log::state("messages capped at " + std::to_string(config.message_size) +
-                   " bytes (the remote's a=max-message-size)");
+                   (remote_->max_message_size ? " bytes (the remote's a=max-message-size)"
+                                              : " bytes (the remote gives no a=max-message-size)"));
     }
     pipe_ = std::make_unique<Pipe>(config, *channel_,
                                    Pipe::Callbacks{

@@ -176,18 +176,30 @@ class PionTest(TestCase):
         self.assertEqual(report["pongs"], [f"pong {n}" for n in range(1, 6)])
         self.assertIn("answering a connectivity check", rtc.stderr)
 
-    def test_pion_closes_the_channel_mid_transfer(self):
+    def remote_closes_mid_transfer(self, role, *pion_args):
         # The remote closes its channel after 1 MB of 5: rtcpeer says so at
-        # once (exit 5), and does not wait for its silence detector.
+        # once (exit 5) and does not wait for its silence detector. An
+        # explicit --message-size 65536 is capped to pion's 65535 as well.
         src = random_file(self.path("in"), SIZE)
-        rtc, pion = self.pair("offer", True, ["--mode", "receive", "--file", self.path("out"),
-                                              "--close-after", str(MB)],
+        rtc, pion = self.pair(role, True, ["--mode", "receive", "--file", self.path("out"),
+                                           "--close-after", str(MB), *pion_args],
                               ["--message-size", "65536"], stdin=src)
         self.assertExit(rtc, 5, timeout=30, message="the remote closed the channel after")
-        self.assertLess(rtc.elapsed, 5, rtc.stderr)
+        self.assertIn("messages capped at 65535 bytes (the remote gives no a=max-message-size)", rtc.stderr)
         self.assertExit(pion, 0, timeout=30)
-        self.assertGreaterEqual(self.report()["octets"], MB)
+        report = self.report()
+        self.assertGreaterEqual(report["octets"], MB)
+        self.assertNotIn("channel error: short buffer", report["events"])
+        self.assertLess(rtc.elapsed, 5 + (2 if pion_args else 0), rtc.stderr)
 
+    def test_pion_closes_the_channel_mid_transfer_rtcpeer_offer(self):
+        self.remote_closes_mid_transfer("offer")
+
+    def test_pion_closes_the_channel_mid_transfer_rtcpeer_answer(self):
+        self.remote_closes_mid_transfer("answer")
+
+    def test_pion_stops_reading_then_closes_the_channel(self):
+        self.remote_closes_mid_transfer("offer", "--stall", "2s")
 
 def main():
     program = unittest.main(verbosity=2, exit=False)

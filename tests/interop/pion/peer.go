@@ -7,7 +7,8 @@
 //	send     read --file, send it in --chunk-size messages, then the
 //	         end-of-file marker (an empty binary message); finish on bye
 //	receive  write every message to --file; on the empty message send bye
-//	         and finish (--close-after N: close the channel after N bytes)
+//	         and finish (--close-after N: close the channel after N bytes,
+//	         --stall D: stop reading for D before that)
 //	pong     answer "ping N" with "pong N"; answer the end-of-file marker
 //	         with one; finish on bye or when the channel closes
 //	ping     send --count pings "ping N" and wait for every "pong N"
@@ -53,6 +54,7 @@ type options struct {
 	count      int
 	chunkSize  int
 	closeAfter int64
+	stall      time.Duration
 	timeout    time.Duration
 	report     string
 }
@@ -509,6 +511,12 @@ func (p *peer) receiveFile(dc *webrtc.DataChannel) {
 			if p.o.closeAfter > 0 && octets >= p.o.closeAfter {
 				closed = true
 				out.Close()
+				if p.o.stall > 0 {
+					// Stop reading first: rtcpeer's data piles up
+					// against a zero receive window.
+					p.rep.event("not reading for %s", p.o.stall)
+					time.Sleep(p.o.stall)
+				}
 				p.rep.event("closing the channel after %d bytes", octets)
 				go dc.Close()
 			}
@@ -611,6 +619,7 @@ func main() {
 	flags.IntVar(&o.count, "count", 5, "ping: number of pings")
 	flags.IntVar(&o.chunkSize, "chunk-size", 16384, "send: bytes per message")
 	flags.Int64Var(&o.closeAfter, "close-after", 0, "receive: close the channel after this many bytes")
+	flags.DurationVar(&o.stall, "stall", 0, "receive with --close-after: stop reading this long before closing")
 	timeout := flags.Float64("timeout", 60, "seconds before giving up")
 	flags.StringVar(&o.report, "report", "", "JSON report file (default: stdout)")
 	signalingName := flags.String("signaling", "tcp-socket", "only tcp-socket")
