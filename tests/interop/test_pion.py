@@ -201,6 +201,41 @@ class PionTest(TestCase):
     def test_pion_stops_reading_then_closes_the_channel(self):
         self.remote_closes_mid_transfer("offer", "--stall", "2s")
 
+    def test_pion_channel_dies_on_an_oversize_message(self):
+        # The original failure, with the cap bypassed: pion claims 262144
+        # bytes but reads into a 65535-byte buffer, so rtcpeer's first
+        # 65536-byte message kills pion's channel (nothing on the wire says
+        # so) and the pion program gives up. rtcpeer reports it at once.
+        src = random_file(self.path("in"), SIZE)
+        rtc, pion = self.pair("offer", True, ["--mode", "receive", "--file", self.path("out"),
+                                              "--advertise-max-message-size", "262144"], stdin=src)
+        self.assertExit(rtc, 5, timeout=30, message="the remote closed the channel after")
+        self.assertLess(rtc.elapsed, 5, rtc.stderr)
+        self.assertExit(pion, 1, timeout=30)
+        self.assertIn("channel error: short buffer", self.report()["events"])
+
+
+    def test_pion_killed_mid_transfer(self):
+        # A remote program that dies without closing anything (a Go program
+        # that exits when its channel breaks does the same): its signaling
+        # socket closes without a bye and it falls silent. rtcpeer says the
+        # remote left within seconds, not after the 15 s silence limit.
+        src = random_file(self.path("in"), 50 * MB)
+        rtc, pion = self.pair("offer", True, ["--mode", "receive", "--file", self.path("out"),
+                                              "--stall", "60s", "--close-after", str(MB)], stdin=src)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(self.path("out")) or os.path.getsize(self.path("out")) < MB:
+            self.assertLess(time.monotonic(), deadline, rtc.stderr)
+            time.sleep(0.05)
+        pion.kill()
+        killed = time.monotonic()
+        self.assertExit(rtc, 5, timeout=30, message="rtcpeer: channel: the remote left (its signaling "
+                        "connection closed without a bye, then nothing heard for 4 s) after")
+        waited = time.monotonic() - killed
+        print(f"\npion killed: rtcpeer exited 5 after {waited:.1f} s")
+        self.assertLess(waited, 8, rtc.stderr)
+
+
 def main():
     program = unittest.main(verbosity=2, exit=False)
     result = program.result

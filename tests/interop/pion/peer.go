@@ -14,7 +14,8 @@
 //	ping     send --count pings "ping N" and wait for every "pong N"
 //
 // Message sizes are pion's own defaults: its SDP carries no
-// a=max-message-size and it reads each message into a 65535-byte buffer.
+// a=max-message-size and it reads each message into a 65535-byte buffer
+// (--advertise-max-message-size N claims more, to let larger ones come).
 // Network hygiene: no ICE servers, host candidates on 127.0.0.1 over UDP only.
 //
 // A JSON report goes to --report (or stdout); the exit status is 0 when the
@@ -55,6 +56,7 @@ type options struct {
 	chunkSize  int
 	closeAfter int64
 	stall      time.Duration
+	advertise  int
 	timeout    time.Duration
 	report     string
 }
@@ -234,7 +236,13 @@ func (p *peer) sendDescription(kind string) error {
 	if !p.o.trickle {
 		<-webrtc.GatheringCompletePromise(p.pc)
 	}
-	if err := p.sig.send(map[string]interface{}{"type": kind, "sdp": p.pc.LocalDescription().SDP}); err != nil {
+	sdp := p.pc.LocalDescription().SDP
+	if p.o.advertise > 0 {
+		// Claim a limit that pion's own read buffer does not honour.
+		sdp = strings.Replace(sdp, "a=sctp-port:5000\r\n",
+			fmt.Sprintf("a=sctp-port:5000\r\na=max-message-size:%d\r\n", p.o.advertise), 1)
+	}
+	if err := p.sig.send(map[string]interface{}{"type": kind, "sdp": sdp}); err != nil {
 		return err
 	}
 	p.rep.event("%s sent", kind)
@@ -620,6 +628,7 @@ func main() {
 	flags.IntVar(&o.chunkSize, "chunk-size", 16384, "send: bytes per message")
 	flags.Int64Var(&o.closeAfter, "close-after", 0, "receive: close the channel after this many bytes")
 	flags.DurationVar(&o.stall, "stall", 0, "receive with --close-after: stop reading this long before closing")
+	flags.IntVar(&o.advertise, "advertise-max-message-size", 0, "add a=max-message-size to the description sent")
 	timeout := flags.Float64("timeout", 60, "seconds before giving up")
 	flags.StringVar(&o.report, "report", "", "JSON report file (default: stdout)")
 	signalingName := flags.String("signaling", "tcp-socket", "only tcp-socket")
