@@ -167,7 +167,10 @@ void Session::start() {
             log::state("signaling connected (" + signaling_->describe() + ")");
         },
         [this](signaling::Message message) { guarded([&] { on_message(std::move(message)); }); },
-        [this] { guarded([&] { on_signaling_closed(); }); },
+        [this] {
+            signaling_closed_by_remote_ = true;
+            guarded([&] { on_signaling_closed(); });
+        },
         [this](const Failure& failure) { fail(failure); },
     });
     if (finished_) return;
@@ -545,7 +548,8 @@ void Session::on_channel_open() {
     config.message_size = std::min(options_.message_size, remote_->remote_max_message_size());
     if (config.message_size < options_.message_size) {
         log::state("messages capped at " + std::to_string(config.message_size) +
-                   " bytes (the remote's a=max-message-size)");
+                   (remote_->max_message_size ? " bytes (the remote's a=max-message-size)"
+                                              : " bytes (the remote gives no a=max-message-size)"));
     }
     pipe_ = std::make_unique<Pipe>(config, *channel_,
                                    Pipe::Callbacks{
@@ -678,7 +682,25 @@ void Session::check_liveness() {
     // 5 s) keep even an idle connection audible, so this much silence means
     // the remote is gone or no longer consents (RFC 7675 allows 30 s).
     constexpr std::int64_t kSilenceMs = 15000;
-    if (finished_ || loop::now_ms() - last_packet_ms_ < kSilenceMs) return;
+    if (finished_) return;
+    const std::int64_t silent_ms = loop::now_ms() - last_packet_ms_;
+    // A remote process that ends without closing its connection (killed,
+    // or a program that exits when its channel breaks) drops its signaling
+    // socket without a bye. With our data unacknowledged, a live remote
+    // answers every retransmission (RTO at most 3 s): 4 s of silence after
+    // that means it is gone, and waiting for the full 15 s tells nothing more.
+    constexpr std::int64_t kLeftMs = 4000;
+    if (silent_ms >= kLeftMs && !remote_said_bye_ && channel_user() &&
+        options_.signaling.kind != SignalingKind::kCopyAndPaste && signaling_closed_by_remote_ &&
+        sctp_ && !sctp_->all_acknowledged()) {
+        const std::string why =
+            "the remote left (its signaling connection closed without a bye, "
+            "then nothing heard for " +
+            std::to_string(kLeftMs / 1000) + " s)";
+        if (pipe_) return fail_undelivered(why);
+        throw Failure(ExitCode::kConnection, "connection", why);
+    }
+    if (silent_ms < kSilenceMs) return;
     throw Failure(ExitCode::kConnection, "connection",
                   "nothing heard from the remote for " + std::to_string(kSilenceMs / 1000) + " s");
 }

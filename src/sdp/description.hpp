@@ -18,8 +18,10 @@
 
 namespace rtcpeer::sdp {
 
-// RFC 8841 §6.3: a peer that omits a=max-message-size accepts 64 KiB.
-inline constexpr std::size_t kDefaultRemoteMaxMessageSize = 65536;
+// A remote that omits a=max-message-size gets messages of at most 65535
+// bytes. RFC 8841 §6.1 says 64 KiB, but pion v3 advertises nothing and reads
+// each message into a 65535-byte buffer: a 65536-byte one kills its channel.
+inline constexpr std::size_t kDefaultRemoteMaxMessageSize = 65535;
 // What rtcpeer advertises and accepts (usrsctp reassembles messages this large).
 inline constexpr std::size_t kLocalMaxMessageSize = 262144;
 inline constexpr std::uint16_t kDefaultSctpPort = 5000;

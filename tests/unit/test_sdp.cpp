@@ -108,7 +108,7 @@ TEST_CASE("pion offer: session-level fingerprint, media-level credentials") {
     REQUIRE(d.fingerprints.size() == 1);
     CHECK(d.fingerprints[0].digest.size() == 32);
     CHECK(d.end_of_candidates);
-    CHECK(d.remote_max_message_size() == 65536);
+    CHECK(d.remote_max_message_size() == 65535);
 }
 
 TEST_CASE("libdatachannel offer: uppercase UDP, link-local IPv6") {
