@@ -92,8 +92,7 @@ ssize_t Transport::push(gnutls_transport_ptr_t ptr, const void* data, size_t siz
     auto* self = static_cast<Transport*>(ptr);
     // UDP may drop; DTLS and SCTP recover. A datagram the agent cannot send
     // (no pair selected yet) is as lost as one dropped on the path.
-    for (int i = 0; i < self->copies_; ++i)
-        self->send_datagram_(static_cast<const std::uint8_t*>(data), size);
+    self->send_datagram_(static_cast<const std::uint8_t*>(data), size);
     return static_cast<ssize_t>(size);
 }
 
@@ -246,10 +245,14 @@ void Transport::read_records() {
 
 bool Transport::send(const std::uint8_t* data, std::size_t size, int copies) {
     if (!connected_ || failed_ || size > kDataMtu) return false;
-    copies_ = copies;
-    ssize_t n = gnutls_record_send(session_, data, size);
-    copies_ = 1;
-    return n == static_cast<ssize_t>(size);
+    // Each copy is encrypted on its own: a new record, with the next
+    // sequence number. A record sent twice would be a replay to the remote
+    // (RFC 6347 §4.1.2.6), and some stacks stop reading at a replayed one.
+    bool sent = false;
+    for (int i = 0; i < copies; ++i) {
+        if (gnutls_record_send(session_, data, size) == static_cast<ssize_t>(size)) sent = true;
+    }
+    return sent;
 }
 
 void Transport::close() {

@@ -45,9 +45,9 @@ class Transport {
     void start();
     // A datagram from ICE.
     void on_datagram(const std::uint8_t* data, std::size_t size);
-    // Encrypts one record and sends it `copies` times, the same ciphertext
-    // each time (the remote's replay window keeps the first to arrive);
-    // false when it could not be sent.
+    // Sends data `copies` times, each copy as a record of its own (its own
+    // sequence number and ciphertext), never one record twice; false when
+    // no copy could be sent.
     bool send(const std::uint8_t* data, std::size_t size, int copies = 1);
     // Sends close_notify.
     void close();
@@ -74,7 +74,6 @@ class Transport {
     Role role_;
     std::vector<sdp::Fingerprint> remote_fingerprints_;
     SendDatagram send_datagram_;
-    int copies_ = 1;  // for push(), during send()
     Callbacks callbacks_;
     gnutls_session_t session_ = nullptr;
     const std::uint8_t* pending_ = nullptr;  // the datagram being fed to GnuTLS

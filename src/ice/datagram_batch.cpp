@@ -4,6 +4,7 @@
 #include <netinet/udp.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "app/log.hpp"
@@ -20,6 +21,9 @@ constexpr std::size_t kMaxBatchBytes = 65000;
 DatagramBatch::DatagramBatch(int fd, const sockaddr_storage& remote, socklen_t remote_length)
     : fd_(fd), remote_(remote), remote_length_(remote_length) {
     buffer_.reserve(kMaxBatchBytes);
+    // For comparison runs (scripts/profile): one datagram per call.
+    const char* gso = std::getenv("RTCPEER_UDP_GSO");
+    if (gso != nullptr && std::strcmp(gso, "off") == 0) gso_ = false;
 }
 
 DatagramBatch::~DatagramBatch() {

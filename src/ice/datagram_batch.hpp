@@ -11,7 +11,9 @@
 //
 // Datagrams queue until the main loop is idle for a moment (a high-priority
 // idle source, so before any other event), or until the batch is full or a
-// datagram of another size comes. Threading: main thread only.
+// datagram of another size comes. RTCPEER_UDP_GSO=off in the environment
+// sends them one per call, as without the offload (for comparison runs,
+// scripts/profile). Threading: main thread only.
 #pragma once
 
 #include <glib.h>
@@ -46,7 +48,7 @@ class DatagramBatch {
     std::size_t segment_size_ = 0;
     unsigned count_ = 0;
     bool closed_by_short_ = false;  // the last datagram was shorter: nothing may follow
-    bool gso_ = true;               // off after the kernel refused UDP_SEGMENT
+    bool gso_ = true;               // off after the kernel refused UDP_SEGMENT, or by choice
     guint idle_source_ = 0;
 };
 

@@ -138,6 +138,7 @@ Association::Association(Config config, SendPacket send_packet, Callbacks callba
     : config_(config),
       send_packet_(std::move(send_packet)),
       callbacks_(std::move(callbacks)),
+      redundancy_(Redundancy::enabled_by_environment()),
       buffer_(new std::uint8_t[kReadBytes]) {
     Stack::get().add(this);
     sock_ = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);

@@ -55,7 +55,8 @@ class Association {
         std::function<void(const std::string& why, bool graceful)> on_ended;
         std::function<void(const std::string& why)> on_protocol_error;
     };
-    // copies: how many times the packet goes out (see redundancy.hpp).
+    // copies: how many times the packet goes out (see redundancy.hpp), each
+    // copy encrypted as a DTLS record of its own.
     using SendPacket = std::function<bool(const std::uint8_t* data, std::size_t size, int copies)>;
 
     Association(Config config, SendPacket send_packet, Callbacks callbacks);

@@ -1,6 +1,8 @@
 #include "sctp/redundancy.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "wire/big_endian.hpp"
 
@@ -37,7 +39,13 @@ bool Redundancy::note_data_chunk(std::uint32_t tsn, bool& is_new) {
     return repeat || repeat_share_ > kFrequentRepeats;
 }
 
+bool Redundancy::enabled_by_environment() {
+    const char* value = std::getenv("RTCPEER_LOSS_REPAIR");
+    return value == nullptr || std::strcmp(value, "off") != 0;
+}
+
 int Redundancy::copies(const std::uint8_t* packet, std::size_t size) {
+    if (!enabled_) return 1;
     bool double_retransmission = false;
     bool new_data = false;
     bool loss_report = false;

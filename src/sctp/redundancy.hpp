@@ -26,9 +26,13 @@
 // New data is never doubled: congestion control still sees, and answers,
 // every loss of it. On a clean path nothing but the few control packets is.
 //
-// The copies are one DTLS record sent twice (dtls::Transport::send): the
-// remote's DTLS replay window (RFC 6347 §4.1.2.6) discards the later one, so
-// any WebRTC peer takes them, and its SCTP never sees a duplicate.
+// Each copy is encrypted on its own, as a DTLS record with its own sequence
+// number (dtls::Transport::send): the remote's SCTP discards the duplicate
+// chunks (RFC 4960 §6.2) and its DTLS never sees a replayed record, which
+// some stacks answer by reading no further.
+//
+// RTCPEER_LOSS_REPAIR=off in the environment sends every packet once, for
+// comparison runs (README "Lossy links").
 #pragma once
 
 #include <array>
@@ -39,6 +43,11 @@ namespace rtcpeer::sctp {
 
 class Redundancy {
   public:
+    // Disabled, every packet goes out once.
+    explicit Redundancy(bool enabled = true) : enabled_(enabled) {}
+    // False when RTCPEER_LOSS_REPAIR is "off" in the environment.
+    static bool enabled_by_environment();
+
     // How many times to send this packet: 1 or 2. Takes the whole packet,
     // common header included, and notes the data chunks it carries.
     int copies(const std::uint8_t* packet, std::size_t size);
@@ -56,6 +65,7 @@ class Redundancy {
     // Notes one data chunk; true when it is a retransmission to double.
     bool note_data_chunk(std::uint32_t tsn, bool& is_new);
 
+    bool enabled_;
     bool sent_data_ = false;
     std::uint32_t highest_tsn_ = 0;
     int sacks_to_double_ = 0;

@@ -163,3 +163,12 @@ TEST_CASE("truncated and malformed packets are sent once, without reading past t
     auto short_sack = packet({{3, std::vector<std::uint8_t>(4, 0xff)}});
     CHECK(copies(r, short_sack) == 2);  // not a valid SACK: a control packet like any other
 }
+
+TEST_CASE("disabled, every packet goes out once") {
+    Redundancy r(false);
+    CHECK(copies(r, packet({data(11)})) == 1);
+    CHECK(copies(r, packet({data(11)})) == 1);
+    CHECK(copies(r, packet({data(11)})) == 1);
+    CHECK(copies(r, packet({sack(101, 1, 0)})) == 1);
+    CHECK(copies(r, packet({{1, std::vector<std::uint8_t>(16, 0)}})) == 1);
+}
