@@ -22,7 +22,7 @@ class NatTest(TestCase):
     def setUpClass(cls):
         cls.net = nat.NatTopology(str(os.getpid() % 1000))
         cls.workdir = tempfile.mkdtemp(prefix="rtcpeer-nat-")
-        cls.server = turn.Coturn(cls.workdir, nat.SERVER, 3478, netns=cls.net.ns["pub"])
+        cls.server = turn.Coturn(cls.workdir, nat.SERVER, netns=cls.net.ns["pub"])
 
     @classmethod
     def tearDownClass(cls):
