@@ -91,8 +91,14 @@ void DatagramBatch::flush() {
         header->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
         const auto segment = static_cast<std::uint16_t>(segment_size_);
         std::memcpy(CMSG_DATA(header), &segment, sizeof segment);
+        // The kernel refuses a UDP_SEGMENT send without the offload (EIO,
+        // ENOPROTOOPT, EOPNOTSUPP), and when a segment does not fit the
+        // path MTU: EINVAL on older kernels, EMSGSIZE on recent ones (seen
+        // on 6.18 with a 1100-byte MTU). Single datagrams still go then,
+        // fragmented by IP, so the refusal must not drop the batch.
         if (::sendmsg(fd_, &message, MSG_DONTWAIT) < 0 &&
-            (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+            (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP ||
+             errno == EMSGSIZE)) {
             // No segmentation offload here: one datagram per call from now on.
             gso_ = false;
             log::state("UDP segmentation offload unavailable; sending datagrams one by one");

@@ -86,6 +86,16 @@ class NatTopology:
     def nft(self, name, rules):
         subprocess.run(["ip", "netns", "exec", self.ns[name], "nft", "-f", "-"], input=rules.encode(), check=True)
 
+    def make_symmetric(self, nat, on=True):
+        """Turns a NAT symmetric: every new flow (new destination) leaves
+        from a random public port (masquerade fully-random), so the mapping
+        a STUN server sees is not the one a peer sees."""
+        dev = self._dev(nat, "pub")
+        flags = " fully-random" if on else ""
+        subprocess.run(["ip", "netns", "exec", self.ns[nat], "nft", "flush", "chain", "ip", "rtcpeer_nat",
+                        "postrouting"], check=True)
+        self.nft(nat, f"add rule ip rtcpeer_nat postrouting oifname \"{dev}\" masquerade{flags}\n")
+
     def block_udp_through(self, nat):
         """The NAT forwards no UDP at all (a firewall that allows only TCP)."""
         self.nft(nat, "table inet rtcpeer_block {\n"

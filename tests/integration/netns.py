@@ -102,6 +102,30 @@ class TwoHosts:
         for ns in (self.a, self.b):
             subprocess.run(["tc", "-n", ns, "qdisc", "del", "dev", f"{ns}v", "root"], capture_output=True)
 
+    def add_ula(self):
+        """Unique local IPv6 addresses (fd00::/8) on both ends, usable at
+        once; returns them (host A's, host B's)."""
+        a, b = f"fd00:77:{self.subnet}::1", f"fd00:77:{self.subnet}::2"
+        sh("ip", "-n", self.a, "addr", "add", f"{a}/64", "dev", f"{self.a}v", "nodad")
+        sh("ip", "-n", self.b, "addr", "add", f"{b}/64", "dev", f"{self.b}v", "nodad")
+        return a, b
+
+    def block_udp(self):
+        """Each host drops every UDP datagram it receives: only TCP works."""
+        rules = ("table inet rtcpeer_noudp {\n"
+                 "  chain input { type filter hook input priority 0; meta l4proto udp drop; }\n}\n")
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(), check=True)
+
+    def unblock_udp(self):
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "rtcpeer_noudp"],
+                           capture_output=True)
+
+    def set_mtu(self, mtu):
+        for ns in (self.a, self.b):
+            sh("ip", "-n", ns, "link", "set", "dev", f"{ns}v", "mtu", str(mtu))
+
     def wrap(self, ns, argv):
         return ["ip", "netns", "exec", ns, *argv]
 

@@ -82,17 +82,19 @@ class CheckTest(TestCase):
         self.assertIn("only the set-up is measured", answer.stderr)
 
     def test_interface_family_and_port_range(self):
+        from ports import free_block  # 20 ports nobody else is given
         sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
-        offer = self.start("offer", *sig, "--interface", "lo", "-4", "--port-range", "47000-47009", "--check",
-                           "--count", "1", "-v", stdout=self.path("offer.out"))
-        answer = self.start("answer", *sig, "--interface", "lo", "-4", "--port-range", "47010-47019", "--check",
-                            "--count", "1", stdout=self.path("answer.out"))
+        first = free_block(20)
+        offer = self.start("offer", *sig, "--interface", "lo", "-4", "--port-range", f"{first}-{first + 9}",
+                           "--check", "--count", "1", "-v", stdout=self.path("offer.out"))
+        answer = self.start("answer", *sig, "--interface", "lo", "-4", "--port-range",
+                            f"{first + 10}-{first + 19}", "--check", "--count", "1", stdout=self.path("answer.out"))
         self.assertExit(answer, 0, timeout=30)
         self.assertExit(offer, 0, timeout=10)
         pair = read_json(self.path("offer.out"))["selected_pair"]
         self.assertEqual(pair["local"]["address"], "127.0.0.1")
-        self.assertIn(pair["local"]["port"], range(47000, 47010))
-        self.assertIn(pair["remote"]["port"], range(47010, 47020))
+        self.assertIn(pair["local"]["port"], range(first, first + 10))
+        self.assertIn(pair["remote"]["port"], range(first + 10, first + 20))
         self.assertNotRegex(offer.stderr, r"local candidate .* ::1 ")
 
     def test_interface_without_the_family_fails_clearly(self):

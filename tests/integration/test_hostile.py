@@ -6,6 +6,7 @@ transfer still completes bit-exact), or a protocol error (exit 4); never a
 crash, a hang or unbounded memory."""
 
 import json
+import os
 import random
 import socket
 import threading
@@ -16,6 +17,12 @@ from relay import Relay
 from test_signaling import GOOD_SDP, HostileOfferer
 
 MiB = 1 << 20
+# What bounded memory means here. AddressSanitizer's shadow memory, redzones
+# and quarantine of freed blocks take two to five times a process's normal
+# RSS (measured: 23 -> 85 MiB, 25 -> 119 MiB); the sanitize suite sets
+# RTCPEER_SANITIZED and is held to a looser bound that still catches growth
+# without limit. The plain build is held to the real one.
+RSS_LIMIT_KIB = 64 * 1024 * (3 if os.environ.get("RTCPEER_SANITIZED") else 1)
 
 
 def candidate(text):
@@ -55,7 +62,7 @@ class InjectionTest(TestCase):
         offer, _ = self.transfer_through(rewrite)
         self.assertIn("the remote sent more than 256 candidates; ignoring the rest", offer.stderr)
         self.assertEqual(offer.stderr.count("ignoring the rest"), 1)
-        self.assertLess(offer.maxrss_kib, 64 * 1024)
+        self.assertLess(offer.maxrss_kib, RSS_LIMIT_KIB)
 
     def test_absurd_candidates(self):
         absurd = [
@@ -117,7 +124,7 @@ class FakeOffererTest(TestCase):
         p = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(fake.port), *LOOPBACK,
                        "--connect-timeout", "2")
         self.assertExit(p, code, timeout=timeout, message=message)
-        self.assertLess(p.maxrss_kib, 64 * 1024)
+        self.assertLess(p.maxrss_kib, RSS_LIMIT_KIB)
         return p
 
     def test_sdp_of_almost_one_mib_is_parsed_and_bounded(self):
@@ -156,7 +163,7 @@ class AiortcHostileTest(TestCase):
         self.assertEqual(sha256_file(self.path("out")), sha256_file(data))
         # Refused with bounded noise: three warnings, not three hundred.
         self.assertEqual(answer.stderr.count("refusing extra data channel"), 3)
-        self.assertLess(answer.maxrss_kib, 64 * 1024)
+        self.assertLess(answer.maxrss_kib, RSS_LIMIT_KIB)
 
     def test_message_above_max_message_size(self):
         answer, _ = self.rtcpeer_receives_from_aiortc(["--chunk-size", "300000"], 4)

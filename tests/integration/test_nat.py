@@ -1,7 +1,8 @@
 """NAT traversal: two hosts behind their own NATs (tests/integration/nat.py),
 a coturn on the public segment. Host candidates alone cannot connect; with a
-STUN server the peers connect through server-reflexive candidates; with a NAT
-that blocks all UDP, TURN over TCP still relays. Reported skipped (exit 77)
+STUN server the peers connect through server-reflexive candidates; behind a
+symmetric NAT they need TURN (over UDP); with a NAT that blocks all UDP, TURN
+over TCP still relays. Reported skipped (exit 77)
 when not root or without coturn."""
 
 import json
@@ -22,7 +23,7 @@ class NatTest(TestCase):
     def setUpClass(cls):
         cls.net = nat.NatTopology(str(os.getpid() % 1000))
         cls.workdir = tempfile.mkdtemp(prefix="rtcpeer-nat-")
-        cls.server = turn.Coturn(cls.workdir, nat.SERVER, 3478, netns=cls.net.ns["pub"])
+        cls.server = turn.Coturn(cls.workdir, nat.SERVER, netns=cls.net.ns["pub"])
 
     @classmethod
     def tearDownClass(cls):
@@ -91,6 +92,47 @@ class NatTest(TestCase):
             self.assertEqual(sha256_file(self.path("b.out")), sha256_file(data))
         finally:
             self.net.unblock_udp_through("na")
+
+    def test_symmetric_nat_falls_back_to_turn_over_udp(self):
+        self.net.make_symmetric("na")
+        try:
+            stun = ["--stun", f"stun:{nat.SERVER}:3478"]
+            # Server-reflexive candidates alone no longer connect...
+            self.run_pair([*stun, "--check", "--connect-timeout", "5"], [*stun, "--check", "--connect-timeout", "5"],
+                          offer_code=3, answer_code=3, timeout=30)
+            self.assertEqual(self.check_json("a.out")["failure"]["stage"], "ice")
+            # ...with a TURN server (over UDP, through the symmetric NAT)
+            # the relay carries the data.
+            turn_udp = [*stun, "--turn", f"turn:{turn.USER}:{turn.PASSWORD}@{nat.SERVER}:3478?transport=udp"]
+            self.run_pair([*turn_udp, "--check"], [*stun, "--check"])
+            result = self.check_json("a.out")
+            print(f"\ncheck JSON, symmetric NAT A (TURN-UDP): {json.dumps(result)}")
+            self.assertEqual(result["result"], "ok")
+            local = result["selected_pair"]["local"]
+            self.assertEqual((local["type"], local["relay_protocol"], local["address"]), ("relay", "udp", nat.SERVER))
+            data = random_file(self.path("in"), 8 * MiB)
+            offer, _ = self.run_pair(turn_udp, stun, data=data)
+            self.assertEqual(sha256_file(self.path("b.out")), sha256_file(data))
+            self.assertRegex(offer.stderr, r"ICE connected: udp \S+ relay \(TURN over udp\) -> ")
+        finally:
+            self.net.make_symmetric("na", False)
+
+    def test_turn_over_udp_through_a_nat(self):
+        # Both behind their NATs, relayed only: A's allocation is made
+        # through NAT A, B reaches it through NAT B.
+        turn_udp = ["--turn", f"turn:{turn.USER}:{turn.PASSWORD}@{nat.SERVER}:3478?transport=udp",
+                    "--ice-transport-policy", "relay"]
+        data = random_file(self.path("in"), 8 * MiB)
+        offer, answer = self.run_pair(turn_udp, turn_udp, data=data)
+        self.assertEqual(sha256_file(self.path("b.out")), sha256_file(data))
+        for p in (offer, answer):
+            self.assertRegex(p.stderr, rf"ICE connected: udp {nat.SERVER.replace('.', '[.]')}:\d+ relay "
+                                       r"\(TURN over udp\) -> \S+ relay")
+        # The server saw the NATs' public addresses, not the hosts'.
+        log = self.server.log_text()
+        self.assertIn(nat.NAT_A_OUTSIDE, log)
+        self.assertIn(nat.NAT_B_OUTSIDE, log)
+        self.assertNotIn(nat.HOST_A, log)
 
 
 if __name__ == "__main__":

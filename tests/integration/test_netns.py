@@ -3,6 +3,7 @@
 to aiortc. Reported skipped (exit 77) when not root."""
 
 import os
+import re
 import subprocess
 import time
 
@@ -33,10 +34,14 @@ class NamespaceTest(netns.TwoHostsTestCase):
         return offer, answer
 
     def test_1_mib_trickle(self):
-        offer, _ = self.rtcpeer_pair(MiB, port=4101)
-        # Both the IPv4 and the link-local IPv6 address were offered.
-        self.assertIn(self.hosts.addr_a, offer.stderr)
-        self.assertRegex(offer.stderr, r"local candidate .* fe80::")
+        offer, answer = self.rtcpeer_pair(MiB, port=4101)
+        # Both the IPv4 and the link-local IPv6 address were offered (the
+        # candidate lines themselves: the address also appears in the
+        # signaling's own log lines).
+        self.assertRegex(offer.stderr, rf"local candidate \S+ 1 udp \d+ {re.escape(self.hosts.addr_a)} \d+ typ host")
+        self.assertRegex(offer.stderr, r"local candidate \S+ 1 udp \d+ fe80::\S+ \d+ typ host")
+        # The kernel took the batches whole: no fallback at the default MTU.
+        self.assertNotIn("segmentation offload unavailable", offer.stderr + answer.stderr)
 
     def test_1_mib_no_trickle(self):
         self.rtcpeer_pair(MiB, ["--no-trickle"], port=4102)
@@ -72,6 +77,57 @@ class NamespaceTest(netns.TwoHostsTestCase):
         self.assertExit(answer, 0, timeout=150)
         self.assertExit(aiortc, 0, timeout=30)
         self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+
+
+class PathTest(netns.TwoHostsTestCase):
+    """Paths other than plain IPv4 UDP between the namespaces: IPv6 only,
+    ICE over TCP when no UDP gets through, and a link whose MTU makes the
+    kernel refuse UDP segmentation offload."""
+
+    tag = "p"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ula_a, cls.ula_b = cls.hosts.add_ula()
+
+    def transfer(self, extra, size, port, timeout=120):
+        h = self.hosts
+        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", str(port)]
+        data = random_file(self.path("in"), size)
+        offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v", *extra], stdin=data)
+        answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v", *extra], stdout=self.path("out"))
+        self.assertExit(answer, 0, timeout=timeout)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(data))
+        return offer, answer
+
+    def test_ipv6_only_moves_data(self):
+        offer, answer = self.transfer(["-6"], 16 * MiB, 4111)
+        for p in (offer, answer):
+            self.assertNotRegex(p.stderr, r"local candidate \S+ \d+ udp \d+ \d+\.\d+\.\d+\.\d+ ")
+            self.assertRegex(p.stderr, r"ICE connected: udp \[[0-9a-f:]+\]:\d+ host -> \[[0-9a-f:]+\]:\d+ host")
+
+    def test_ice_tcp_moves_data_when_no_udp_gets_through(self):
+        self.hosts.block_udp()
+        try:
+            offer, answer = self.transfer(["-4", "--ice-tcp"], 4 * MiB, 4112)
+        finally:
+            self.hosts.unblock_udp()
+        for p in (offer, answer):
+            self.assertRegex(p.stderr, r"ICE connected: tcp \S+ \w+ -> \S+ \w+\n")
+
+    def test_kernel_refusing_segmentation_offload_falls_back(self):
+        # The batches carry 1200-byte DTLS records: on a 1100-byte MTU the
+        # kernel refuses a UDP_SEGMENT send (EINVAL, a segment larger than
+        # the path MTU), while single datagrams still go, fragmented.
+        self.hosts.set_mtu(1100)
+        try:
+            offer, answer = self.transfer(["-4"], 16 * MiB, 4113)
+        finally:
+            self.hosts.set_mtu(1500)
+        self.assertIn("UDP segmentation offload unavailable; sending datagrams one by one", offer.stderr)
+        self.assertEqual(offer.stderr.count("segmentation offload unavailable"), 1)
 
 
 class MdnsTest(TestCase):

@@ -17,8 +17,7 @@ class TurnTest(TestCase):
     @classmethod
     def setUpClass(cls):
         cls.workdir = __import__("tempfile").mkdtemp(prefix="rtcpeer-turn-")
-        port = 20000 + os.getpid() % 20000
-        cls.server = turn.Coturn(cls.workdir, "127.0.0.1", port, tls_port=port + 1)
+        cls.server = turn.Coturn(cls.workdir, "127.0.0.1", tls=True)
 
     @classmethod
     def tearDownClass(cls):

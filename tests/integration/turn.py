@@ -1,11 +1,17 @@
 """A real TURN/STUN server (Debian's coturn) for the tests: a generated config
 with long-term credentials, started on the address the test names (loopback,
-or inside a network namespace the test made), stopped afterwards."""
+or inside a network namespace the test made), stopped afterwards.
+
+On the shared loopback its listening and relay ports come from one block of
+free ports below the ephemeral range (ports.py); inside a namespace of the
+test's own, nothing else can hold a port, and the standard ones are used."""
 
 import os
 import shutil
 import subprocess
 import time
+
+import ports
 
 USER = "rtcpeer"
 PASSWORD = "s3cret-pass"
@@ -20,10 +26,18 @@ def available():
 
 
 class Coturn:
-    def __init__(self, workdir, address="127.0.0.1", port=3478, netns=None, tls_port=None):
+    def __init__(self, workdir, address="127.0.0.1", netns=None, tls=False):
+        if netns:
+            self.port, tls_port, relay_min = 3478, 5349, 49152
+        else:
+            # port, port+1 (coturn's alternate port, unused with one
+            # listening address), TLS on port+2 (and its alternate), relays
+            # on port+6 to port+15.
+            block = ports.free_block(16, address)
+            self.port, tls_port, relay_min = block, block + 2, block + 6
         self.address = address
-        self.port = port
-        self.tls_port = tls_port
+        self.tls_port = tls_port if tls else None
+        port = self.port
         self.log = os.path.join(workdir, f"turnserver-{port}.log")
         lines = ["verbose",
             f"listening-ip={address}",
@@ -35,18 +49,18 @@ class Coturn:
             "no-cli",
             "no-dtls",
             "no-multicast-peers",
-            f"min-port={40000 + port % 1000 * 10}",
-            f"max-port={40000 + port % 1000 * 10 + 9}",
+            f"min-port={relay_min}",
+            f"max-port={relay_min + 9}",
             f"log-file={self.log}",
             "simple-log",
             f"pidfile={os.path.join(workdir, f'turnserver-{port}.pid')}",
         ]
         if address.startswith("127."):
             lines.append("allow-loopback-peers")
-        if tls_port:
+        if tls:
             cert, key = self._make_certificate(workdir)
             self.certificate = cert
-            lines += [f"tls-listening-port={tls_port}", f"cert={cert}", f"pkey={key}"]
+            lines += [f"tls-listening-port={self.tls_port}", f"cert={cert}", f"pkey={key}"]
         else:
             lines.append("no-tls")
         self.config = os.path.join(workdir, f"turnserver-{port}.conf")
