@@ -778,10 +778,12 @@ void Session::finish(ExitCode code) {
         sctp_->abort();
     }
     // A bye means an orderly end. After a failure with the channel open it
-    // is not sent: the remote must not take what it has for the whole.
+    // is not sent: the remote must not take what it has for the whole. A
+    // remote's bye is answered with one too: aiortc's examples read
+    // signaling until a bye comes, whoever said it first.
     const bool orderly = clean || !channel_user();
     if (signaling_ && signaling_->connected()) {
-        if (!remote_said_bye_ && orderly) {
+        if (orderly) {
             signaling_->send(signaling::Message::bye());
             log::state("bye sent");
         }
