@@ -588,8 +588,10 @@ void Session::start_check(bool measuring) {
         return begin_finish();
     }
     if (!options_.check) log::state("answering a connectivity check");
-    check_ = std::make_unique<ConnectivityCheck>(*channel_, measuring ? options_.check_count : 0,
-                                                 [this] { guarded([&] { check_finish(); }); });
+    check_ = std::make_unique<ConnectivityCheck>(
+        *channel_, measuring ? options_.check_count : 0,
+        ConnectivityCheck::Callbacks{[this] { guarded([&] { check_finish(); }); },
+                                     [this](const Failure& failure) { fail(failure); }});
     check_->start();
 }
 
