@@ -419,6 +419,7 @@ void Session::resolve_remote_candidate(const sdp::Candidate& candidate) {
 
 void Session::remote_gathering_done() {
     remote_end_of_candidates_ = true;
+    signaling_->remote_complete();
     // Only once every name has been resolved, or ICE would give up early.
     if (pending_resolutions_ == 0) ice_->remote_gathering_done();
 }
@@ -532,6 +533,8 @@ void Session::on_sctp_up() {
 
 void Session::on_channel_open() {
     connect_deadline_.reset();
+    // Candidates that still trickle in are not needed, and stdin is read from here.
+    if (signaling_) signaling_->remote_complete();
     mark("channel_open");
     channel_open_us_ = g_get_monotonic_time();
     const bool check_channel = channel_->label() == kCheckLabel;

@@ -1,6 +1,8 @@
 #include "signaling/copy_and_paste.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +15,23 @@ namespace rtcpeer::signaling {
 namespace {
 constexpr std::chrono::milliseconds kOpenRetryInterval{50};
 constexpr const char* kTerminal = "/dev/tty";
+
+// Whether standard input reads the terminal that fd (open on a terminal) is.
+// /dev/tty stands for the controlling terminal but has a device number of
+// its own, so for it ask whether standard input is the controlling terminal.
+bool same_terminal_as_stdin(int fd) {
+    struct stat in {};
+    struct stat terminal {};
+    if (::isatty(STDIN_FILENO) == 0 || ::fstat(STDIN_FILENO, &in) != 0 ||
+        ::fstat(fd, &terminal) != 0)
+        return false;
+    if (in.st_rdev == terminal.st_rdev) return true;
+    struct stat controlling {};
+    if (::stat(kTerminal, &controlling) != 0 || terminal.st_rdev != controlling.st_rdev)
+        return false;
+    pid_t session = 0;
+    return ::ioctl(STDIN_FILENO, TIOCGSID, &session) == 0 && session == ::getsid(0);
+}
 }  // namespace
 
 CopyAndPasteChannel::CopyAndPasteChannel(const SignalingOptions& options, bool prompts,
@@ -40,6 +59,7 @@ void CopyAndPasteChannel::start(Callbacks callbacks) {
         return callbacks_.on_failure(Failure(ExitCode::kFailure, "signaling", why));
     }
     input_is_terminal_ = ::isatty(fd) != 0;
+    input_is_stdin_terminal_ = input_is_terminal_ && same_terminal_as_stdin(fd);
     stream_.attach_reader(fd, &callbacks_);
     if (!options_.output_file.empty()) {
         // A FIFO must be opened for writing only once the remote reads it.
@@ -96,6 +116,15 @@ void CopyAndPasteChannel::send(const Message& message) {
         asked_for_input_ = true;
         prompt("-- Please enter a message from remote party --");
     }
+}
+
+void CopyAndPasteChannel::remote_complete() {
+    // Standard input and the signaling both read this terminal: from here on
+    // what the user types is data (a bye can no longer be pasted; the
+    // connection ends without one).
+    if (!input_is_stdin_terminal_ || !stream_.readable()) return;
+    stream_.close_reader();
+    prompt("-- Signaling complete; the terminal is yours --");
 }
 
 void CopyAndPasteChannel::close() {

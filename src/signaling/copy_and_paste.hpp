@@ -18,6 +18,7 @@ class CopyAndPasteChannel : public Channel {
     void send(const Message& message) override;
     void close() override;
     bool connected() const override { return started_; }
+    void remote_complete() override;
     std::string describe() const override;
 
   private:
@@ -29,6 +30,7 @@ class CopyAndPasteChannel : public Channel {
     bool receives_first_;
     bool started_ = false;
     bool input_is_terminal_ = false;
+    bool input_is_stdin_terminal_ = false;  // the terminal standard input reads too
     bool asked_for_input_ = false;
     Callbacks callbacks_;
     LineStream stream_;
