@@ -6,6 +6,10 @@ with modes modelled on datachannel-filexfer (send/receive a file) and
 datachannel-cli (ping/pong), plus a signaling-only mode. Network hygiene: no
 STUN server, and only the loopback host address.
 
+Every mode ends as the examples do: once its part is done (the file is in,
+the pings are answered) it says bye, and it reads signaling until the
+remote's bye, whoever said bye first.
+
 Every raw signaling line it receives is checked for byte compatibility:
 aiortc's object_to_string(object_from_string(line)) must give the line back.
 A JSON report goes to --report (or stdout).
@@ -85,15 +89,25 @@ async def consume_signaling(pc, signaling, trickle=False):
 async def run(args):
     signaling = create_signaling(args)
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    done = asyncio.get_running_loop().create_future()
+    consumer = None
+    said_bye = False
 
     @pc.on("iceconnectionstatechange")
     def on_ice_state():
         report["ice_states"].append(pc.iceConnectionState)
 
+    async def say_bye():
+        # Once its part is done, a peer says bye and, like aiortc's examples,
+        # goes on reading signaling until the remote's bye.
+        nonlocal said_bye
+        if said_bye or consumer.done():
+            return
+        said_bye = True
+        await signaling.send(BYE)
+        event("bye sent")
+
     def finish():
-        if not done.done():
-            done.set_result(None)
+        asyncio.ensure_future(say_bye())
 
     def attach(channel):
         if args.mode == "receive":
@@ -111,9 +125,7 @@ async def run(args):
                     out.close()
                     elapsed = time.time() - state["start"]
                     report.update(octets=state["octets"], seconds=elapsed, sha256=sha.hexdigest())
-                    await signaling.send(BYE)  # as datachannel-filexfer does
-                    event("bye sent")
-                    finish()
+                    await say_bye()  # as datachannel-filexfer does
         elif args.mode == "pong":
             @channel.on("message")
             def on_message(message):
@@ -178,10 +190,10 @@ async def run(args):
             attach(channel)
 
     consumer = asyncio.ensure_future(consume_signaling(pc, signaling, args.trickle))
-    waiters = [consumer] if args.mode in ("signaling", "send") else [consumer, done]
-    await asyncio.wait(waiters, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
+    # Every mode ends at the remote's bye, whoever said bye first.
+    await asyncio.wait([consumer], timeout=args.timeout)
     report["ice_connected"] = "completed" in report["ice_states"]
-    report["finished"] = consumer.done() or done.done()
+    report["finished"] = consumer.done()
     consumer.cancel()
     await pc.close()
     await signaling.close()
