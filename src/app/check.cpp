@@ -88,6 +88,7 @@ void ConnectivityCheck::on_message(std::string_view data, bool binary) {
     }
     rtts_ms_.push_back(static_cast<double>(g_get_monotonic_time() - sent_at_us_) / 1000.0);
     answered_ = true;
+    pong_wait_.reset();
     if (next_++ >= count_) return finish_measuring();
     send_ping();
 }

@@ -130,9 +130,10 @@ async def run(args):
             @channel.on("message")
             def on_message(message):
                 if isinstance(message, str) and message.startswith("ping"):
-                    channel.send("pong" + message[4:])
                     report.setdefault("pings", 0)
                     report["pings"] += 1
+                    if args.answer_pings is None or report["pings"] <= args.answer_pings:
+                        channel.send("pong" + message[4:])
                     if report["pings"] >= args.count:
                         asyncio.get_running_loop().call_later(0.5, finish)
 
@@ -206,6 +207,7 @@ def main():
     parser.add_argument("--file")
     parser.add_argument("--label", default="filexfer")
     parser.add_argument("--count", type=int, default=5)
+    parser.add_argument("--answer-pings", type=int, help="pong: answer only this many pings")
     parser.add_argument("--chunk-size", type=int, default=16384, help="send: bytes per message")
     parser.add_argument("--extra-channels", type=int, default=0, help="send: also open this many channels")
     parser.add_argument("--timeout", type=float, default=30)
