@@ -412,7 +412,7 @@ class TerminalTest(ExamplesTestCase):
         self.assertIn("Signaling complete; the terminal is yours", text)
         self.assertEqual(to_cli.lines, ["offer", "bye"])
         self.assertEqual(from_cli.lines[0], "answer")
-        self.assertIn("channel(chat) < ping 7", "\n".join(cli_seen))
+        self.assertIn("channel(rtcpeer) < ping 7", "\n".join(cli_seen))
 
 
 if __name__ == "__main__":
