@@ -21,7 +21,6 @@ import tempfile
 import termios
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import RTCPEER, SYSTEM_PYTHON, main, random_file, sha256_file  # noqa: E402
@@ -108,11 +107,14 @@ class Shuttle:
     """Carries signaling lines from a reader to a writer, as a user copying
     and pasting would: only the JSON lines, not the prompts around them."""
 
-    def __init__(self, source, sink_opener, seen=None):
+    def __init__(self, source, sink_opener, seen=None, owns_sink=False):
+        """source: a file, or a function that opens one (closed at the end);
+        sink_opener: gives the file to write to, when the first line is due."""
         self.lines = []
         self.seen = seen if seen is not None else []
         self._source = source
         self._sink_opener = sink_opener
+        self._owns_sink = owns_sink
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -135,6 +137,24 @@ class Shuttle:
         finally:
             if callable(self._source):
                 source.close()
+            if self._owns_sink and sink is not None:
+                try:
+                    sink.close()
+                except OSError:
+                    pass
+
+
+class Keyboard:
+    """Types into a pseudo-terminal (its master side)."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def write(self, data):
+        os.write(self.fd, data)
+
+    def flush(self):
+        pass
 
 
 def wait_for(predicate, timeout, what):
@@ -246,7 +266,7 @@ class CopyAndPasteTest(ExamplesTestCase):
 
     def connect(self, example, to_rtcpeer, from_rtcpeer):
         """Example stdout -> rtcpeer's input FIFO; rtcpeer's output FIFO -> example stdin."""
-        out = Shuttle(example.popen.stdout, lambda: open(to_rtcpeer, "wb"))
+        out = Shuttle(example.popen.stdout, lambda: open(to_rtcpeer, "wb"), owns_sink=True)
         back = Shuttle(lambda: open(from_rtcpeer, "rb"), lambda: example.popen.stdin)
         return out, back
 
@@ -374,6 +394,7 @@ class TerminalTest(ExamplesTestCase):
             fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
             os.close(fd)
 
+        self.addCleanup(os.close, master)
         peer = self.rtcpeer(self.hosts.a, "offer", "--lines", "--eof-wait", "1", "-v", stdin=slave,
                             stdout=subprocess.PIPE, stderr=slave, preexec_fn=controlling_terminal)
         os.close(slave)
@@ -384,28 +405,13 @@ class TerminalTest(ExamplesTestCase):
         to_cli = Shuttle(os.fdopen(master, "rb", buffering=0, closefd=False), lambda: cli.popen.stdin,
                          seen=terminal_seen)
 
-        def type_in(text):
-            os.write(master, text.encode())
-
-        class Typist:
-            @staticmethod
-            def open():
-                return Typist
-
-            @staticmethod
-            def write(data):
-                type_in(data.decode())
-
-            @staticmethod
-            def flush():
-                pass
-
-        from_cli = Shuttle(cli.popen.stdout, Typist.open, seen=cli_seen)
+        keyboard = Keyboard(master)
+        from_cli = Shuttle(cli.popen.stdout, lambda: keyboard, seen=cli_seen)
         wait_for(lambda: any("created by remote party" in l for l in cli_seen), 30,
                  "the example's channel to open")
-        type_in("ping 7\n")
+        keyboard.write(b"ping 7\n")
         self.assertEqual(peer.popen.stdout.readline().decode(), "pong 7\n", "\n".join(terminal_seen))
-        type_in("\x04")  # Ctrl-D: the end of stdin
+        keyboard.write(b"\x04")  # Ctrl-D: the end of stdin
         self.assertExit(peer, 0, timeout=20)
         self.assertExit(cli, 0, timeout=20)
         text = "\n".join(terminal_seen)
