@@ -553,6 +553,8 @@ void Session::on_channel_open() {
     pipe_ = std::make_unique<Pipe>(config, *channel_,
                                    Pipe::Callbacks{
                                        [this] {
+                                           // The terminal may take signaling again (a bye).
+                                           if (signaling_) signaling_->stdin_done();
                                            if (options_.eof_wait_seconds) {
                                                const double seconds = *options_.eof_wait_seconds;
                                                eof_wait_.start_once(milliseconds(seconds), [this] {

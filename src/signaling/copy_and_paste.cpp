@@ -49,9 +49,13 @@ void CopyAndPasteChannel::prompt(const char* text) const {
     if (prompts_) std::fprintf(stderr, "%s\n", text);
 }
 
+std::string CopyAndPasteChannel::input_path() const {
+    return options_.input_file.empty() ? kTerminal : options_.input_file;
+}
+
 void CopyAndPasteChannel::start(Callbacks callbacks) {
     callbacks_ = std::move(callbacks);
-    const std::string input = options_.input_file.empty() ? kTerminal : options_.input_file;
+    const std::string input = input_path();
     int fd = ::open(input.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         std::string why = "cannot open " + input + ": " + std::strerror(errno);
@@ -124,7 +128,17 @@ void CopyAndPasteChannel::remote_complete() {
     // connection ends without one).
     if (!input_is_stdin_terminal_ || !stream_.readable()) return;
     stream_.close_reader();
+    gave_terminal_away_ = true;
     prompt("-- Signaling complete; the terminal is yours --");
+}
+
+void CopyAndPasteChannel::stdin_done() {
+    if (!gave_terminal_away_ || !started_ || stream_.readable()) return;
+    gave_terminal_away_ = false;
+    int fd = ::open(input_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;  // the run ends without the remote's bye, as it would anyway
+    stream_.attach_reader(fd, &callbacks_);
+    prompt("-- End of input; a bye from the remote party may be pasted --");
 }
 
 void CopyAndPasteChannel::close() {

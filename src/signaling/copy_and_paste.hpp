@@ -19,10 +19,12 @@ class CopyAndPasteChannel : public Channel {
     void close() override;
     bool connected() const override { return started_; }
     void remote_complete() override;
+    void stdin_done() override;
     std::string describe() const override;
 
   private:
     void open_output();
+    std::string input_path() const;
     void prompt(const char* text) const;
 
     SignalingOptions options_;
@@ -32,6 +34,7 @@ class CopyAndPasteChannel : public Channel {
     bool input_is_terminal_ = false;
     bool input_is_stdin_terminal_ = false;  // the terminal standard input reads too
     bool asked_for_input_ = false;
+    bool gave_terminal_away_ = false;
     Callbacks callbacks_;
     LineStream stream_;
     std::vector<std::string> queued_;  // lines waiting for the output to open

@@ -377,10 +377,11 @@ class CliTest(ExamplesTestCase):
 
 class TerminalTest(ExamplesTestCase):
     """Interactive copy-and-paste: rtcpeer's stdin, stderr and signaling are
-    one terminal (a pseudo-terminal here), and the example's messages are
-    pasted into it. Once the example's answer is in, what is typed is data."""
+    one terminal (a pseudo-terminal here, without echo), and the example's
+    messages are pasted into it. Once the example's answer is in, what is
+    typed is data; once stdin ended (Ctrl-D), a bye may be pasted again."""
 
-    def test_typed_line_after_the_answer_is_data(self):
+    def rtcpeer_on_terminal(self, *args):
         master, slave = pty.openpty()
         slave_name = os.ttyname(slave)
         # No echo: what is pasted must not come back as if rtcpeer printed it.
@@ -395,18 +396,25 @@ class TerminalTest(ExamplesTestCase):
             os.close(fd)
 
         self.addCleanup(os.close, master)
-        peer = self.rtcpeer(self.hosts.a, "offer", "--lines", "--eof-wait", "1", "-v", stdin=slave,
-                            stdout=subprocess.PIPE, stderr=slave, preexec_fn=controlling_terminal)
+        peer = self.rtcpeer(self.hosts.a, "offer", *args, stdin=slave, stdout=subprocess.PIPE, stderr=slave,
+                            preexec_fn=controlling_terminal)
         os.close(slave)
-        cli = self.example(self.hosts.b, CLI, "answer", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        cli_seen = []
-        # What rtcpeer prints on the terminal goes to the example, as pasted.
-        terminal_seen = []
-        to_cli = Shuttle(os.fdopen(master, "rb", buffering=0, closefd=False), lambda: cli.popen.stdin,
-                         seen=terminal_seen)
+        return peer, master
 
+    def paste_between(self, master, example):
+        """What rtcpeer prints on the terminal goes to the example's stdin;
+        what the example prints is typed into the terminal."""
+        terminal_seen, example_seen = [], []
         keyboard = Keyboard(master)
-        from_cli = Shuttle(cli.popen.stdout, lambda: keyboard, seen=cli_seen)
+        to_example = Shuttle(os.fdopen(master, "rb", buffering=0, closefd=False), lambda: example.popen.stdin,
+                             seen=terminal_seen)
+        from_example = Shuttle(example.popen.stdout, lambda: keyboard, seen=example_seen)
+        return keyboard, to_example, from_example, terminal_seen, example_seen
+
+    def test_typed_line_after_the_answer_is_data(self):
+        peer, master = self.rtcpeer_on_terminal("--lines", "--eof-wait", "1", "-v")
+        cli = self.example(self.hosts.b, CLI, "answer", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        keyboard, to_cli, from_cli, terminal_seen, cli_seen = self.paste_between(master, cli)
         wait_for(lambda: any("created by remote party" in l for l in cli_seen), 30,
                  "the example's channel to open")
         keyboard.write(b"ping 7\n")
@@ -414,11 +422,29 @@ class TerminalTest(ExamplesTestCase):
         keyboard.write(b"\x04")  # Ctrl-D: the end of stdin
         self.assertExit(peer, 0, timeout=20)
         self.assertExit(cli, 0, timeout=20)
-        text = "\n".join(terminal_seen)
-        self.assertIn("Signaling complete; the terminal is yours", text)
+        self.assertIn("Signaling complete; the terminal is yours", "\n".join(terminal_seen))
         self.assertEqual(to_cli.lines, ["offer", "bye"])
         self.assertEqual(from_cli.lines[0], "answer")
         self.assertIn("channel(rtcpeer) < ping 7", "\n".join(cli_seen))
+
+    def test_typed_file_to_example_ends_with_pasted_byes(self):
+        """filexfer receive says bye once the file is in and waits for one:
+        after Ctrl-D its bye is pasted into rtcpeer, and rtcpeer's back."""
+        peer, master = self.rtcpeer_on_terminal("-v")
+        receiver = self.example(self.hosts.b, FILEXFER, "receive", self.path("out"), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        keyboard, to_example, from_example, terminal_seen, _ = self.paste_between(master, receiver)
+        wait_for(lambda: any("the terminal is yours" in l for l in terminal_seen), 30, "the end of signaling")
+        keyboard.write(b"typed, not pasted\n")
+        keyboard.write(b"\x04")
+        self.assertExit(peer, 0, timeout=30)
+        self.assertExit(receiver, 0, timeout=20)
+        with open(self.path("out"), "rb") as f:
+            self.assertEqual(f.read(), b"typed, not pasted\n")
+        # Its own bye, then one more as it closes (aiortc's signaling does).
+        self.assertEqual(from_example.lines[:2], ["answer", "bye"])
+        self.assertEqual(to_example.lines, ["offer", "bye"])
+        self.assertIn("a bye from the remote party may be pasted", "\n".join(terminal_seen))
 
 
 if __name__ == "__main__":
