@@ -9,21 +9,33 @@
 namespace rtcpeer {
 
 ConnectivityCheck::ConnectivityCheck(datachannel::Channel& channel, unsigned count,
-                                     std::function<void()> on_progress)
-    : channel_(channel), count_(count), on_progress_(std::move(on_progress)) {}
+                                     Callbacks callbacks)
+    : channel_(channel), count_(count), callbacks_(std::move(callbacks)) {}
 
 void ConnectivityCheck::start() {
     if (count_ == 0) return finish_measuring();
-    first_pong_wait_.start_once(kFirstPongWait, [this] {
-        log::state("no answer to the first ping: the remote does not answer checks");
-        finish_measuring();
-    });
     send_ping();
 }
 
 void ConnectivityCheck::send_ping() {
     sent_at_us_ = g_get_monotonic_time();
     send("ping " + std::to_string(next_), false);
+    if (!answered_) {
+        pong_wait_.start_once(kFirstPongWait, [this] {
+            log::state("no answer to the first ping: the remote does not answer checks");
+            try {
+                finish_measuring();
+            } catch (const Failure& failure) {
+                callbacks_.on_failure(failure);
+            }
+        });
+        return;
+    }
+    pong_wait_.start_once(kPongWait, [this] {
+        callbacks_.on_failure(Failure(ExitCode::kTimeout, "check",
+                                      "no answer to ping " + std::to_string(next_) + " within " +
+                                          std::to_string(kPongWait.count() / 1000) + " s"));
+    });
 }
 
 void ConnectivityCheck::send(std::string_view text, bool binary) {
@@ -36,20 +48,36 @@ void ConnectivityCheck::send(std::string_view text, bool binary) {
 void ConnectivityCheck::finish_measuring() {
     if (measured_) return;
     measured_ = true;
-    first_pong_wait_.reset();
+    pong_wait_.reset();
     send({}, true);  // our EOF
-    on_progress_();
+    watch_remote_pings();
+    callbacks_.on_progress();
+}
+
+void ConnectivityCheck::watch_remote_pings() {
+    // Measured, with a remote that pings us and has not sent its EOF: go on
+    // answering while its pings keep coming.
+    if (!measured_ || count_ == 0 || !remote_pinged_ || remote_done_) return;
+    remote_quiet_wait_.start_once(kRemoteQuiet, [this] {
+        log::state("the remote sent no ping for " + std::to_string(kRemoteQuiet.count() / 1000) +
+                   " s and no end of file");
+        remote_quiet_ = true;
+        callbacks_.on_progress();
+    });
 }
 
 void ConnectivityCheck::on_message(std::string_view data, bool binary) {
     if (data.empty()) {
         if (binary) {
             remote_done_ = true;
-            on_progress_();
+            remote_quiet_wait_.reset();
+            callbacks_.on_progress();
         }
         return;
     }
     if (data.substr(0, 4) == "ping") {
+        remote_pinged_ = true;
+        watch_remote_pings();
         std::string reply = "pong";
         reply.append(data.substr(4));
         return send(reply, false);
@@ -60,7 +88,7 @@ void ConnectivityCheck::on_message(std::string_view data, bool binary) {
     }
     rtts_ms_.push_back(static_cast<double>(g_get_monotonic_time() - sent_at_us_) / 1000.0);
     answered_ = true;
-    first_pong_wait_.reset();
+    pong_wait_.reset();
     if (next_++ >= count_) return finish_measuring();
     send_ping();
 }

@@ -422,6 +422,7 @@ void Session::resolve_remote_candidate(const sdp::Candidate& candidate) {
 
 void Session::remote_gathering_done() {
     remote_end_of_candidates_ = true;
+    signaling_->remote_complete();
     // Only once every name has been resolved, or ICE would give up early.
     if (pending_resolutions_ == 0) ice_->remote_gathering_done();
 }
@@ -535,6 +536,8 @@ void Session::on_sctp_up() {
 
 void Session::on_channel_open() {
     connect_deadline_.reset();
+    // Candidates that still trickle in are not needed, and stdin is read from here.
+    if (signaling_) signaling_->remote_complete();
     mark("channel_open");
     channel_open_us_ = g_get_monotonic_time();
     const bool check_channel = channel_->label() == kCheckLabel;
@@ -554,6 +557,8 @@ void Session::on_channel_open() {
     pipe_ = std::make_unique<Pipe>(config, *channel_,
                                    Pipe::Callbacks{
                                        [this] {
+                                           // The terminal may take signaling again (a bye).
+                                           if (signaling_) signaling_->stdin_done();
                                            if (options_.eof_wait_seconds) {
                                                const double seconds = *options_.eof_wait_seconds;
                                                eof_wait_.start_once(milliseconds(seconds), [this] {
@@ -592,8 +597,10 @@ void Session::start_check(bool measuring) {
         return begin_finish();
     }
     if (!options_.check) log::state("answering a connectivity check");
-    check_ = std::make_unique<ConnectivityCheck>(*channel_, measuring ? options_.check_count : 0,
-                                                 [this] { guarded([&] { check_finish(); }); });
+    check_ = std::make_unique<ConnectivityCheck>(
+        *channel_, measuring ? options_.check_count : 0,
+        ConnectivityCheck::Callbacks{[this] { guarded([&] { check_finish(); }); },
+                                     [this](const Failure& failure) { fail(failure); }});
     check_->start();
 }
 
@@ -800,10 +807,12 @@ void Session::finish(ExitCode code) {
         sctp_->abort();
     }
     // A bye means an orderly end. After a failure with the channel open it
-    // is not sent: the remote must not take what it has for the whole.
+    // is not sent: the remote must not take what it has for the whole. A
+    // remote's bye is answered with one too: aiortc's examples read
+    // signaling until a bye comes, whoever said it first.
     const bool orderly = clean || !channel_user();
     if (signaling_ && signaling_->connected()) {
-        if (!remote_said_bye_ && orderly) {
+        if (orderly) {
             signaling_->send(signaling::Message::bye());
             log::state("bye sent");
         }

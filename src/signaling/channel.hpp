@@ -36,6 +36,13 @@ class Channel {
     // Writes out what is queued (waiting up to a second) and closes.
     virtual void close() = 0;
     virtual bool connected() const = 0;
+    // Nothing but a bye can come from the remote any more (its description
+    // and every candidate are in, or the connection is up): a backend that
+    // reads the terminal standard input reads too stops reading it.
+    virtual void remote_complete() {}
+    // Standard input reached its end: a terminal given up for it is read
+    // again, so that a remote's bye can be pasted.
+    virtual void stdin_done() {}
     // For logs: "tcp-socket 127.0.0.1:1234".
     virtual std::string describe() const = 0;
 };

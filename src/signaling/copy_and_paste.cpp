@@ -1,6 +1,8 @@
 #include "signaling/copy_and_paste.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +15,23 @@ namespace rtcpeer::signaling {
 namespace {
 constexpr std::chrono::milliseconds kOpenRetryInterval{50};
 constexpr const char* kTerminal = "/dev/tty";
+
+// Whether standard input reads the terminal that fd (open on a terminal) is.
+// /dev/tty stands for the controlling terminal but has a device number of
+// its own, so for it ask whether standard input is the controlling terminal.
+bool same_terminal_as_stdin(int fd) {
+    struct stat in {};
+    struct stat terminal {};
+    if (::isatty(STDIN_FILENO) == 0 || ::fstat(STDIN_FILENO, &in) != 0 ||
+        ::fstat(fd, &terminal) != 0)
+        return false;
+    if (in.st_rdev == terminal.st_rdev) return true;
+    struct stat controlling {};
+    if (::stat(kTerminal, &controlling) != 0 || terminal.st_rdev != controlling.st_rdev)
+        return false;
+    pid_t session = 0;
+    return ::ioctl(STDIN_FILENO, TIOCGSID, &session) == 0 && session == ::getsid(0);
+}
 }  // namespace
 
 CopyAndPasteChannel::CopyAndPasteChannel(const SignalingOptions& options, bool prompts,
@@ -30,9 +49,13 @@ void CopyAndPasteChannel::prompt(const char* text) const {
     if (prompts_) std::fprintf(stderr, "%s\n", text);
 }
 
+std::string CopyAndPasteChannel::input_path() const {
+    return options_.input_file.empty() ? kTerminal : options_.input_file;
+}
+
 void CopyAndPasteChannel::start(Callbacks callbacks) {
     callbacks_ = std::move(callbacks);
-    const std::string input = options_.input_file.empty() ? kTerminal : options_.input_file;
+    const std::string input = input_path();
     int fd = ::open(input.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         std::string why = "cannot open " + input + ": " + std::strerror(errno);
@@ -40,6 +63,7 @@ void CopyAndPasteChannel::start(Callbacks callbacks) {
         return callbacks_.on_failure(Failure(ExitCode::kFailure, "signaling", why));
     }
     input_is_terminal_ = ::isatty(fd) != 0;
+    input_is_stdin_terminal_ = input_is_terminal_ && same_terminal_as_stdin(fd);
     stream_.attach_reader(fd, &callbacks_);
     if (!options_.output_file.empty()) {
         // A FIFO must be opened for writing only once the remote reads it.
@@ -96,6 +120,25 @@ void CopyAndPasteChannel::send(const Message& message) {
         asked_for_input_ = true;
         prompt("-- Please enter a message from remote party --");
     }
+}
+
+void CopyAndPasteChannel::remote_complete() {
+    // Standard input and the signaling both read this terminal: from here on
+    // what the user types is data (a bye can no longer be pasted; the
+    // connection ends without one).
+    if (!input_is_stdin_terminal_ || !stream_.readable()) return;
+    stream_.close_reader();
+    gave_terminal_away_ = true;
+    prompt("-- Signaling complete; the terminal is yours --");
+}
+
+void CopyAndPasteChannel::stdin_done() {
+    if (!gave_terminal_away_ || !started_ || stream_.readable()) return;
+    gave_terminal_away_ = false;
+    int fd = ::open(input_path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;  // the run ends without the remote's bye, as it would anyway
+    stream_.attach_reader(fd, &callbacks_);
+    prompt("-- End of input; a bye from the remote party may be pasted --");
 }
 
 void CopyAndPasteChannel::close() {

@@ -18,10 +18,13 @@ class CopyAndPasteChannel : public Channel {
     void send(const Message& message) override;
     void close() override;
     bool connected() const override { return started_; }
+    void remote_complete() override;
+    void stdin_done() override;
     std::string describe() const override;
 
   private:
     void open_output();
+    std::string input_path() const;
     void prompt(const char* text) const;
 
     SignalingOptions options_;
@@ -29,7 +32,9 @@ class CopyAndPasteChannel : public Channel {
     bool receives_first_;
     bool started_ = false;
     bool input_is_terminal_ = false;
+    bool input_is_stdin_terminal_ = false;  // the terminal standard input reads too
     bool asked_for_input_ = false;
+    bool gave_terminal_away_ = false;
     Callbacks callbacks_;
     LineStream stream_;
     std::vector<std::string> queued_;  // lines waiting for the output to open

@@ -42,7 +42,8 @@ bool LineStream::on_readable(GIOCondition) {
             try {
                 framer_.feed(std::string_view(buffer, static_cast<std::size_t>(n)),
                              [this](std::string_view line) {
-                                 if (failed_) return;
+                                 // Nothing after close_reader() or a failure.
+                                 if (failed_ || read_fd_ < 0) return;
                                  // Blank lines (an extra Enter when pasting) carry nothing.
                                  if (line.find_first_not_of(" \t\r") == std::string_view::npos)
                                      return;
@@ -53,6 +54,7 @@ bool LineStream::on_readable(GIOCondition) {
                 callbacks_->on_failure(failure);
                 return false;
             }
+            if (read_fd_ < 0) return false;  // close_reader() from a callback
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
@@ -105,6 +107,12 @@ bool LineStream::on_writable(GIOCondition) {
     write_watch_ = {};  // try_write re-arms it when needed
     try_write();
     return false;
+}
+
+void LineStream::close_reader() {
+    read_watch_ = {};
+    if (read_fd_ >= 0 && read_fd_ != write_fd_) ::close(read_fd_);
+    read_fd_ = -1;
 }
 
 void LineStream::flush_and_close(int timeout_ms) {

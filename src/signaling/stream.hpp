@@ -25,6 +25,8 @@ class LineStream {
     void attach_writer(int write_fd);
 
     void send_line(std::string line);
+    // Stops reading (and closes a read descriptor of its own), without on_closed.
+    void close_reader();
     // Blocks up to timeout_ms for queued output to drain, then closes.
     void flush_and_close(int timeout_ms);
     bool writable() const { return write_fd_ >= 0; }

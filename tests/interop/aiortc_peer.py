@@ -6,6 +6,10 @@ with modes modelled on datachannel-filexfer (send/receive a file) and
 datachannel-cli (ping/pong), plus a signaling-only mode. Network hygiene: no
 STUN server, and only the loopback host address.
 
+Every mode ends as the examples do: once its part is done (the file is in,
+the pings are answered) it says bye, and it reads signaling until the
+remote's bye, whoever said bye first.
+
 Every raw signaling line it receives is checked for byte compatibility:
 aiortc's object_to_string(object_from_string(line)) must give the line back.
 A JSON report goes to --report (or stdout).
@@ -85,15 +89,25 @@ async def consume_signaling(pc, signaling, trickle=False):
 async def run(args):
     signaling = create_signaling(args)
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    done = asyncio.get_running_loop().create_future()
+    consumer = None
+    said_bye = False
 
     @pc.on("iceconnectionstatechange")
     def on_ice_state():
         report["ice_states"].append(pc.iceConnectionState)
 
+    async def say_bye():
+        # Once its part is done, a peer says bye and, like aiortc's examples,
+        # goes on reading signaling until the remote's bye.
+        nonlocal said_bye
+        if said_bye or consumer.done():
+            return
+        said_bye = True
+        await signaling.send(BYE)
+        event("bye sent")
+
     def finish():
-        if not done.done():
-            done.set_result(None)
+        asyncio.ensure_future(say_bye())
 
     def attach(channel):
         if args.mode == "receive":
@@ -111,16 +125,15 @@ async def run(args):
                     out.close()
                     elapsed = time.time() - state["start"]
                     report.update(octets=state["octets"], seconds=elapsed, sha256=sha.hexdigest())
-                    await signaling.send(BYE)  # as datachannel-filexfer does
-                    event("bye sent")
-                    finish()
+                    await say_bye()  # as datachannel-filexfer does
         elif args.mode == "pong":
             @channel.on("message")
             def on_message(message):
                 if isinstance(message, str) and message.startswith("ping"):
-                    channel.send("pong" + message[4:])
                     report.setdefault("pings", 0)
                     report["pings"] += 1
+                    if args.answer_pings is None or report["pings"] <= args.answer_pings:
+                        channel.send("pong" + message[4:])
                     if report["pings"] >= args.count:
                         asyncio.get_running_loop().call_later(0.5, finish)
 
@@ -178,10 +191,10 @@ async def run(args):
             attach(channel)
 
     consumer = asyncio.ensure_future(consume_signaling(pc, signaling, args.trickle))
-    waiters = [consumer] if args.mode in ("signaling", "send") else [consumer, done]
-    await asyncio.wait(waiters, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
+    # Every mode ends at the remote's bye, whoever said bye first.
+    await asyncio.wait([consumer], timeout=args.timeout)
     report["ice_connected"] = "completed" in report["ice_states"]
-    report["finished"] = consumer.done() or done.done()
+    report["finished"] = consumer.done()
     consumer.cancel()
     await pc.close()
     await signaling.close()
@@ -194,6 +207,7 @@ def main():
     parser.add_argument("--file")
     parser.add_argument("--label", default="filexfer")
     parser.add_argument("--count", type=int, default=5)
+    parser.add_argument("--answer-pings", type=int, help="pong: answer only this many pings")
     parser.add_argument("--chunk-size", type=int, default=16384, help="send: bytes per message")
     parser.add_argument("--extra-channels", type=int, default=0, help="send: also open this many channels")
     parser.add_argument("--timeout", type=float, default=30)

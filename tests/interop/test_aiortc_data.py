@@ -95,6 +95,22 @@ class AiortcDataTest(TestCase):
         self.assertExit(offer, 0, timeout=30)
         self.assertEqual(self.report()["pings"], 5)
 
+    def test_check_with_a_remote_that_stops_answering_times_out(self):
+        """--check against a remote that answers two pings, then none: exit 3
+        with the JSON result, not a wait without end."""
+        port = ["-s", "tcp-socket", "--signaling-port", str(free_tcp_port())]
+        offer = self.start("offer", *port, *LOOPBACK, "--check", "--count", "5", stdout=self.path("check.json"))
+        time.sleep(0.3)
+        self.start_interop("answer", "--mode", "pong", "--count", "5", "--answer-pings", "2", *port,
+                           "--report", self.path("report.json"), "--timeout", "15")
+        self.assertExit(offer, 3, timeout=30, message="rtcpeer: check: no answer to ping 3 within 5 s")
+        with open(self.path("check.json")) as f:
+            result = json.loads(f.read())
+        self.assertEqual(result["result"], "failed")
+        self.assertEqual(result["exit_code"], 3)
+        self.assertEqual(result["failure"]["stage"], "check")
+        self.assertEqual(result["rtt_ms"]["count"], 2)
+
 
 if __name__ == "__main__":
     main()
