@@ -394,7 +394,14 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
         if (e.get_exit_code() == 0) return help();
         if (offer->parsed()) role_name = "offer";
         if (answer->parsed()) role_name = "answer";
-        return usage(one_line(e.what()), role_name);
+        std::string why = one_line(e.what());
+        // "--stun: 1 required URL missing": say it plainly.
+        const std::size_t colon = why.find(':');
+        if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr &&
+            why.find(" required ") != std::string::npos && colon != std::string::npos) {
+            why = why.substr(0, colon) + " needs a value";
+        }
+        return usage(why, role_name);
     }
     if (offer->parsed()) role_name = "offer";
     if (answer->parsed()) role_name = "answer";
