@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
         std::fputs(early->stderr_text.c_str(), stderr);
         return early->code;
     }
+    if (auto problem = rtcpeer::check_before_start(std::get<rtcpeer::Options>(parsed))) {
+        std::fputs(problem->stderr_text.c_str(), stderr);
+        return problem->code;
+    }
     try {
         rtcpeer::Session session(std::get<rtcpeer::Options>(std::move(parsed)));
         return static_cast<int>(session.run());

@@ -1,5 +1,7 @@
 #include "app/failure.hpp"
 
+#include <netdb.h>
+
 namespace rtcpeer {
 
 const char* to_string(ExitCode code) {
@@ -24,6 +26,20 @@ const char* to_string(ExitCode code) {
             return "terminated";
     }
     return "unknown";
+}
+
+ExitCode name_lookup_exit_code(int getaddrinfo_error) {
+    switch (getaddrinfo_error) {
+        case 0:  // resolved, but to nothing usable
+        case EAI_NONAME:
+        case EAI_NODATA:
+        case EAI_ADDRFAMILY:
+        case EAI_FAMILY:
+        case EAI_SERVICE:
+            return ExitCode::kUsage;
+        default:
+            return ExitCode::kFailure;
+    }
 }
 
 }  // namespace rtcpeer

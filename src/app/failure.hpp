@@ -39,6 +39,13 @@ class Failure : public std::runtime_error {
     std::string stage_;
 };
 
+// One rule for every host name given on the command line (--signaling-host,
+// --stun, --turn), from getaddrinfo's error: a name that the resolver says
+// does not exist (or has no address of the family asked for) is a bad value,
+// exit 2; a lookup that could not be made, such as no answer from the DNS
+// server, is a runtime failure, exit 1.
+ExitCode name_lookup_exit_code(int getaddrinfo_error);
+
 // A remote peer sent something malformed (exit 4).
 inline Failure protocol_error(std::string stage, const std::string& why) {
     return Failure(ExitCode::kProtocol, std::move(stage), why);

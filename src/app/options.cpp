@@ -1,12 +1,18 @@
 #include "app/options.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include "rtcpeer_config.hpp"
 
@@ -37,20 +43,69 @@ std::string one_line(std::string text) {
     return text;
 }
 
+// The help shows one metavariable per option and its default in words:
+// CLI11's own format appends validator names ("ADDR:ADDR", "TEXT:MIN-MAX").
+class HelpFormatter : public CLI::Formatter {
+  public:
+    HelpFormatter() { column_width(28); }
+    std::string make_usage(const CLI::App*, std::string) const override {
+        return "Usage: rtcpeer offer|answer [OPTIONS]\n"
+               "       rtcpeer --version\n"
+               "Options go before or after the role.\n";
+    }
+    std::string make_option_opts(const CLI::Option* option) const override {
+        if (option->get_type_size() == 0) return {};
+        std::string type = option->get_type_name();
+        type = type.substr(0, type.find(':'));
+        return " " + type;
+    }
+    std::string make_option_desc(const CLI::Option* option) const override {
+        std::string text = option->get_description();
+        if (!option->get_default_str().empty())
+            text += " (default " + option->get_default_str() + ")";
+        return text;
+    }
+};
+
+// Validators say what is wrong with the value; CLI11 puts "--option: " first.
+// Their names are empty so that help shows only the metavariable.
 const CLI::Validator kPositiveSeconds = CLI::Validator(
     [](std::string& value) -> std::string {
         try {
             std::size_t used = 0;
             double seconds = std::stod(value, &used);
-            if (used != value.size() || !std::isfinite(seconds) || seconds <= 0 || seconds > 1e6) {
-                return "must be a positive number of seconds";
-            }
+            if (used == value.size() && std::isfinite(seconds) && seconds > 0 && seconds <= 1e6)
+                return {};
         } catch (const std::exception&) {
-            return "must be a positive number of seconds";
         }
-        return {};
+        return value + " is not a positive number of seconds";
     },
-    "SEC");
+    "");
+
+CLI::Validator whole_number(unsigned long long low, unsigned long long high, const char* what) {
+    return CLI::Validator(
+        [low, high, what](std::string& value) -> std::string {
+            const bool digits = !value.empty() && value.size() <= 12 &&
+                                std::all_of(value.begin(), value.end(),
+                                            [](char c) { return c >= '0' && c <= '9'; });
+            const unsigned long long number = digits ? std::stoull(value) : 0;
+            if (digits && number >= low && number <= high) return {};
+            return value + " is not " + what + " (" + std::to_string(low) + " to " +
+                   std::to_string(high) + ")";
+        },
+        "");
+}
+
+CLI::Validator one_of(std::vector<std::string> choices) {
+    return CLI::Validator(
+        [choices](std::string& value) -> std::string {
+            if (std::find(choices.begin(), choices.end(), value) != choices.end()) return {};
+            std::string list;
+            for (const std::string& choice : choices) list += (list.empty() ? "" : ", ") + choice;
+            return value + " is not one of " + list;
+        },
+        "");
+}
 
 const CLI::Validator kIpAddress = CLI::Validator(
     [](std::string& value) -> std::string {
@@ -59,7 +114,7 @@ const CLI::Validator kIpAddress = CLI::Validator(
                         inet_pton(AF_INET6, value.c_str(), buffer) == 1;
         return ok ? "" : value + " is not an IPv4 or IPv6 address";
     },
-    "ADDR");
+    "");
 
 const CLI::Validator kPortRange = CLI::Validator(
     [](std::string& value) -> std::string {
@@ -67,11 +122,20 @@ const CLI::Validator kPortRange = CLI::Validator(
         char dash = 0, extra = 0;
         if (std::sscanf(value.c_str(), "%u%c%u%c", &low, &dash, &high, &extra) != 3 ||
             dash != '-' || low < 1 || high > 65535 || low > high) {
-            return "--port-range " + value + ": expected MIN-MAX with 1 <= MIN <= MAX <= 65535";
+            return value + ": expected MIN-MAX with 1 <= MIN <= MAX <= 65535";
         }
         return {};
     },
-    "MIN-MAX");
+    "");
+
+const CLI::Validator kExistingFile = CLI::Validator(
+    [](std::string& value) -> std::string {
+        struct stat st {};
+        if (::stat(value.c_str(), &st) != 0) return value + ": " + std::strerror(errno);
+        if (S_ISDIR(st.st_mode)) return value + ": is a directory";
+        return {};
+    },
+    "");
 
 // A URL as typed may hold a password: never echo that part.
 std::string redact(const std::string& url) {
@@ -97,29 +161,40 @@ struct Parsed {
 };
 
 void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
-    command.add_option("-s,--signaling", parsed.signaling, "signaling backend")
-        ->check(CLI::IsMember({"copy-and-paste", "tcp-socket", "unix-socket"}))
+    command
+        .add_option("-s,--signaling", parsed.signaling,
+                    "signaling backend: copy-and-paste, tcp-socket or unix-socket")
+        ->check(one_of({"copy-and-paste", "tcp-socket", "unix-socket"}))
+        ->type_name("BACKEND")
         ->default_str("copy-and-paste");
     command
         .add_option("--signaling-host", options.signaling.host,
                     "tcp-socket: address to listen on (offer) or connect to (answer)")
+        ->type_name("HOST")
         ->default_str("127.0.0.1");
     command.add_option("--signaling-port", options.signaling.port, "tcp-socket: port")
-        ->check(CLI::Range(1u, 65535u))
+        ->check(whole_number(1, 65535, "a port number"))
+        ->type_name("PORT")
         ->default_str("1234");
     command.add_option("--signaling-path", options.signaling.path, "unix-socket: socket path")
+        ->type_name("PATH")
         ->default_str("aiortc.socket");
     command
         .add_option("--signaling-timeout", parsed.signaling_timeout,
                     "how long the connecting side retries (default 30) and the listening side "
                     "waits (default: no limit); given, it bounds both")
-        ->check(kPositiveSeconds);
-    command.add_option("--signaling-input", options.signaling.input_file,
-                       "copy-and-paste: read the remote's messages from FILE (a FIFO works) "
-                       "instead of the terminal");
-    command.add_option("--signaling-output", options.signaling.output_file,
-                       "copy-and-paste: write the local messages to FILE (a FIFO works) "
-                       "instead of stderr");
+        ->check(kPositiveSeconds)
+        ->type_name("SEC");
+    command
+        .add_option("--signaling-input", options.signaling.input_file,
+                    "copy-and-paste: read the remote's messages from FILE (a FIFO works) "
+                    "instead of the terminal")
+        ->type_name("FILE");
+    command
+        .add_option("--signaling-output", options.signaling.output_file,
+                    "copy-and-paste: write the local messages to FILE (a FIFO works) "
+                    "instead of stderr")
+        ->type_name("FILE");
     command.add_flag_callback(
         "--trickle", [&parsed] { parsed.trickle = true; },
         "send candidates as they are found (default for the socket backends)");
@@ -130,6 +205,7 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         .add_option("--connect-timeout", options.connect_timeout_seconds,
                     "deadline for ICE, DTLS, SCTP and the channel once signaling is up")
         ->check(kPositiveSeconds)
+        ->type_name("SEC")
         ->default_str("30");
     command
         .add_option(
@@ -163,21 +239,22 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         .add_option("--turn-ca", options.ice.turn_ca_file,
                     "PEM file of the certificates to trust for turns: servers (default: the "
                     "system's)")
-        ->check(CLI::ExistingFile)
+        ->check(kExistingFile)
         ->type_name("FILE");
     command
         .add_option("--ice-transport-policy", parsed.transport_policy,
                     "all: every candidate; relay: only through TURN")
-        ->check(CLI::IsMember({"all", "relay"}))
+        ->check(one_of({"all", "relay"}))
+        ->type_name("POLICY")
         ->default_str("all");
-    command
-        .add_option("--port-range", parsed.port_range,
-                    "local UDP/TCP ports for candidates, MIN-MAX")
-        ->check(kPortRange);
+    command.add_option("--port-range", parsed.port_range, "local UDP/TCP ports for candidates")
+        ->check(kPortRange)
+        ->type_name("MIN-MAX");
     command.add_flag("--check", options.check,
                      "connectivity check: no data; connect, measure round trips, print JSON");
     command.add_option("--count", options.check_count, "--check: number of round trips to measure")
-        ->check(CLI::Range(1u, 10000u))
+        ->check(whole_number(1, 10000, "a count"))
+        ->type_name("N")
         ->default_str("5");
     command
         .add_option("--stats", options.stats_file,
@@ -190,16 +267,18 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         .add_option("--message-size", options.message_size,
                     "stdin is sent in messages of at most this many bytes (capped by the remote's "
                     "a=max-message-size)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{262144}))
+        ->check(whole_number(1, 262144, "a message size"))
         ->default_str("65536")
         ->type_name("BYTES");
     command.add_option("--label", options.label, "label of the data channel the offerer opens")
+        ->type_name("LABEL")
         ->default_str("rtcpeer");
     command
         .add_option("--eof-wait", parsed.eof_wait,
                     "after our EOF, wait at most this long for the remote's (like nc -q; default: "
                     "no limit)")
-        ->check(kPositiveSeconds);
+        ->check(kPositiveSeconds)
+        ->type_name("SEC");
     command.add_flag("-v,--verbose", options.verbosity,
                      "print timestamped state changes on stderr");
     command.add_flag("-q,--quiet", options.quiet, "print nothing but errors on stderr");
@@ -271,41 +350,76 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
     Options options;
     Parsed parsed;
     CLI::App app{"rtcpeer: a WebRTC data-channel peer for the shell", "rtcpeer"};
-    app.set_version_flag("--version", std::string("rtcpeer ") + RTCPEER_VERSION);
-    app.require_subcommand(1, 1);
-    app.fallthrough(false);
+    app.formatter(std::make_shared<HelpFormatter>());
+    app.set_help_flag("-h,--help", "print this help and exit");
+    app.set_version_flag("--version", std::string("rtcpeer ") + RTCPEER_VERSION,
+                         "print the version and exit");
+    // The options belong to the program, not to a role, so that they go
+    // before or after it (aiortc's examples take both). Unknown words are
+    // collected, not thrown, so that the error can name them.
+    app.require_subcommand(0, 1);
+    app.allow_extras(true);
     auto* offer =
         app.add_subcommand("offer", "send the offer: listens for signaling, opens the channel");
     auto* answer = app.add_subcommand("answer", "answer an offer: connects for signaling");
-    Options offer_options, answer_options;
-    Parsed offer_parsed, answer_parsed;
-    add_run_options(*offer, offer_options, offer_parsed);
-    add_run_options(*answer, answer_options, answer_parsed);
+    for (auto* role : {offer, answer}) {
+        role->fallthrough(true);
+        role->set_help_flag();  // the program's --help applies
+        role->group("Roles");
+    }
+    add_run_options(app, options, parsed);
+    // CLI11 takes "-4" after a role for a number unless the role knows it.
+    for (auto* role : {offer, answer}) {
+        role->add_flag("-4", parsed.ipv4_only)->group("");
+        role->add_flag("-6", parsed.ipv6_only)->group("");
+    }
 
+    auto usage = [](const std::string& why, const char* role = nullptr) {
+        const std::string help =
+            role ? std::string("rtcpeer ") + role + " --help" : "rtcpeer --help";
+        return EarlyExit{2, {}, "rtcpeer: usage: " + why + " (see " + help + ")\n"};
+    };
+    // The program's help whether or not a role came first (App::help would
+    // show the role's, which has no options of its own).
+    auto help = [&app] {
+        return EarlyExit{
+            0, app.get_formatter()->make_help(&app, "rtcpeer", CLI::AppFormatMode::Normal), {}};
+    };
+    const char* role_name = nullptr;
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        return EarlyExit{0, app.help(), {}};
-    } catch (const CLI::CallForAllHelp&) {
-        return EarlyExit{0, app.help("", CLI::AppFormatMode::All), {}};
     } catch (const CLI::CallForVersion&) {
         return EarlyExit{0, std::string("rtcpeer ") + RTCPEER_VERSION + "\n", {}};
     } catch (const CLI::ParseError& e) {
-        // A subcommand's --help throws from inside it; print that subcommand's help.
-        if (e.get_exit_code() == 0) {
-            for (auto* sub : {offer, answer}) {
-                if (sub->parsed()) return EarlyExit{0, sub->help(), {}};
-            }
-            return EarlyExit{0, app.help(), {}};
+        if (e.get_exit_code() == 0) return help();
+        if (offer->parsed()) role_name = "offer";
+        if (answer->parsed()) role_name = "answer";
+        std::string why = one_line(e.what());
+        // "--stun: 1 required URL missing": say it plainly.
+        const std::size_t colon = why.find(':');
+        if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr &&
+            why.find(" required ") != std::string::npos && colon != std::string::npos) {
+            why = why.substr(0, colon) + " needs a value";
         }
-        return EarlyExit{
-            2, {}, "rtcpeer: usage: " + one_line(e.what()) + " (see rtcpeer offer --help)\n"};
+        return usage(why, role_name);
     }
+    if (offer->parsed()) role_name = "offer";
+    if (answer->parsed()) role_name = "answer";
+    std::vector<std::string> extras = app.remaining();
+    for (auto* role : {offer, answer}) {
+        for (const std::string& extra : role->remaining()) extras.push_back(extra);
+    }
+    if (!extras.empty()) {
+        const std::string& first = extras.front();
+        if (first.size() > 1 && first[0] == '-') return usage("unknown option " + first, role_name);
+        if (role_name == nullptr)
+            return usage("unknown role " + first + ": expected offer or answer");
+        return usage("unexpected argument " + first, role_name);
+    }
+    if (role_name == nullptr) return usage("the role is missing: rtcpeer offer|answer [OPTIONS]");
 
     const bool is_offer = offer->parsed();
-    options = is_offer ? offer_options : answer_options;
-    parsed = is_offer ? offer_parsed : answer_parsed;
-    CLI::App* command = is_offer ? offer : answer;
+    CLI::App* command = &app;
     options.role = is_offer ? Role::kOffer : Role::kAnswer;
 
     if (parsed.signaling == "tcp-socket") options.signaling.kind = SignalingKind::kTcpSocket;
@@ -317,33 +431,76 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
     options.signaling.trickle =
         parsed.trickle.value_or(options.signaling.kind != SignalingKind::kCopyAndPaste);
 
-    auto usage = [](const std::string& why) {
+    auto misuse = [](const std::string& why) {
         return EarlyExit{2, {}, "rtcpeer: usage: " + why + "\n"};
     };
     if (command->count("--trickle") > 0 && command->count("--no-trickle") > 0) {
-        return usage("--trickle and --no-trickle exclude each other");
+        return misuse("--trickle and --no-trickle exclude each other");
     }
     if (options.quiet && options.verbosity > 0) {
-        return usage("--quiet and --verbose exclude each other");
+        return misuse("--quiet and --verbose exclude each other");
     }
-    const bool copy_paste = options.signaling.kind == SignalingKind::kCopyAndPaste;
-    if (!copy_paste &&
-        (!options.signaling.input_file.empty() || !options.signaling.output_file.empty())) {
-        return usage("--signaling-input and --signaling-output go with -s copy-and-paste");
+    // An option of another backend is a mistake, not a default to ignore:
+    // the user meant something that would not happen.
+    const struct {
+        const char* option;
+        SignalingKind kind;
+    } backend_options[] = {
+        {"--signaling-host", SignalingKind::kTcpSocket},
+        {"--signaling-port", SignalingKind::kTcpSocket},
+        {"--signaling-path", SignalingKind::kUnixSocket},
+        {"--signaling-input", SignalingKind::kCopyAndPaste},
+        {"--signaling-output", SignalingKind::kCopyAndPaste},
+    };
+    for (const auto& [option, kind] : backend_options) {
+        if (command->count(option) > 0 && kind != options.signaling.kind) {
+            return misuse(std::string(option) + " goes with -s " + to_string(kind) + ", not with " +
+                          to_string(options.signaling.kind));
+        }
     }
-    if (options.label.size() > 65535) return usage("--label is longer than 65535 bytes");
+    if (options.label.size() > 65535) return misuse("--label is longer than 65535 bytes");
     if (options.signaling.kind == SignalingKind::kUnixSocket && options.signaling.path.empty()) {
-        return usage("--signaling-path must not be empty");
+        return misuse("--signaling-path must not be empty");
     }
     if (options.signaling.kind == SignalingKind::kTcpSocket && options.signaling.host.empty()) {
-        return usage("--signaling-host must not be empty");
+        return misuse("--signaling-host must not be empty");
     }
-    if (auto why = resolve_ice_options(*command, parsed, options.ice)) return usage(*why);
-    if (command->count("--count") > 0 && !options.check) return usage("--count goes with --check");
+    if (auto why = resolve_ice_options(*command, parsed, options.ice)) return misuse(*why);
+    if (command->count("--count") > 0 && !options.check) return misuse("--count goes with --check");
     if (options.check && (options.lines || command->count("--eof-wait") > 0)) {
-        return usage("--check moves no data; --lines and --eof-wait do not apply");
+        return misuse("--check moves no data; --lines and --eof-wait do not apply");
     }
     return options;
+}
+
+std::optional<EarlyExit> check_before_start(const Options& options) {
+    if (!options.stats_file.empty() && options.stats_file != "-") {
+        // Open it as the summary will be written, without truncating what is
+        // there; a file made only for this check is removed again.
+        const std::string& path = options.stats_file;
+        struct stat st {};
+        const bool existed = ::stat(path.c_str(), &st) == 0;
+        if (existed && S_ISDIR(st.st_mode)) {
+            return EarlyExit{2, {}, "rtcpeer: usage: --stats " + path + ": is a directory\n"};
+        }
+        // A FIFO is opened by the summary only at exit, when its reader is there.
+        if (!existed || !S_ISFIFO(st.st_mode)) {
+            const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0666);
+            if (fd < 0) {
+                return EarlyExit{
+                    2, {}, "rtcpeer: usage: --stats " + path + ": " + std::strerror(errno) + "\n"};
+            }
+            ::close(fd);
+            if (!existed) ::unlink(path.c_str());
+        }
+    }
+    if (!options.check) {
+        struct stat st {};
+        if (::fstat(STDIN_FILENO, &st) == 0 && S_ISDIR(st.st_mode)) {
+            return EarlyExit{1, {}, "rtcpeer: stdin: cannot read: is a directory\n"};
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace rtcpeer

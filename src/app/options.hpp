@@ -65,4 +65,10 @@ struct EarlyExit {
 
 std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const* argv);
 
+// What the command line names but cannot check by itself, checked before
+// signaling starts so that a mistake does not surface after connecting:
+// a --stats file that cannot be written (exit 2, a bad value) and a
+// standard input that cannot be read, such as a directory (exit 1).
+std::optional<EarlyExit> check_before_start(const Options& options);
+
 }  // namespace rtcpeer

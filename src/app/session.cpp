@@ -70,7 +70,7 @@ ExitCode Session::run() {
     guarded([this] { start(); });
     if (!finished_) g_main_loop_run(loop_);
     if (sctp_) sctp_counters_ = sctp::Association::counters();
-    if (progress_shown_) std::fputs("\n", stderr);
+    log::end_progress();
     if (failure_) std::fprintf(stderr, "%s\n", failure_->line().c_str());
     report();
     return result_;
@@ -626,11 +626,8 @@ void Session::show_progress() {
     };
     const auto sent = static_cast<double>(pipe_->bytes_sent());
     const auto received = static_cast<double>(pipe_->bytes_received());
-    const std::string line = "\rrtcpeer: sent " + amount(sent) + " (" + amount(sent / seconds) +
-                             "/s), received " + amount(received) + " (" +
-                             amount(received / seconds) + "/s)\033[K";
-    std::fputs(line.c_str(), stderr);
-    progress_shown_ = true;
+    log::progress("rtcpeer: sent " + amount(sent) + " (" + amount(sent / seconds) +
+                  "/s), received " + amount(received) + " (" + amount(received / seconds) + "/s)");
 }
 
 void Session::on_association_ended(const std::string& why, bool graceful) {

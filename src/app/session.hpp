@@ -137,7 +137,6 @@ class Session {
     loop::Timer ack_wait_;
     loop::Timer liveness_;
     loop::Timer progress_;
-    bool progress_shown_ = false;
     guint signal_sources_[2] = {0, 0};
 };
 

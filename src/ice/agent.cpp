@@ -149,8 +149,10 @@ std::string resolve(const ServerUrl& url, Family family, bool stream) {
     addrinfo* found = nullptr;
     const int error = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
     if (error != 0 || found == nullptr) {
-        throw Failure(ExitCode::kFailure, "ice",
-                      "cannot resolve " + url.describe() + ": " + gai_strerror(error));
+        const char* option = url.kind == ServerKind::kStun ? "--stun " : "--turn ";
+        throw Failure(name_lookup_exit_code(error), "ice",
+                      std::string("cannot resolve ") + option + url.describe() + ": " +
+                          (error != 0 ? gai_strerror(error) : "no address"));
     }
     char text[INET6_ADDRSTRLEN] = {};
     if (found->ai_family == AF_INET) {

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <utility>
 
+#include "app/log.hpp"
+
 namespace rtcpeer::signaling {
 
 namespace {
@@ -20,6 +22,9 @@ namespace {
 // the listener is up within milliseconds, and slow down to a polite pace.
 constexpr std::chrono::milliseconds kFirstRetryInterval{5};
 constexpr std::chrono::milliseconds kMaxRetryInterval{100};
+// A connecting side still retrying after this long says what it waits for,
+// once: the usual start-both-together case stays silent.
+constexpr std::chrono::milliseconds kWaitingNoticeDelay{1000};
 
 int set_nonblocking(int fd) {
     int flags = ::fcntl(fd, F_GETFL, 0);
@@ -39,7 +44,7 @@ Endpoint tcp_endpoint(const std::string& host, unsigned port, bool passive) {
     const std::string service = std::to_string(port);
     int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
     if (rc != 0) {
-        throw Failure(ExitCode::kUsage, "signaling",
+        throw Failure(name_lookup_exit_code(rc), "signaling",
                       "cannot resolve --signaling-host " + host + ": " + gai_strerror(rc));
     }
     Endpoint endpoint;
@@ -113,12 +118,21 @@ void SocketChannel::start(Callbacks callbacks) {
     if (listen_) {
         start_listening();
     } else {
+        char within[64] = "";
+        if (limit) std::snprintf(within, sizeof within, " for up to %g s", *limit);
+        notice_timer_.start_once(kWaitingNoticeDelay, [this, retrying = std::string(within)] {
+            if (connected_) return;
+            log::info("waiting for the offerer to listen on " + endpoint_.description +
+                      (last_error_.empty() ? "" : " (" + last_error_ + ")") + "; retrying" +
+                      retrying);
+        });
         try_connect();
     }
 }
 
 void SocketChannel::fail(ExitCode code, const std::string& why) {
     deadline_timer_.reset();
+    notice_timer_.reset();
     retry_timer_.reset();
     accept_watch_ = {};
     connect_watch_ = {};
@@ -225,6 +239,7 @@ bool SocketChannel::on_connect_done() {
 
 void SocketChannel::established(int fd) {
     deadline_timer_.reset();
+    notice_timer_.reset();
     retry_timer_.reset();
     set_nonblocking(fd);
     connected_ = true;
@@ -236,6 +251,7 @@ void SocketChannel::send(const Message& message) { stream_.send_line(encode(mess
 
 void SocketChannel::close() {
     deadline_timer_.reset();
+    notice_timer_.reset();
     retry_timer_.reset();
     accept_watch_ = {};
     connect_watch_ = {};

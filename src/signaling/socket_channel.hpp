@@ -19,7 +19,7 @@ struct Endpoint {
     std::string unix_path;    // unix-socket only: the file to manage
 };
 
-// Resolution failures are usage errors (exit 2) raised as Failure.
+// A host that does not resolve raises a Failure (name_lookup_exit_code).
 Endpoint tcp_endpoint(const std::string& host, unsigned port, bool passive);
 Endpoint unix_endpoint(const std::string& path);
 
@@ -60,6 +60,7 @@ class SocketChannel : public Channel {
     std::chrono::milliseconds retry_interval_{0};
     void schedule_retry();
     loop::Timer deadline_timer_;
+    loop::Timer notice_timer_;  // the connecting side's "waiting for" line
 };
 
 }  // namespace rtcpeer::signaling

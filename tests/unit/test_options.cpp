@@ -1,7 +1,12 @@
+#include <netdb.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <vector>
 
+#include "app/failure.hpp"
 #include "app/options.hpp"
 
 using namespace rtcpeer;
@@ -188,4 +193,128 @@ TEST_CASE("turns: certificate option") {
     usage({"offer", "--turn", "turns:u:p@h", "--turn-ca", "/nonexistent/ca.pem"});
     CHECK(ok({"offer", "--turn", "turns:u:p@h", "--turn-ca", "/etc/hostname"}).ice.turn_ca_file ==
           "/etc/hostname");
+}
+
+TEST_CASE("options go before or after the role as with aiortc examples") {
+    Options before = ok({"-s", "tcp-socket", "--signaling-port", "4000", "answer", "-v"});
+    CHECK(before.role == Role::kAnswer);
+    CHECK(before.signaling.kind == SignalingKind::kTcpSocket);
+    CHECK(before.signaling.port == 4000);
+    CHECK(before.verbosity == 1);
+    Options after = ok({"offer", "-s", "unix-socket", "--signaling-path", "x.sock", "-4"});
+    CHECK(after.role == Role::kOffer);
+    CHECK(after.signaling.kind == SignalingKind::kUnixSocket);
+    CHECK(after.signaling.path == "x.sock");
+    CHECK(after.ice.family == rtcpeer::ice::Family::kIpv4);
+    CHECK(ok({"-6", "offer"}).ice.family == rtcpeer::ice::Family::kIpv6);
+    usage({"-4", "offer", "-6"});
+    usage({"offer", "answer"});
+    usage({"answer", "-s", "tcp-socket", "offer"});
+}
+
+TEST_CASE("usage errors say what is wrong in one line") {
+    auto text = [](std::vector<const char*> args) { return usage(std::move(args)).stderr_text; };
+    CHECK(text({"answer", "--bogus"}) ==
+          "rtcpeer: usage: unknown option --bogus (see rtcpeer answer --help)\n");
+    CHECK(text({"offer", "--bogus"}) ==
+          "rtcpeer: usage: unknown option --bogus (see rtcpeer offer --help)\n");
+    CHECK(text({"--bogus"}) == "rtcpeer: usage: unknown option --bogus (see rtcpeer --help)\n");
+    CHECK(text({"--bogus", "offer"}) ==
+          "rtcpeer: usage: unknown option --bogus (see rtcpeer offer --help)\n");
+    CHECK(text({"offre"}) ==
+          "rtcpeer: usage: unknown role offre: expected offer or answer (see rtcpeer --help)\n");
+    CHECK_THAT(text({}), Catch::Contains("the role is missing"));
+    CHECK_THAT(text({"-v"}), Catch::Contains("the role is missing"));
+    CHECK_THAT(text({"offer", "extra"}), Catch::Contains("unexpected argument extra"));
+    CHECK_THAT(text({"offer", "-s", "tcp-socket", "--signaling-port", "abc"}),
+               Catch::Contains("--signaling-port: abc is not a port number (1 to 65535)"));
+    CHECK_THAT(text({"offer", "-s", "tcp-socket", "--signaling-port", "70000"}),
+               Catch::Contains("70000 is not a port number"));
+    CHECK_THAT(text({"offer", "-s", "pigeon"}),
+               Catch::Contains("pigeon is not one of copy-and-paste, tcp-socket, unix-socket"));
+    CHECK_THAT(text({"offer", "--check", "--count", "many"}),
+               Catch::Contains("--count: many is not a count (1 to 10000)"));
+    CHECK_THAT(text({"offer", "--eof-wait", "soon"}),
+               Catch::Contains("soon is not a positive number of seconds"));
+    CHECK(text({"offer", "-s"}) ==
+          "rtcpeer: usage: --signaling needs a value (see rtcpeer offer --help)\n");
+    CHECK(text({"answer", "--stun"}) ==
+          "rtcpeer: usage: --stun needs a value (see rtcpeer answer --help)\n");
+}
+
+TEST_CASE("signaling options of another backend are refused") {
+    CHECK(usage({"offer", "--signaling-port", "4000"}).stderr_text ==
+          "rtcpeer: usage: --signaling-port goes with -s tcp-socket, not with copy-and-paste\n");
+    usage({"offer", "--signaling-host", "::1"});
+    usage({"offer", "-s", "unix-socket", "--signaling-host", "::1"});
+    usage({"offer", "-s", "unix-socket", "--signaling-port", "4000"});
+    usage({"answer", "--signaling-path", "x.sock"});
+    usage({"answer", "-s", "tcp-socket", "--signaling-path", "x.sock"});
+    usage({"answer", "-s", "unix-socket", "--signaling-output", "x"});
+    // Defaults written out are still options of the backend.
+    ok({"offer", "-s", "tcp-socket", "--signaling-host", "127.0.0.1", "--signaling-port", "1234"});
+    ok({"offer", "-s", "unix-socket", "--signaling-path", "aiortc.socket"});
+    ok({"offer", "-s", "copy-and-paste", "--signaling-input", "a", "--signaling-output", "b"});
+    // Not tied to a backend.
+    ok({"offer", "--signaling-timeout", "5"});
+}
+
+TEST_CASE("help shows one name per value and no validator clutter") {
+    const std::string help = std::get<EarlyExit>(parse({"answer", "--help"})).stdout_text;
+    CHECK(help == std::get<EarlyExit>(parse({"--help"})).stdout_text);
+    for (const char* clutter : {"ADDR:ADDR", "FILE:FILE", "TEXT", "UINT", "FLOAT", ":{", " in ["}) {
+        INFO(clutter);
+        CHECK(help.find(clutter) == std::string::npos);
+    }
+    for (const char* shown :
+         {"--signaling-port PORT", "--host-address ADDR", "--turn-ca FILE", "--port-range MIN-MAX",
+          "-s,--signaling BACKEND", "(default 1234)", "offer|answer", "before or after the role"}) {
+        INFO(shown);
+        CHECK(help.find(shown) != std::string::npos);
+    }
+}
+
+TEST_CASE("what the command line names is checked before signaling starts") {
+    Options o = ok({"offer"});
+    CHECK(!check_before_start(o));  // stdin of the test run is no directory
+
+    o.stats_file = "/nonexistent-directory/stats.json";
+    auto problem = check_before_start(o);
+    REQUIRE(problem);
+    CHECK(problem->code == 2);
+    CHECK(problem->stderr_text ==
+          "rtcpeer: usage: --stats /nonexistent-directory/stats.json: No such file or directory\n");
+
+    o.stats_file = "/tmp";
+    problem = check_before_start(o);
+    REQUIRE(problem);
+    CHECK(problem->code == 2);
+    CHECK_THAT(problem->stderr_text, Catch::Contains("is a directory"));
+
+    // A new file is not left behind; an existing one is not truncated.
+    char path[] = "/tmp/rtcpeer-stats-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, "old", 3) == 3);
+    close(fd);
+    o.stats_file = path;
+    CHECK(!check_before_start(o));
+    struct stat st {};
+    REQUIRE(stat(path, &st) == 0);
+    CHECK(st.st_size == 3);
+    unlink(path);
+    CHECK(!check_before_start(o));
+    CHECK(stat(path, &st) != 0);
+
+    o.stats_file = "-";
+    CHECK(!check_before_start(o));
+}
+
+TEST_CASE("a host name that does not resolve: one rule for every option") {
+    CHECK(name_lookup_exit_code(EAI_NONAME) == ExitCode::kUsage);
+    CHECK(name_lookup_exit_code(EAI_NODATA) == ExitCode::kUsage);
+    CHECK(name_lookup_exit_code(EAI_ADDRFAMILY) == ExitCode::kUsage);
+    CHECK(name_lookup_exit_code(EAI_AGAIN) == ExitCode::kFailure);
+    CHECK(name_lookup_exit_code(EAI_FAIL) == ExitCode::kFailure);
+    CHECK(name_lookup_exit_code(EAI_SYSTEM) == ExitCode::kFailure);
 }
