@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The Debian package: `dpkg-buildpackage -b -us -uc` on a copy of the source
-tree builds rtcpeer_<version>_<arch>.deb, lintian finds nothing to report, and
-once installed with dpkg the program runs, `man rtcpeer` shows its page and
-two installed binaries move data over loopback.
+tree builds rtcpeer_<version>_<arch>.deb, lintian finds nothing to report in
+it or in the source package, and once installed with dpkg the program runs,
+`man rtcpeer` shows its page and two installed binaries move data over
+loopback.
 
 Usage: test_package.py SOURCE_DIR
 
@@ -92,6 +93,11 @@ class PackageTest(unittest.TestCase):
         os.makedirs(WORK)
         cls.tree = os.path.join(WORK, PACKAGE)
         copy_source(SOURCE, cls.tree)
+        cls.version = run(["dpkg-parsechangelog", "-S", "Version"], cwd=cls.tree).stdout.strip()
+        # The source package too (from the clean tree), so that lintian also
+        # checks debian/control, debian/copyright and the rest of debian/.
+        run(["dpkg-source", "-b", PACKAGE], cwd=WORK)
+        cls.dsc = os.path.join(WORK, f"{PACKAGE}_{cls.version}.dsc")
 
         env = dict(os.environ)
         if shutil.which("ccache") and "CCACHE_DIR" not in env:
@@ -106,7 +112,6 @@ class PackageTest(unittest.TestCase):
                                  f"{build.stdout[-6000:]}\n{build.stderr[-6000:]}")
         print(f"dpkg-buildpackage took {cls.build_seconds:.1f} s", file=sys.stderr)
 
-        cls.version = run(["dpkg-parsechangelog", "-S", "Version"], cwd=cls.tree).stdout.strip()
         arch = run(["dpkg", "--print-architecture"]).stdout.strip()
         cls.deb = os.path.join(WORK, f"{PACKAGE}_{cls.version}_{arch}.deb")
         cls.changes = os.path.join(WORK, f"{PACKAGE}_{cls.version}_{arch}.changes")
@@ -141,7 +146,7 @@ class PackageTest(unittest.TestCase):
     def test_lintian(self):
         if not shutil.which("lintian"):
             self.skipTest("lintian is not installed")
-        done = run(["lintian", "--pedantic", "--fail-on", "error,warning,pedantic", self.changes],
+        done = run(["lintian", "--pedantic", "--fail-on", "error,warning,pedantic", self.changes, self.dsc],
                    timeout=300, check=False)
         tags = [line for line in done.stdout.splitlines() if line[:2] in ("E:", "W:", "P:")]
         self.assertEqual((done.returncode, tags), (0, []), done.stdout + done.stderr)
