@@ -2,7 +2,7 @@
 # and `rtcpeer answer`, and the values of options that take a fixed set.
 
 # The options both roles take, as `rtcpeer offer --help` lists them.
-_rtcpeer_options='-h --help
+_rtcpeer_options='-h --help --version
     -s --signaling --signaling-host --signaling-port --signaling-path
     --signaling-timeout --signaling-input --signaling-output
     --trickle --no-trickle --connect-timeout

@@ -163,9 +163,11 @@ struct Parsed {
 void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
     command
         .add_option("-s,--signaling", parsed.signaling,
-                    "signaling backend: copy-and-paste, tcp-socket or unix-socket")
+                    "signaling backend")
         ->check(one_of({"copy-and-paste", "tcp-socket", "unix-socket"}))
-        ->type_name("BACKEND")
+        // The choices in braces, as aiortc's argparse shows them; the
+        // bash completion reads them from here too.
+        ->type_name("{copy-and-paste,tcp-socket,unix-socket}")
         ->default_str("copy-and-paste");
     command
         .add_option("--signaling-host", options.signaling.host,
@@ -245,7 +247,7 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         .add_option("--ice-transport-policy", parsed.transport_policy,
                     "all: every candidate; relay: only through TURN")
         ->check(one_of({"all", "relay"}))
-        ->type_name("POLICY")
+        ->type_name("{all,relay}")
         ->default_str("all");
     command.add_option("--port-range", parsed.port_range, "local UDP/TCP ports for candidates")
         ->check(kPortRange)

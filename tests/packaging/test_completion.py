@@ -55,11 +55,11 @@ def parse_options(text):
 
 
 def parse_subcommands(text):
-    """The names in the Subcommands: section of the top-level --help."""
+    """The names in the Roles: section of the top-level --help."""
     names, inside = [], False
     for line in text.splitlines():
         if re.match(r"^\S.*:\s*$", line):
-            inside = line.strip().lower().startswith("subcommands")
+            inside = line.strip().lower().startswith("roles")
             continue
         if inside and re.match(r"^ {1,8}[a-z]", line):
             names.append(line.split()[0])
