@@ -161,9 +161,7 @@ struct Parsed {
 };
 
 void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
-    command
-        .add_option("-s,--signaling", parsed.signaling,
-                    "signaling backend")
+    command.add_option("-s,--signaling", parsed.signaling, "signaling backend")
         ->check(one_of({"copy-and-paste", "tcp-socket", "unix-socket"}))
         // The choices in braces, as aiortc's argparse shows them; the
         // bash completion reads them from here too.

@@ -268,7 +268,8 @@ TEST_CASE("help shows one name per value and no validator clutter") {
     }
     for (const char* shown :
          {"--signaling-port PORT", "--host-address ADDR", "--turn-ca FILE", "--port-range MIN-MAX",
-          "-s,--signaling {copy-and-paste,tcp-socket,unix-socket}", "(default 1234)", "offer|answer", "before or after the role"}) {
+          "-s,--signaling {copy-and-paste,tcp-socket,unix-socket}", "(default 1234)",
+          "offer|answer", "before or after the role"}) {
         INFO(shown);
         CHECK(help.find(shown) != std::string::npos);
     }
