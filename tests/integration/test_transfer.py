@@ -259,9 +259,9 @@ class FailureTest(TestCase):
             return message
 
         src = random_file(self.path("in"), MiB)
-        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK,
+        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK, "-v",
                            stdin=src, stdout=self.path("offer.out"))
-        time.sleep(0.3)
+        wait_for(lambda: "started as offer" in offer.stderr, 10, "the offerer listening")
         relay = Relay(offer_port, rewrite)
         answer = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(relay.port), *LOOPBACK,
                             stdout=self.path("answer.out"))
@@ -291,8 +291,8 @@ class FailureTest(TestCase):
             return None if message["type"] == "candidate" else message
 
         offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK,
-                           "--no-trickle", "--connect-timeout", "5")
-        time.sleep(0.3)
+                           "--no-trickle", "--connect-timeout", "5", "-v")
+        wait_for(lambda: "started as offer" in offer.stderr, 10, "the offerer listening")
         relay = Relay(offer_port, rewrite)
         answer = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(relay.port), *LOOPBACK,
                             "--no-trickle", "--connect-timeout", "5")
