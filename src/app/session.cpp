@@ -629,11 +629,11 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
     remote_closed_ = true;
     if (finishing_) return;
     // A remote that aborts with a reason (rtcpeer when interrupted, browsers
-    // when closed) before its end of file cut its stream short: what stdout
-    // got is not the whole, bye or not.
+    // when closed) before its end of file (marker or channel close) cut its
+    // stream short: what stdout got is not the whole, bye or not.
     std::optional<std::string> reason;
     if (sctp_) reason = sctp_->remote_abort_reason();
-    if (reason && pipe_ && !stdout_done_) {
+    if (reason && pipe_ && !pipe_->remote_eof()) {
         const bool interrupted = reason->rfind(kInterruptReasonPrefix, 0) == 0;
         throw Failure(
             ExitCode::kConnection, "channel",

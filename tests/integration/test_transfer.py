@@ -329,6 +329,20 @@ class FailureTest(TestCase):
         self.assertGreater(written, MiB)
         self.assertLessEqual(written, int(match.group(1)))
 
+    def test_sigterm_after_the_whole_stream_leaves_the_receiver_whole(self):
+        """Interrupted once its end of file was delivered (waiting for the
+        remote's), the sender cut nothing short: the receiver exits 0."""
+        src = random_file(self.path("in"), MiB)
+        idle_read, idle_write = os.pipe()  # the answerer's stdin: open, no data
+        self.addCleanup(os.close, idle_write)
+        pair = Pair(self, "unix-socket", offer_stdin=src, answer_stdin=idle_read, answer_stdout=self.path("out"))
+        os.close(idle_read)
+        wait_for(lambda: "EOF received" in pair.answer.stderr, 30, "the end of file at the receiver")
+        pair.offer.signal(signal.SIGTERM)
+        self.assertExit(pair.offer, 143, timeout=10)
+        self.assertExit(pair.answer, 0, timeout=10)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+
 
 if __name__ == "__main__":
     main()
