@@ -192,37 +192,19 @@ class TestCase(unittest.TestCase):
         self._tmp = tempfile.TemporaryDirectory(prefix="rtcpeer-test-")
         self.tmp = self._tmp.name
         self.procs = []
-        self.helpers = []
+        self.feeders = []
 
     def tearDown(self):
         for p in self.procs:
             p.close()
-        for h in self.helpers:
-            if isinstance(h, Feeder):
-                h.close()
-            else:
-                # A helper command runs in its own process group: everything
-                # it started goes with it, and none keeps meson's pipes open.
-                try:
-                    os.killpg(h.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                h.wait()
+        for f in self.feeders:
+            f.close()
         self._tmp.cleanup()
 
     def feeder(self, path, rate=None, hold_open=True):
         f = Feeder(path, rate, hold_open)
-        self.helpers.append(f)
+        self.feeders.append(f)
         return f
-
-    def spawn(self, argv, **kwargs):
-        """A helper command (not rtcpeer) in a process group of its own,
-        killed with everything it started when the test ends; its stderr
-        goes nowhere unless given."""
-        kwargs.setdefault("stderr", subprocess.DEVNULL)
-        p = subprocess.Popen(argv, start_new_session=True, **kwargs)
-        self.helpers.append(p)
-        return p
 
     def path(self, name):
         return os.path.join(self.tmp, name)
