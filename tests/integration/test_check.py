@@ -9,7 +9,7 @@ import select
 import socket
 import threading
 
-from harness import (LOOPBACK, SYSTEM_PYTHON, INTEROP, TestCase, main, random_file, sha256_file, free_tcp_port,
+from harness import (LOOPBACK, TestCase, main, random_file, sha256_file, free_tcp_port,
                      wait_for)
 from relay import Relay
 

@@ -6,10 +6,9 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 
-from harness import LOOPBACK, RTCPEER, TestCase, free_tcp_port, main, random_file, sha256_file, wait_for
+from harness import LOOPBACK, TestCase, free_tcp_port, main, random_file, sha256_file, wait_for
 from relay import Relay, swap_fingerprint
 
 MiB = 1 << 20
