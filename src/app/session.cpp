@@ -24,6 +24,9 @@ std::chrono::milliseconds milliseconds(double seconds) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
+// The reason an interrupted rtcpeer gives in its ABORT, followed by the signal.
+constexpr const char* kInterruptReasonPrefix = "interrupted by ";
+
 std::uint64_t random_session_id() {
     std::random_device random;
     // RFC 8866 §5.2: a numeric id; keep it below 2^62 like browsers.
@@ -633,6 +636,20 @@ void Session::show_progress() {
 void Session::on_association_ended(const std::string& why, bool graceful) {
     remote_closed_ = true;
     if (finishing_) return;
+    // A remote that aborts with a reason (rtcpeer when interrupted, browsers
+    // when closed) before its end of file (marker or channel close) cut its
+    // stream short: what stdout got is not the whole, bye or not.
+    std::optional<std::string> reason;
+    if (sctp_) reason = sctp_->remote_abort_reason();
+    if (reason && pipe_ && !pipe_->remote_eof()) {
+        const bool interrupted = reason->rfind(kInterruptReasonPrefix, 0) == 0;
+        throw Failure(
+            ExitCode::kConnection, "channel",
+            (interrupted ? "the remote was " + sdp::text::printable(*reason, 60)
+                         : "the remote aborted (\"" + sdp::text::printable(*reason, 60) + "\")") +
+                " after " + std::to_string(pipe_->bytes_received()) +
+                " bytes to stdout; the output is incomplete");
+    }
     // Only a clean shutdown counts as the remote's end of file. An abort or a
     // lost association while data was due is a failure: the output is
     // incomplete and the exit code must say so.
@@ -764,6 +781,18 @@ void Session::on_signaling_closed() {
         throw protocol_error("signaling",
                              "the signaling input ended before the remote's description");
     }
+    // rtcpeer and aiortc hold the socket connection until they exit, and
+    // one that leaves in order says bye first: a remote whose connection
+    // ends without a bye before the channel is open is gone (killed, or its
+    // host went away), and the connect time-out need not be waited out.
+    if (options_.signaling.kind != SignalingKind::kCopyAndPaste && !remote_said_bye_ &&
+        channel_open_us_ == 0 && !finishing_) {
+        throw Failure(
+            ExitCode::kConnection, "signaling",
+            std::string("the remote closed the signaling connection without a bye while ") +
+                stage_ + " was not " + (stage_ == std::string("ice") ? "connected" : "up") +
+                " (the remote is gone)");
+    }
 }
 
 void Session::on_interrupt(ExitCode code) {
@@ -791,14 +820,21 @@ void Session::finish(ExitCode code) {
     liveness_.reset();
     abort_grace_.reset();
     if (pipe_) pipe_->stop_input();
-    // Tell the remote at once rather than through a time-out. A clean end
-    // (success, or an interrupt: DESIGN.md §2) closes the channel and DTLS;
-    // a failure aborts the association, so that the remote can never take
-    // it for an end of file.
-    const bool clean = code == ExitCode::kSuccess || code == ExitCode::kInterrupted ||
-                       code == ExitCode::kTerminated;
-    if (clean) {
+    // Tell the remote at once rather than through a time-out. Success
+    // closes the channel and DTLS; anything else aborts the association, so
+    // that the remote can never take what it has for the whole. An
+    // interrupt says so in the ABORT (a User-Initiated Abort cause): the
+    // remote reports the cut-short stream, and the interrupted side still
+    // leaves in order (DTLS close, bye).
+    const bool interrupted = code == ExitCode::kInterrupted || code == ExitCode::kTerminated;
+    const bool clean = code == ExitCode::kSuccess || interrupted;
+    if (code == ExitCode::kSuccess) {
         if (channel_) channel_->close();
+        if (dtls_) dtls_->close();
+    } else if (interrupted) {
+        if (sctp_)
+            sctp_->abort(kInterruptReasonPrefix +
+                         std::string(code == ExitCode::kInterrupted ? "SIGINT" : "SIGTERM"));
         if (dtls_) dtls_->close();
     } else if (sctp_) {
         sctp_->abort();

@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "app/failure.hpp"
 #include "loop/sources.hpp"
 #include "sctp/crc32c.hpp"
+#include "wire/big_endian.hpp"
 
 namespace rtcpeer::sctp {
 
@@ -108,6 +111,24 @@ void set_option(struct socket* sock, int level, int name, const T& value, const 
         throw Failure(ExitCode::kFailure, "sctp",
                       std::string("setting ") + what + ": " + std::strerror(errno));
     }
+}
+
+// The reason text of a User-Initiated Abort cause (RFC 4960 §3.3.10.12) in
+// the ABORT chunk that usrsctp appends to a COMM_LOST notification.
+std::optional<std::string> user_abort_reason(const std::uint8_t* chunk, std::size_t size) {
+    constexpr std::uint8_t kAbortChunk = 6;
+    constexpr std::uint16_t kUserInitiatedAbort = 12;
+    if (size < 4 || chunk[0] != kAbortChunk) return std::nullopt;
+    const std::size_t end = std::min<std::size_t>(size, wire::get16(chunk + 2));
+    for (std::size_t at = 4; at + 4 <= end;) {
+        const std::uint16_t code = wire::get16(chunk + at);
+        const std::size_t length = wire::get16(chunk + at + 2);
+        if (length < 4 || at + length > end) break;
+        if (code == kUserInitiatedAbort)
+            return std::string(reinterpret_cast<const char*>(chunk + at + 4), length - 4);
+        at += (length + 3) & ~std::size_t{3};  // causes are padded to 4 bytes
+    }
+    return std::nullopt;
 }
 
 sockaddr_conn conn_address(void* self, std::uint16_t port) {
@@ -321,7 +342,16 @@ void Association::handle_notification(const std::uint8_t* data, std::size_t size
                     if (callbacks_.on_up) callbacks_.on_up();
                 }
             } else if (change.sac_state == SCTP_COMM_LOST) {
-                end("association lost (the remote stopped answering or aborted)", false);
+                // The remote's ABORT chunk follows the fixed part (sac_info).
+                const std::size_t length = std::min<std::size_t>(size, change.sac_length);
+                if (length > sizeof(sctp_assoc_change)) {
+                    remote_abort_reason_ = user_abort_reason(data + sizeof(sctp_assoc_change),
+                                                             length - sizeof(sctp_assoc_change));
+                }
+                end(remote_abort_reason_ ? "the remote aborted the association"
+                                         : "association lost (the remote stopped answering or "
+                                           "aborted)",
+                    false);
             } else if (change.sac_state == SCTP_SHUTDOWN_COMP) {
                 end("the remote shut the association down", true);
             } else if (change.sac_state == SCTP_CANT_STR_ASSOC) {
@@ -403,10 +433,19 @@ bool Association::has_unread() {
     return sock_ != nullptr && !ended_ && (usrsctp_get_events(sock_) & SCTP_EVENT_READ) != 0;
 }
 
-void Association::abort() {
+void Association::abort(std::string_view reason) {
     if (sock_ == nullptr) return;
+    const bool alive = up_ && !ended_;
     ended_ = true;
     usrsctp_set_upcall(sock_, nullptr, nullptr);
+    if (alive && !reason.empty()) {
+        // SCTP_ABORT: usrsctp sends ABORT at once, whatever is queued, with
+        // the data as the User-Initiated Abort's reason.
+        sctp_sndinfo info{};
+        info.snd_flags = SCTP_ABORT;
+        usrsctp_sendv(sock_, reason.data(), reason.size(), nullptr, 0, &info, sizeof info,
+                      SCTP_SENDV_SNDINFO, 0);
+    }
     usrsctp_close(sock_);
     sock_ = nullptr;
 }

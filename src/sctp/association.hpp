@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -80,9 +81,13 @@ class Association {
     // receive window closes on the sender.
     void set_receiving(bool receiving);
     // ABORT (SO_LINGER 0 makes the close abortive): the remote learns that
-    // the association failed, not that it ended.
-    void abort();
+    // the association failed, not that it ended. With a reason, the ABORT
+    // carries it in a User-Initiated Abort cause (RFC 4960 §3.3.10.12).
+    void abort(std::string_view reason = {});
     bool up() const { return up_; }
+    // The reason text of the remote's User-Initiated Abort, once the remote
+    // aborted with one (an ABORT without that cause leaves it empty).
+    const std::optional<std::string>& remote_abort_reason() const { return remote_abort_reason_; }
     // Received data still waiting in usrsctp (held back by back-pressure).
     bool has_unread();
 
@@ -109,6 +114,7 @@ class Association {
     bool dry_ = true;  // nothing queued or unacknowledged (SCTP_SENDER_DRY_EVENT)
     Redundancy redundancy_;
     std::string partial_;  // a message arriving in pieces (larger than one read)
+    std::optional<std::string> remote_abort_reason_;
     std::unique_ptr<std::uint8_t[]> buffer_;
 };
 

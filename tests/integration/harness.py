@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -95,6 +96,71 @@ def interop_peer(*args, **kwargs):
     return Proc([SYSTEM_PYTHON, os.path.join(INTEROP, "aiortc_peer.py"), *args], **kwargs)
 
 
+def wait_for(predicate, timeout=10, what="the condition"):
+    """Polls predicate until it returns something true, which is returned;
+    fails the test with `what` once timeout seconds pass without it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.02)
+
+
+class Feeder:
+    """A pipe for a child's stdin, written by a thread of the test: the file
+    at `rate` bytes per second (None: as fast as the reader takes it), then,
+    with hold_open, nothing until close() (an open stdin without data). No
+    process of its own, so nothing outlives the test."""
+
+    def __init__(self, path, rate=None, hold_open=True, chunk=64 * 1024):
+        self.read_fd, self._write_fd = os.pipe()
+        self.fed = 0
+        self._stop = threading.Event()
+        self._hold_open = hold_open
+        self._thread = threading.Thread(target=self._run, args=(path, rate, chunk), daemon=True)
+        self._thread.start()
+
+    def _run(self, path, rate, chunk):
+        started = time.monotonic()
+        try:
+            with open(path, "rb") as f:
+                while not self._stop.is_set():
+                    data = f.read(chunk)
+                    if not data:
+                        break
+                    os.write(self._write_fd, data)  # blocks while the reader is full
+                    self.fed += len(data)
+                    if rate:
+                        ahead = self.fed / rate - (time.monotonic() - started)
+                        if ahead > 0:
+                            self._stop.wait(ahead)
+            if self._hold_open:
+                self._stop.wait()
+        except OSError:
+            pass  # the reader went away
+        finally:
+            self._close_write_end()
+
+    def _close_write_end(self):
+        fd, self._write_fd = self._write_fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def release_read_end(self):
+        """Closes the test's copy of the read end once the child has its own."""
+        if self.read_fd >= 0:
+            os.close(self.read_fd)
+            self.read_fd = -1
+
+    def close(self):
+        self._stop.set()
+        self.release_read_end()  # a write blocked on a full pipe fails with EPIPE
+        self._thread.join(5)
+
+
 def free_tcp_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,11 +192,19 @@ class TestCase(unittest.TestCase):
         self._tmp = tempfile.TemporaryDirectory(prefix="rtcpeer-test-")
         self.tmp = self._tmp.name
         self.procs = []
+        self.feeders = []
 
     def tearDown(self):
         for p in self.procs:
             p.close()
+        for f in self.feeders:
+            f.close()
         self._tmp.cleanup()
+
+    def feeder(self, path, rate=None, hold_open=True):
+        f = Feeder(path, rate, hold_open)
+        self.feeders.append(f)
+        return f
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -153,4 +227,16 @@ class TestCase(unittest.TestCase):
 
 
 def main():
-    unittest.main(verbosity=2)
+    """Runs the file's tests. Meson's exit-code protocol knows OK, SKIP and
+    FAIL for a whole file: a file in which a test was skipped (root or a
+    tool missing) reports SKIP (77) rather than OK, so that a partial run is
+    never counted as a full one; a failure still reports FAIL."""
+    program = unittest.main(verbosity=2, exit=False)
+    result = program.result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.skipped:
+        reasons = sorted({reason for _, reason in result.skipped})
+        print(f"SKIP: {len(result.skipped)} of {result.testsRun} tests skipped ({'; '.join(reasons)})")
+        sys.exit(77)
+    sys.exit(0)

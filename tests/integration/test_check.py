@@ -4,10 +4,14 @@ test peer, and against peers that never answer."""
 
 import json
 import os
+import re
+import select
 import socket
 import threading
 
-from harness import LOOPBACK, SYSTEM_PYTHON, INTEROP, TestCase, main, random_file, sha256_file, free_tcp_port
+from harness import (LOOPBACK, TestCase, main, random_file, sha256_file, free_tcp_port,
+                     wait_for)
+from relay import Relay
 
 STAGES = ["signaling_connected", "gathering_done", "ice_connected", "dtls_connected", "sctp_up", "channel_open"]
 
@@ -173,6 +177,64 @@ class SilentAnswerer:
         conn.close()
 
 
+class LossyPath:
+    """A datagram path on loopback between two ICE agents that drops every
+    `nth` full-size DTLS application-data datagram (SCTP DATA) from the
+    offerer to the answerer. Each side is told (through the signaling relay)
+    that the other's only candidate is a port of this path."""
+
+    CANDIDATE = re.compile(r"(a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 )(\d+)( typ host)")
+
+    def __init__(self, nth=20):
+        self.nth = nth
+        self.dropped = 0
+        self.data_datagrams = 0
+        self.facing_offerer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.facing_answerer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for s in (self.facing_offerer, self.facing_answerer):
+            s.bind(("127.0.0.1", 0))
+        self.offerer = None  # real addresses, from the descriptions
+        self.answerer = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def rewrite(self, direction, message):
+        """For Relay: hide each side's candidate behind this path."""
+        if "sdp" not in message:
+            return message
+        match = self.CANDIDATE.search(message["sdp"])
+        if direction == "to-answerer":
+            self.offerer = ("127.0.0.1", int(match.group(2)))
+            port = self.facing_answerer.getsockname()[1]
+        else:
+            self.answerer = ("127.0.0.1", int(match.group(2)))
+            port = self.facing_offerer.getsockname()[1]
+        message["sdp"] = self.CANDIDATE.sub(lambda m: f"{m.group(1)}{port}{m.group(3)}", message["sdp"])
+        return message
+
+    def _run(self):
+        while not self._stop:
+            ready, _, _ = select.select([self.facing_offerer, self.facing_answerer], [], [], 0.2)
+            for s in ready:
+                data = s.recv(65536)
+                if s is self.facing_offerer and self.answerer:
+                    if data[0] == 23 and len(data) > 1000:  # DTLS application data, full size
+                        self.data_datagrams += 1
+                        if self.data_datagrams % self.nth == 0:
+                            self.dropped += 1
+                            continue
+                    self.facing_answerer.sendto(data, self.answerer)
+                elif s is self.facing_answerer and self.offerer:
+                    self.facing_offerer.sendto(data, self.offerer)
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.facing_offerer.close()
+        self.facing_answerer.close()
+
+
 class StatsTest(TestCase):
     def test_stats_file_and_stderr(self):
         data = random_file(self.path("in"), 3 * 1000 * 1000 + 7)
@@ -194,39 +256,72 @@ class StatsTest(TestCase):
         self.assertGreater(sent["duration_s"], 0)
         self.assertEqual(sent["selected_pair"]["local"]["type"], "host")
         self.assertGreaterEqual(sent["sctp"]["data_chunks_sent"], 3 * 1000 * 1000 // 1200)
-        self.assertGreaterEqual(sent["sctp"]["retransmitted_chunks"], 0)
+
+    def test_stats_count_the_retransmissions_that_loss_forced(self):
+        """Every 20th full data datagram to the receiver is dropped: each held
+        DATA chunks that had to be sent again, and --stats says so."""
+        data = random_file(self.path("in"), 3 * 1000 * 1000)
+        path = LossyPath(nth=20)
+        self.addCleanup(path.close)
+        port = free_tcp_port()
+        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(port), *LOOPBACK, "--no-trickle", "-v",
+                           "--stats", self.path("offer.stats"), stdin=data)
+        wait_for(lambda: "started as offer" in offer.stderr, 10, "the offerer listening")
+        relay = Relay(port, path.rewrite)
+        answer = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(relay.port), *LOOPBACK,
+                            "--no-trickle", "--stats", self.path("answer.stats"), stdout=self.path("out"))
+        self.assertExit(answer, 0, timeout=60)
+        self.assertExit(offer, 0, timeout=10)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(data))
+        self.assertIn("ICE connected: udp 127.0.0.1:", offer.stderr)
+        sent = read_json(self.path("offer.stats"))["sctp"]
+        received = read_json(self.path("answer.stats"))["sctp"]
+        print(f"\ndropped {path.dropped} of {path.data_datagrams} data datagrams; sender: {sent}; receiver: {received}")
+        self.assertGreater(path.dropped, 50)
+        # A lost datagram's chunks are sent again (a retransmission sent
+        # twice may lose one copy without a further one: hence the half).
+        self.assertGreaterEqual(sent["retransmitted_chunks"], path.dropped // 2)
+        self.assertLessEqual(sent["fast_retransmitted_chunks"], sent["retransmitted_chunks"])
+        self.assertGreater(received["sacks_sent"], 0)
 
     def test_progress_line_only_on_a_terminal(self):
         """-v updates a progress line on stderr when it is a terminal, never otherwise."""
         import pty
         import subprocess
-        import time
         from harness import RTCPEER
         sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
         master, slave = pty.openpty()
         sender = subprocess.Popen([RTCPEER, "offer", *sig, *LOOPBACK, "-v"], stdin=subprocess.PIPE,
                                   stdout=subprocess.DEVNULL, stderr=slave)
+        self.addCleanup(sender.kill)
         os.close(slave)
+        terminal = bytearray()
+
+        def read_terminal():
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                terminal.extend(chunk)
+
+        reader = threading.Thread(target=read_terminal, daemon=True)
+        reader.start()
         answer = self.start("answer", *sig, *LOOPBACK, "-v", stdout=self.path("out"))
         sender.stdin.write(b"x" * 100000)
         sender.stdin.flush()
-        time.sleep(2.2)  # the line is updated every second
+        # The line is updated every second: wait for it, however long the
+        # set-up takes, before the rest of stdin (and the end) comes.
+        line = re.compile(rb"\rrtcpeer: sent 100\.0 kB \([0-9.]+ [kM]?B/s\), received 0 B")
+        wait_for(lambda: line.search(bytes(terminal)), 20, "the progress line on the terminal")
         sender.stdin.write(b"y" * 1000)
         sender.stdin.close()
         self.assertEqual(sender.wait(30), 0)
         self.assertExit(answer, 0, timeout=30)
-        terminal = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            terminal += chunk
+        reader.join(10)
         os.close(master)
-        self.assertRegex(terminal.decode(errors="replace"), r"\rrtcpeer: sent 100\.0 kB \([0-9.]+ [kM]?B/s\), "
-                                                            r"received 0 B")
         # The answerer's stderr is a file: no progress line there.
         self.assertNotIn("\r", answer.stderr)
         self.assertEqual(os.path.getsize(self.path("out")), 101000)

@@ -7,7 +7,7 @@ import stat
 import threading
 import time
 
-from harness import LOOPBACK, TestCase, free_tcp_port, main
+from harness import LOOPBACK, TestCase, free_tcp_port, main, wait_for
 
 
 def backend_args(kind, test):
@@ -47,8 +47,10 @@ class PairTest(TestCase):
 
     def test_tcp_socket_trickle(self):
         offer, answer = self.run_pair("tcp-socket")
-        self.assertIn("trickle", offer.stderr)
-        self.assertIn("answer received", offer.stderr)
+        self.assertRegex(offer.stderr, r"started as offer over tcp-socket [^\n]*, trickle\n")
+        # Trickle: the answer comes without candidates, and each candidate
+        # follows as a message of its own.
+        self.assertRegex(offer.stderr, r"answer received \(0 candidates\)\n(.*\n)*.*remote candidate 1 1 udp ")
 
     def test_tcp_socket_no_trickle(self):
         offer, _ = self.run_pair("tcp-socket", ["--no-trickle"])
@@ -115,8 +117,9 @@ class FailureTest(TestCase):
         self.assertExit(p, 1, timeout=10, message="cannot open")
 
     def test_sigterm_while_waiting_exits_143(self):
-        p = self.start("offer", "-s", "unix-socket", "--signaling-path", self.path("s.sock"))
-        time.sleep(0.5)
+        p = self.start("offer", "-s", "unix-socket", "--signaling-path", self.path("s.sock"), "-v")
+        wait_for(lambda: "started as offer" in p.stderr and os.path.exists(self.path("s.sock")), 10,
+                 "the offerer listening")
         p.signal()
         self.assertExit(p, 143, timeout=10)
         self.assertFalse(os.path.exists(self.path("s.sock")))

@@ -3,12 +3,12 @@ trickle and not, large and full-duplex transfers, --lines, empty input, a slow
 consumer with bounded memory, and the failures a user must be told about."""
 
 import os
+import re
 import signal
 import subprocess
-import threading
 import time
 
-from harness import LOOPBACK, RTCPEER, TestCase, free_tcp_port, main, random_file, sha256_file
+from harness import LOOPBACK, TestCase, free_tcp_port, main, random_file, sha256_file, wait_for
 from relay import Relay, swap_fingerprint
 
 MiB = 1 << 20
@@ -118,16 +118,16 @@ class TransferTest(TestCase):
     def test_eof_wait_bounds_the_wait_for_the_remote_eof(self):
         src = random_file(self.path("in"), MiB)
         # The answerer's stdin stays open without data: its EOF never comes.
-        idle = subprocess.Popen(["sleep", "30"], stdout=subprocess.PIPE)
+        idle_read, idle_write = os.pipe()
+        self.addCleanup(os.close, idle_write)
         pair = Pair(self, "unix-socket", offer_extra=["--eof-wait", "1"], offer_stdin=src,
-                    answer_stdin=idle.stdout, answer_stdout=self.path("out"))
+                    answer_stdin=idle_read, answer_stdout=self.path("out"))
+        os.close(idle_read)
         self.assertExit(pair.offer, 0, timeout=30)
         self.assertLess(pair.offer.elapsed, 10)
         self.assertIn("--eof-wait expired", pair.offer.stderr)
         # The answerer hears the channel close; its stdin holds nothing unsent.
         self.assertExit(pair.answer, 0, timeout=30)
-        idle.kill()
-        idle.wait()
         self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
 
     def test_interactive_receiver_does_not_wait_for_ctrl_d(self):
@@ -158,6 +158,14 @@ class TransferTest(TestCase):
             received += reader.read(100_000)
             time.sleep(0.1)
         slow = len(received)
+        # How far the sender got into its stdin (a file: its offset) while
+        # the consumer dawdled. Back-pressure holds it to what was consumed
+        # plus the buffers on the way (socket buffers of 2 MiB each way,
+        # the channel's high-water mark, pipes); without it the sender takes
+        # all 48 MiB in well under a second.
+        taken = stdin_offset(pair.offer.pid)
+        if taken is None:
+            taken = size  # the sender had read all of stdin and left
         while True:
             chunk = reader.read(1 << 20)
             if not chunk:
@@ -165,7 +173,8 @@ class TransferTest(TestCase):
             received += chunk
         self.assertExit(pair.offer, 0, timeout=120)
         self.assertExit(pair.answer, 0, timeout=120)
-        self.assertLess(slow, 6 * MiB)
+        print(f"\nwhile 4 s of slow reading took {slow} bytes, the sender had read {taken} bytes of stdin")
+        self.assertLess(taken - slow, 8 * MiB, "the sender read on although the consumer did not keep up")
         self.assertEqual(len(received), size)
         with open(src, "rb") as f:
             self.assertEqual(bytes(received), f.read())
@@ -175,21 +184,56 @@ class TransferTest(TestCase):
         self.assertLess(pair.offer.maxrss_kib, 32 * 1024, "sender memory grew")
 
 
+def stdin_offset(pid):
+    """The file offset of a process's stdin, read from /proc; None once the
+    process has ended."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/0") as f:
+            for line in f:
+                if line.startswith("pos:"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        return None
+    raise AssertionError("no offset for stdin")
+
+
+def assert_prefix(test, out, src):
+    """out holds a proper beginning of src: nothing invented, something missing."""
+    with open(out, "rb") as f:
+        got = f.read()
+    with open(src, "rb") as f:
+        whole = f.read()
+    test.assertLess(len(got), len(whole), "the whole stream arrived: nothing was cut short")
+    test.assertTrue(whole.startswith(got), "the output is not a beginning of the input")
+    return len(got)
+
+
 class FailureTest(TestCase):
+    SIZE = 8 * MiB
+
+    def start_transfer_in_flight(self, rate=4 * MiB):
+        """The offerer's stdin gets SIZE bytes at `rate` bytes/s and stays open
+        after them; returns once the answerer has written 1 MiB, with the
+        feeder (how much stdin got so far in feeder.fed)."""
+        src = random_file(self.path("in"), self.SIZE)
+        feeder = self.feeder(src, rate=rate)
+        out = self.path("out")
+        pair = Pair(self, "unix-socket", offer_stdin=feeder.read_fd, answer_stdout=out)
+        feeder.release_read_end()
+        wait_for(lambda: os.path.exists(out) and os.path.getsize(out) > MiB, 60, "1 MiB at the receiver")
+        return pair, src, feeder
+
     def kill_mid_transfer(self, victim):
-        """SIGKILLs one side while stdin still flows (a file, then an open pipe)."""
-        src = random_file(self.path("in"), 8 * MiB)
-        feeder = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
-        pair = Pair(self, "unix-socket", offer_stdin=feeder.stdout, answer_stdout=self.path("out"))
-        time.sleep(1.5)
+        """SIGKILLs one side while data flows (stdin is fed at 4 MiB/s)."""
+        pair, src, feeder = self.start_transfer_in_flight()
+        self.assertLess(feeder.fed, self.SIZE, "stdin was complete before the kill")
         killed, survivor = (pair.answer, pair.offer) if victim == "receiver" else (pair.offer, pair.answer)
         killed.popen.kill()
         t0 = time.monotonic()
         self.assertExit(survivor, 5, timeout=40)
-        feeder.kill()
-        feeder.wait()
         self.assertLess(time.monotonic() - t0, 30)
         self.assertRegex(survivor.stderr.splitlines()[-1], r"^rtcpeer: [a-z]+: .+")
+        assert_prefix(self, self.path("out"), src)
 
     def test_receiver_killed_mid_transfer(self):
         self.kill_mid_transfer("receiver")
@@ -214,9 +258,9 @@ class FailureTest(TestCase):
             return message
 
         src = random_file(self.path("in"), MiB)
-        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK,
+        offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK, "-v",
                            stdin=src, stdout=self.path("offer.out"))
-        time.sleep(0.3)
+        wait_for(lambda: "started as offer" in offer.stderr, 10, "the offerer listening")
         relay = Relay(offer_port, rewrite)
         answer = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(relay.port), *LOOPBACK,
                             stdout=self.path("answer.out"))
@@ -246,8 +290,8 @@ class FailureTest(TestCase):
             return None if message["type"] == "candidate" else message
 
         offer = self.start("offer", "-s", "tcp-socket", "--signaling-port", str(offer_port), *LOOPBACK,
-                           "--no-trickle", "--connect-timeout", "5")
-        time.sleep(0.3)
+                           "--no-trickle", "--connect-timeout", "5", "-v")
+        wait_for(lambda: "started as offer" in offer.stderr, 10, "the offerer listening")
         relay = Relay(offer_port, rewrite)
         answer = self.start("answer", "-s", "tcp-socket", "--signaling-port", str(relay.port), *LOOPBACK,
                             "--no-trickle", "--connect-timeout", "5")
@@ -263,19 +307,40 @@ class FailureTest(TestCase):
         self.interrupt_mid_transfer(signal.SIGINT, 130)
 
     def interrupt_mid_transfer(self, signum, code):
-        src = random_file(self.path("in"), 4 * MiB)
-        slow = subprocess.Popen(["sh", "-c", f"cat {src}; sleep 60"], stdout=subprocess.PIPE)
-        pair = Pair(self, "unix-socket", offer_stdin=slow.stdout, answer_stdout=self.path("out"))
-        time.sleep(1.5)
+        """Interrupts the sender while data flows: it leaves in order (bye,
+        its exit code), and the receiver, whose stream was cut short, does
+        not exit 0 (man page, EXIT STATUS)."""
+        pair, src, feeder = self.start_transfer_in_flight()
+        self.assertLess(feeder.fed, self.SIZE, "stdin was complete before the signal")
         pair.offer.signal(signum)
         self.assertExit(pair.offer, code, timeout=10)
         self.assertIn("bye sent", pair.offer.stderr)
-        # The receiver hears of it at once (bye, channel close), not after a time-out.
+        # The receiver hears of it at once (ABORT, bye), not after a time-out.
         t0 = time.monotonic()
-        pair.answer.wait(timeout=10)
+        self.assertExit(pair.answer, 5, timeout=10)
         self.assertLess(time.monotonic() - t0, 5)
-        slow.kill()
-        slow.wait()
+        name = signal.Signals(signum).name
+        last = pair.answer.stderr.splitlines()[-1]
+        match = re.fullmatch(rf"rtcpeer: channel: the remote was interrupted by {name} after (\d+) bytes to stdout;"
+                             r" the output is incomplete", last)
+        self.assertIsNotNone(match, last)
+        written = assert_prefix(self, self.path("out"), src)
+        self.assertGreater(written, MiB)
+        self.assertLessEqual(written, int(match.group(1)))
+
+    def test_sigterm_after_the_whole_stream_leaves_the_receiver_whole(self):
+        """Interrupted once its end of file was delivered (waiting for the
+        remote's), the sender cut nothing short: the receiver exits 0."""
+        src = random_file(self.path("in"), MiB)
+        idle_read, idle_write = os.pipe()  # the answerer's stdin: open, no data
+        self.addCleanup(os.close, idle_write)
+        pair = Pair(self, "unix-socket", offer_stdin=src, answer_stdin=idle_read, answer_stdout=self.path("out"))
+        os.close(idle_read)
+        wait_for(lambda: "EOF received" in pair.answer.stderr, 30, "the end of file at the receiver")
+        pair.offer.signal(signal.SIGTERM)
+        self.assertExit(pair.offer, 143, timeout=10)
+        self.assertExit(pair.answer, 0, timeout=10)
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
 
 
 if __name__ == "__main__":
