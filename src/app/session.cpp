@@ -170,10 +170,7 @@ void Session::start() {
             log::state("signaling connected (" + signaling_->describe() + ")");
         },
         [this](signaling::Message message) { guarded([&] { on_message(std::move(message)); }); },
-        [this] {
-            signaling_closed_by_remote_ = true;
-            guarded([&] { on_signaling_closed(); });
-        },
+        [this] { guarded([&] { on_signaling_closed(); }); },
         [this](const Failure& failure) { fail(failure); },
     });
     if (finished_) return;
@@ -712,7 +709,7 @@ void Session::check_liveness() {
     // that means it is gone, and waiting for the full 15 s tells nothing more.
     constexpr std::int64_t kLeftMs = 4000;
     if (silent_ms >= kLeftMs && !remote_said_bye_ && channel_user() &&
-        options_.signaling.kind != SignalingKind::kCopyAndPaste && signaling_closed_by_remote_ &&
+        options_.signaling.kind != SignalingKind::kCopyAndPaste && !signaling_->connected() &&
         sctp_ && !sctp_->all_acknowledged()) {
         const std::string why =
             "the remote left (its signaling connection closed without a bye, "

@@ -110,7 +110,6 @@ class Session {
     bool local_description_sent_ = false;
     bool gathering_done_ = false;
     bool remote_said_bye_ = false;
-    bool signaling_closed_by_remote_ = false;
     bool ice_connected_ = false;
     bool stdout_done_ = false;    // the remote's EOF is written out
     bool remote_closed_ = false;  // channel reset or association ended

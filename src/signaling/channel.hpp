@@ -35,6 +35,8 @@ class Channel {
     virtual void send(const Message& message) = 0;
     // Writes out what is queued (waiting up to a second) and closes.
     virtual void close() = 0;
+    // A message sent now can reach the remote: connected, and the remote
+    // has not closed its side.
     virtual bool connected() const = 0;
     // Nothing but a bye can come from the remote any more (its description
     // and every candidate are in, or the connection is up): a backend that

@@ -98,6 +98,12 @@ void SocketChannel::remove_socket_file() {
 
 void SocketChannel::start(Callbacks callbacks) {
     callbacks_ = std::move(callbacks);
+    // A remote that closed its connection reads nothing more: a bye to it
+    // would go nowhere.
+    callbacks_.on_closed = [this, on_closed = std::move(callbacks_.on_closed)] {
+        connected_ = false;
+        if (on_closed) on_closed();
+    };
     // The listener waits without limit unless told (like nc -l); the
     // connecting side gives up after 30 s by default.
     std::optional<double> limit = timeout_seconds_;
