@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <variant>
 
-#include "app/failure.hpp"
+#include "app/exit_code.hpp"
 #include "app/options.hpp"
 #include "app/session.hpp"
 
@@ -24,9 +24,9 @@ int main(int argc, char** argv) {
     try {
         rtcpeer::Session session(std::get<rtcpeer::Options>(std::move(parsed)));
         return static_cast<int>(session.run());
-    } catch (const rtcpeer::Failure& failure) {
+    } catch (const rtcpeer::Error& failure) {
         std::fprintf(stderr, "%s\n", failure.line().c_str());
-        return static_cast<int>(failure.code());
+        return static_cast<int>(rtcpeer::exit_code(failure));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "rtcpeer: internal error: %s\n", e.what());
         return 1;

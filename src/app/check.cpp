@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 
 namespace rtcpeer {
 
@@ -25,23 +25,23 @@ void ConnectivityCheck::send_ping() {
             log::state("no answer to the first ping: the remote does not answer checks");
             try {
                 finish_measuring();
-            } catch (const Failure& failure) {
+            } catch (const Error& failure) {
                 callbacks_.on_failure(failure);
             }
         });
         return;
     }
     pong_wait_.start_once(kPongWait, [this] {
-        callbacks_.on_failure(Failure(ExitCode::kTimeout, "check",
-                                      "no answer to ping " + std::to_string(next_) + " within " +
-                                          std::to_string(kPongWait.count() / 1000) + " s"));
+        callbacks_.on_failure(Error(ErrorCategory::kTimeout, "check",
+                                    "no answer to ping " + std::to_string(next_) + " within " +
+                                        std::to_string(kPongWait.count() / 1000) + " s"));
     });
 }
 
 void ConnectivityCheck::send(std::string_view text, bool binary) {
     // Check messages are tiny and few: SCTP's buffer always has room.
     if (channel_.send(text, binary) != sctp::Association::SendResult::kSent) {
-        throw Failure(ExitCode::kConnection, "check", "cannot send on the data channel");
+        throw Error(ErrorCategory::kConnection, "check", "cannot send on the data channel");
     }
 }
 

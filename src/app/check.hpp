@@ -24,9 +24,9 @@
 #include <string_view>
 #include <vector>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
+#include "base/loop.hpp"
 #include "datachannel/channel.hpp"
-#include "loop/sources.hpp"
 
 namespace rtcpeer {
 
@@ -39,8 +39,8 @@ class ConnectivityCheck {
     static constexpr std::chrono::milliseconds kRemoteQuiet{2000};
 
     struct Callbacks {
-        std::function<void()> on_progress;               // measured, or the remote is done
-        std::function<void(const Failure&)> on_failure;  // a pong never came
+        std::function<void()> on_progress;             // measured, or the remote is done
+        std::function<void(const Error&)> on_failure;  // a pong never came
     };
 
     // count 0: answer the remote's pings only.

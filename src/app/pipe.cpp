@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 
 namespace rtcpeer {
 
@@ -285,7 +285,7 @@ void Pipe::fail(const std::string& stage, const std::string& why) {
     failed_ = true;
     stdin_watch_ = {};
     stdout_watch_ = {};
-    if (callbacks_.on_failure) callbacks_.on_failure(Failure(ExitCode::kFailure, stage, why));
+    if (callbacks_.on_failure) callbacks_.on_failure(Error(ErrorCategory::kRuntime, stage, why));
 }
 
 }  // namespace rtcpeer

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
+#include "base/loop.hpp"
 #include "datachannel/channel.hpp"
-#include "loop/sources.hpp"
 
 namespace rtcpeer {
 
@@ -30,7 +30,7 @@ class Pipe {
     struct Callbacks {
         std::function<void()> on_local_eof;   // the EOF marker is in SCTP's hands
         std::function<void()> on_remote_eof;  // remote EOF written out, stdout closed
-        std::function<void(const Failure&)> on_failure;
+        std::function<void(const Error&)> on_failure;
         std::function<void(bool receiving)> set_receiving;  // back-pressure on the association
     };
 

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "app/failure.hpp"
+#include "app/exit_code.hpp"
 #include "app/options.hpp"
 #include "ice/agent.hpp"
 #include "sctp/association.hpp"
@@ -23,7 +23,7 @@ inline constexpr const char* kStages[] = {"signaling_connected", "gathering_done
 struct RunSummary {
     Role role = Role::kOffer;
     ExitCode code = ExitCode::kSuccess;
-    std::optional<Failure> failure;
+    std::optional<Error> failure;
     std::vector<std::pair<std::string, double>> stage_ms;  // since the start
     double duration_s = 0;
     std::optional<ice::SelectedPair> pair;

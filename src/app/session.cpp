@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <random>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 #include "sdp/text.hpp"
 
 namespace rtcpeer {
@@ -63,7 +63,7 @@ template <typename F>
 void Session::guarded(F&& f) {
     try {
         f();
-    } catch (const Failure& failure) {
+    } catch (const Error& failure) {
         fail(failure);
     }
 }
@@ -154,7 +154,7 @@ void Session::start() {
             [this](const ice::SelectedPair& pair) { guarded([&] { on_ice_connected(pair); }); },
             [this](const std::string& why) {
                 if (finishing_) return;  // the remote may leave while we close
-                fail(Failure(ExitCode::kConnection, "ice", why));
+                fail(Error(ErrorCategory::kConnection, "ice", why));
             },
             [this](const std::uint8_t* data, std::size_t size) {
                 last_packet_ms_ = loop::now_ms();
@@ -171,7 +171,7 @@ void Session::start() {
         },
         [this](signaling::Message message) { guarded([&] { on_message(std::move(message)); }); },
         [this] { guarded([&] { on_signaling_closed(); }); },
-        [this](const Failure& failure) { fail(failure); },
+        [this](const Error& failure) { fail(failure); },
     });
     if (finished_) return;
     log::state(std::string("started as ") + to_string(options_.role) + " over " +
@@ -182,9 +182,9 @@ void Session::start() {
     if (options_.signaling.timeout_seconds) {
         const double seconds = *options_.signaling.timeout_seconds;
         signaling_deadline_.start_once(milliseconds(seconds), [this, seconds] {
-            fail(Failure(ExitCode::kTimeout, "signaling",
-                         std::string("no ") + (options_.role == Role::kOffer ? "answer" : "offer") +
-                             " from the remote within " + seconds_text(seconds)));
+            fail(Error(ErrorCategory::kTimeout, "signaling",
+                       std::string("no ") + (options_.role == Role::kOffer ? "answer" : "offer") +
+                           " from the remote within " + seconds_text(seconds)));
         });
     }
 
@@ -243,17 +243,17 @@ void Session::on_gathering_done() {
     for (const std::string& url : ice_->silent_relays())
         silent += (silent.empty() ? "" : ", ") + url;
     if (options_.ice.relay_only && local_candidates_.empty()) {
-        throw Failure(ExitCode::kConnection, "ice",
-                      "no relay candidate: " + silent +
-                          " gave no allocation (wrong user name or password, or unreachable)");
+        throw Error(ErrorCategory::kConnection, "ice",
+                    "no relay candidate: " + silent +
+                        " gave no allocation (wrong user name or password, or unreachable)");
     }
     if (!silent.empty()) {
         log::warn("no relay candidate from " + silent +
                   " (wrong user name or password, or unreachable)");
     }
     if (local_candidates_.empty()) {
-        throw Failure(ExitCode::kFailure, "ice",
-                      "no local candidate (no usable network interface)");
+        throw Error(ErrorCategory::kRuntime, "ice",
+                    "no local candidate (no usable network interface)");
     }
     if (!options_.signaling.trickle && !local_description_sent_ &&
         (options_.role == Role::kOffer || remote_)) {
@@ -274,8 +274,8 @@ void Session::on_message(signaling::Message message) {
             remote_said_bye_ = true;
             // Before its description the remote cannot have sent anything: it left.
             if (!remote_) {
-                throw Failure(ExitCode::kConnection, "signaling",
-                              "the remote said bye before its description");
+                throw Error(ErrorCategory::kConnection, "signaling",
+                            "the remote said bye before its description");
             }
             if (abort_grace_.active()) {
                 // The association already ended: this was an orderly leave.
@@ -327,9 +327,9 @@ void Session::on_remote_description(const signaling::Message& message) {
     const double seconds = options_.connect_timeout_seconds;
     connect_deadline_.start_once(milliseconds(seconds), [this, seconds] {
         // Name the stage that did not complete: ice, dtls, sctp or channel.
-        fail(Failure(ExitCode::kTimeout, stage_,
-                     std::string(stage_ == std::string("ice") ? "not connected" : "not up") +
-                         " within " + seconds_text(seconds) + " (--connect-timeout)"));
+        fail(Error(ErrorCategory::kTimeout, stage_,
+                   std::string(stage_ == std::string("ice") ? "not connected" : "not up") +
+                       " within " + seconds_text(seconds) + " (--connect-timeout)"));
     });
 
     create_dtls();
@@ -358,7 +358,7 @@ void Session::on_remote_candidate(const signaling::Message& message) {
     }
     try {
         use_remote_candidate(sdp::parse_candidate(message.candidate));
-    } catch (const Failure& failure) {
+    } catch (const Error& failure) {
         // Bounded noise: a hostile peer may send thousands.
         constexpr unsigned kMaxWarnings = 10;
         if (bad_candidates_ < kMaxWarnings) log::warn(std::string(failure.what()) + "; ignored");
@@ -462,7 +462,7 @@ void Session::create_dtls() {
                     return false;
                 });
             },
-            [this](const Failure& failure) {
+            [this](const Error& failure) {
                 if (!finishing_) fail(failure);
             },
         });
@@ -520,7 +520,7 @@ void Session::on_dtls_connected() {
                 notify_remote_closed();
                 guarded([&] { check_finish(); });
             },
-            [this](const Failure& failure) { fail(failure); },
+            [this](const Error& failure) { fail(failure); },
         });
     sctp_->connect();
 }
@@ -572,7 +572,7 @@ void Session::on_channel_open() {
                                            stdout_done_ = true;
                                            guarded([&] { check_finish(); });
                                        },
-                                       [this](const Failure& failure) { fail(failure); },
+                                       [this](const Error& failure) { fail(failure); },
                                        [this](bool receiving) {
                                            if (sctp_) sctp_->set_receiving(receiving);
                                        },
@@ -600,7 +600,7 @@ void Session::start_check(bool measuring) {
     check_ = std::make_unique<ConnectivityCheck>(
         *channel_, measuring ? options_.check_count : 0,
         ConnectivityCheck::Callbacks{[this] { guarded([&] { check_finish(); }); },
-                                     [this](const Failure& failure) { fail(failure); }});
+                                     [this](const Error& failure) { fail(failure); }});
     check_->start();
 }
 
@@ -640,8 +640,8 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
     if (sctp_) reason = sctp_->remote_abort_reason();
     if (reason && pipe_ && !pipe_->remote_eof()) {
         const bool interrupted = reason->rfind(kInterruptReasonPrefix, 0) == 0;
-        throw Failure(
-            ExitCode::kConnection, "channel",
+        throw Error(
+            ErrorCategory::kConnection, "channel",
             (interrupted ? "the remote was " + sdp::text::printable(*reason, 60)
                          : "the remote aborted (\"" + sdp::text::printable(*reason, 60) + "\")") +
                 " after " + std::to_string(pipe_->bytes_received()) +
@@ -669,11 +669,12 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
         return check_finish();
     }
     if (channel_in_use && signaling_up && !abort_grace_.active()) {
-        abort_grace_.start_once(std::chrono::milliseconds(1000),
-                                [this, why] { fail(Failure(ExitCode::kConnection, "sctp", why)); });
+        abort_grace_.start_once(std::chrono::milliseconds(1000), [this, why] {
+            fail(Error(ErrorCategory::kConnection, "sctp", why));
+        });
         return;
     }
-    throw Failure(ExitCode::kConnection, "sctp", why);
+    throw Error(ErrorCategory::kConnection, "sctp", why);
 }
 
 void Session::on_remote_bye() {
@@ -716,11 +717,11 @@ void Session::check_liveness() {
             "then nothing heard for " +
             std::to_string(kLeftMs / 1000) + " s)";
         if (pipe_) return fail_undelivered(why);
-        throw Failure(ExitCode::kConnection, "connection", why);
+        throw Error(ErrorCategory::kConnection, "connection", why);
     }
     if (silent_ms < kSilenceMs) return;
-    throw Failure(ExitCode::kConnection, "connection",
-                  "nothing heard from the remote for " + std::to_string(kSilenceMs / 1000) + " s");
+    throw Error(ErrorCategory::kConnection, "connection",
+                "nothing heard from the remote for " + std::to_string(kSilenceMs / 1000) + " s");
 }
 
 void Session::check_finish() {
@@ -729,8 +730,8 @@ void Session::check_finish() {
         if (check_->complete()) return begin_finish();
         if (remote_closed_ && check_->measured()) return begin_finish();
         if (remote_closed_) {
-            return fail(Failure(ExitCode::kConnection, "check",
-                                "the remote closed the channel before the check finished"));
+            return fail(Error(ErrorCategory::kConnection, "check",
+                              "the remote closed the channel before the check finished"));
         }
         return;
     }
@@ -745,9 +746,9 @@ void Session::check_finish() {
 }
 
 void Session::fail_undelivered(const std::string& what_happened) {
-    fail(Failure(ExitCode::kConnection, "channel",
-                 what_happened + " after " + std::to_string(pipe_->bytes_sent()) +
-                     " bytes from stdin; the rest of stdin was not delivered"));
+    fail(Error(ErrorCategory::kConnection, "channel",
+               what_happened + " after " + std::to_string(pipe_->bytes_sent()) +
+                   " bytes from stdin; the rest of stdin was not delivered"));
 }
 
 void Session::begin_finish() {
@@ -771,8 +772,8 @@ void Session::begin_finish() {
 void Session::on_signaling_closed() {
     log::state("signaling closed by the remote");
     if (!remote_ && options_.signaling.kind != SignalingKind::kCopyAndPaste) {
-        throw Failure(ExitCode::kConnection, "signaling",
-                      "the remote closed the signaling connection before the exchange");
+        throw Error(ErrorCategory::kConnection, "signaling",
+                    "the remote closed the signaling connection before the exchange");
     }
     if (!remote_) {
         throw protocol_error("signaling",
@@ -784,11 +785,10 @@ void Session::on_signaling_closed() {
     // host went away), and the connect time-out need not be waited out.
     if (options_.signaling.kind != SignalingKind::kCopyAndPaste && !remote_said_bye_ &&
         channel_open_us_ == 0 && !finishing_) {
-        throw Failure(
-            ExitCode::kConnection, "signaling",
-            std::string("the remote closed the signaling connection without a bye while ") +
-                stage_ + " was not " + (stage_ == std::string("ice") ? "connected" : "up") +
-                " (the remote is gone)");
+        throw Error(ErrorCategory::kConnection, "signaling",
+                    std::string("the remote closed the signaling connection without a bye while ") +
+                        stage_ + " was not " + (stage_ == std::string("ice") ? "connected" : "up") +
+                        " (the remote is gone)");
     }
 }
 
@@ -797,10 +797,10 @@ void Session::on_interrupt(ExitCode code) {
     finish(code);
 }
 
-void Session::fail(const Failure& failure) {
+void Session::fail(const Error& failure) {
     if (finished_) return;
     failure_ = failure;
-    finish(failure.code());
+    finish(exit_code(failure));
 }
 
 void Session::finish(ExitCode code) {

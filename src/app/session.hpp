@@ -13,16 +13,16 @@
 #include <vector>
 
 #include "app/check.hpp"
-#include "app/failure.hpp"
+#include "app/exit_code.hpp"
 #include "app/options.hpp"
 #include "app/pipe.hpp"
 #include "app/report.hpp"
+#include "base/loop.hpp"
 #include "datachannel/channel.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
 #include "ice/agent.hpp"
 #include "ice/mdns.hpp"
-#include "loop/sources.hpp"
 #include "sctp/association.hpp"
 #include "sdp/description.hpp"
 #include "signaling/channel.hpp"
@@ -81,8 +81,8 @@ class Session {
 
     // Ends the run: the first call decides the exit code.
     void finish(ExitCode code);
-    void fail(const Failure& failure);
-    // Runs f, turning a thrown Failure into fail(): the layers' callbacks go through it.
+    void fail(const Error& failure);
+    // Runs f, turning a thrown Error into fail(): the layers' callbacks go through it.
     template <typename F>
     void guarded(F&& f);
 
@@ -125,7 +125,7 @@ class Session {
     std::optional<sctp::Counters> sctp_counters_;
     std::int64_t last_message_ms_ = 0;
     ExitCode result_ = ExitCode::kSuccess;
-    std::optional<Failure> failure_;
+    std::optional<Error> failure_;
 
     loop::Timer signaling_deadline_;
     loop::Timer connect_deadline_;

@@ -1,6 +1,6 @@
 #include "datachannel/channel.hpp"
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 #include "sdp/text.hpp"
 
 namespace rtcpeer::datachannel {
@@ -21,7 +21,7 @@ void Channel::open(const std::string& label) {
     const auto message = build_open(open);
     if (association_.send(*stream_, static_cast<std::uint32_t>(Ppid::kDcep), message.data(),
                           message.size()) != sctp::Association::SendResult::kSent) {
-        throw Failure(ExitCode::kConnection, "channel", "cannot send DATA_CHANNEL_OPEN");
+        throw Error(ErrorCategory::kConnection, "channel", "cannot send DATA_CHANNEL_OPEN");
     }
     log::state("channel \"" + label + "\" opened on stream " + std::to_string(*stream_));
     // An ordered channel may carry data before the ACK (RFC 8832 §6).

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "datachannel/dcep.hpp"
 #include "sctp/association.hpp"
 
@@ -26,7 +26,7 @@ class Channel {
         // A whole message; empty for PPID 56/57.
         std::function<void(std::string_view data, bool binary)> on_message;
         std::function<void()> on_remote_close;  // the remote reset the channel's stream
-        std::function<void(const Failure&)> on_failure;
+        std::function<void(const Error&)> on_failure;
     };
 
     Channel(sctp::Association& association, bool dtls_client, Callbacks callbacks);

@@ -1,14 +1,14 @@
 #include "datachannel/dcep.hpp"
 
-#include "wire/big_endian.hpp"
+#include "base/bytes.hpp"
 
 namespace rtcpeer::datachannel {
 
 namespace {
-using wire::get16;
-using wire::get32;
-using wire::put16;
-using wire::put32;
+using bytes::get16;
+using bytes::get32;
+using bytes::put16;
+using bytes::put32;
 bool known(std::uint8_t type) {
     switch (type) {
         case 0x00:

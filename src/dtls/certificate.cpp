@@ -7,7 +7,7 @@
 #include <random>
 #include <utility>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 
 namespace rtcpeer::dtls {
 
@@ -15,7 +15,8 @@ namespace {
 
 void check(int rc, const char* what) {
     if (rc < 0) {
-        throw Failure(ExitCode::kFailure, "dtls", std::string(what) + ": " + gnutls_strerror(rc));
+        throw Error(ErrorCategory::kRuntime, "dtls",
+                    std::string(what) + ": " + gnutls_strerror(rc));
     }
 }
 

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 
 namespace rtcpeer::dtls {
 
@@ -51,8 +51,8 @@ Transport::Transport(const Certificate& certificate, Role role,
         GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT);
     auto check = [](int rc, const char* what) {
         if (rc < 0)
-            throw Failure(ExitCode::kFailure, "dtls",
-                          std::string(what) + ": " + gnutls_strerror(rc));
+            throw Error(ErrorCategory::kRuntime, "dtls",
+                        std::string(what) + ": " + gnutls_strerror(rc));
     };
     check(gnutls_init(&session_, flags), "session");
     const char* error_at = nullptr;
@@ -189,29 +189,29 @@ void Transport::continue_handshake() {
     fail(failure_for(rc));
 }
 
-Failure Transport::failure_for(int rc) const {
+Error Transport::failure_for(int rc) const {
     if (fingerprint_mismatch_) {
-        return Failure(
-            ExitCode::kSecurity, "dtls",
+        return Error(
+            ErrorCategory::kSecurity, "dtls",
             "the remote certificate does not match the SDP fingerprint; refusing the connection");
     }
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
         const gnutls_alert_description_t alert = gnutls_alert_get(session_);
         const char* name = gnutls_alert_get_name(alert);
         if (is_certificate_alert(alert)) {
-            return Failure(ExitCode::kSecurity, "dtls",
-                           std::string("the remote refused our certificate (alert: ") +
-                               (name ? name : "?") +
-                               "); the fingerprints exchanged over signaling do not match");
+            return Error(ErrorCategory::kSecurity, "dtls",
+                         std::string("the remote refused our certificate (alert: ") +
+                             (name ? name : "?") +
+                             "); the fingerprints exchanged over signaling do not match");
         }
-        return Failure(ExitCode::kConnection, "dtls",
-                       std::string("the remote sent an alert: ") + (name ? name : "unknown"));
+        return Error(ErrorCategory::kConnection, "dtls",
+                     std::string("the remote sent an alert: ") + (name ? name : "unknown"));
     }
     if (rc == GNUTLS_E_TIMEDOUT) {
-        return Failure(ExitCode::kTimeout, "dtls", "handshake timed out");
+        return Error(ErrorCategory::kTimeout, "dtls", "handshake timed out");
     }
-    return Failure(connected_ ? ExitCode::kConnection : ExitCode::kConnection, "dtls",
-                   std::string(connected_ ? "" : "handshake failed: ") + gnutls_strerror(rc));
+    return Error(ErrorCategory::kConnection, "dtls",
+                 std::string(connected_ ? "" : "handshake failed: ") + gnutls_strerror(rc));
 }
 
 void Transport::read_records() {
@@ -263,7 +263,7 @@ void Transport::close() {
     closed_ = true;
 }
 
-void Transport::fail(const Failure& failure) {
+void Transport::fail(const Error& failure) {
     if (failed_) return;
     failed_ = true;
     retransmit_.reset();

@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
+#include "base/loop.hpp"
 #include "dtls/certificate.hpp"
-#include "loop/sources.hpp"
 
 namespace rtcpeer::dtls {
 
@@ -31,7 +31,7 @@ class Transport {
         std::function<void()> on_connected;  // handshake done, fingerprint verified
         std::function<void(const std::uint8_t* data, std::size_t size)> on_data;
         std::function<void()> on_closed;  // close_notify from the remote
-        std::function<void(const Failure&)> on_failure;
+        std::function<void(const Error&)> on_failure;
     };
     using SendDatagram = std::function<int(const std::uint8_t* data, std::size_t size)>;
 
@@ -68,8 +68,8 @@ class Transport {
     static int verify_peer(gnutls_session_t session);
     void continue_handshake();
     void read_records();
-    void fail(const Failure& failure);
-    Failure failure_for(int rc) const;
+    void fail(const Error& failure);
+    Error failure_for(int rc) const;
 
     Role role_;
     std::vector<sdp::Fingerprint> remote_fingerprints_;

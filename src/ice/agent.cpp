@@ -10,8 +10,8 @@
 
 #include <algorithm>
 
-#include "app/failure.hpp"
-#include "app/log.hpp"
+#include "base/error.hpp"
+#include "base/log.hpp"
 
 namespace rtcpeer::ice {
 
@@ -63,7 +63,8 @@ Agent::Agent(Config config, Callbacks callbacks)
     g_object_set(agent_, "stun-pacing-timer", 5u, nullptr);
     add_local_addresses();
     stream_id_ = nice_agent_add_stream(agent_, 1);
-    if (stream_id_ == 0) throw Failure(ExitCode::kFailure, "ice", "cannot create the ICE stream");
+    if (stream_id_ == 0)
+        throw Error(ErrorCategory::kRuntime, "ice", "cannot create the ICE stream");
     nice_agent_set_stream_name(agent_, stream_id_, "application");
     if (config_.port_min != 0) {
         nice_agent_set_port_range(agent_, stream_id_, kComponent, config_.port_min,
@@ -90,7 +91,7 @@ void Agent::add_local_addresses() {
     if (addresses.empty() && (!config_.interfaces.empty() || config_.family != Family::kAny)) {
         ifaddrs* list = nullptr;
         if (getifaddrs(&list) != 0) {
-            throw Failure(ExitCode::kFailure, "ice", "cannot list the network interfaces");
+            throw Error(ErrorCategory::kRuntime, "ice", "cannot list the network interfaces");
         }
         for (ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
             if (entry->ifa_addr == nullptr || (entry->ifa_flags & IFF_UP) == 0) continue;
@@ -121,16 +122,16 @@ void Agent::add_local_addresses() {
             const char* family = config_.family == Family::kIpv4   ? "IPv4 "
                                  : config_.family == Family::kIpv6 ? "IPv6 "
                                                                    : "";
-            throw Failure(ExitCode::kFailure, "ice",
-                          std::string("no usable ") + family + "address on " + where);
+            throw Error(ErrorCategory::kRuntime, "ice",
+                        std::string("no usable ") + family + "address on " + where);
         }
     }
     for (const std::string& text : addresses) {
         NiceAddress address;
         nice_address_init(&address);
         if (!nice_address_set_from_string(&address, text.c_str())) {
-            throw Failure(ExitCode::kUsage, "ice",
-                          "--host-address " + text + " is not an IP address");
+            throw Error(ErrorCategory::kUsage, "ice",
+                        "--host-address " + text + " is not an IP address");
         }
         nice_agent_add_local_address(agent_, &address);
     }
@@ -150,9 +151,9 @@ std::string resolve(const ServerUrl& url, Family family, bool stream) {
     const int error = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
     if (error != 0 || found == nullptr) {
         const char* option = url.kind == ServerKind::kStun ? "--stun " : "--turn ";
-        throw Failure(name_lookup_exit_code(error), "ice",
-                      std::string("cannot resolve ") + option + url.describe() + ": " +
-                          (error != 0 ? gai_strerror(error) : "no address"));
+        throw Error(name_lookup_category(error), "ice",
+                    std::string("cannot resolve ") + option + url.describe() + ": " +
+                        (error != 0 ? gai_strerror(error) : "no address"));
     }
     char text[INET6_ADDRSTRLEN] = {};
     if (found->ai_family == AF_INET) {
@@ -197,7 +198,7 @@ void Agent::add_servers() {
         if (!nice_agent_set_relay_info(agent_, stream_id_, kComponent, relay.address.c_str(),
                                        turn.port, turn.username->c_str(), turn.password->c_str(),
                                        type)) {
-            throw Failure(ExitCode::kFailure, "ice", "libnice refused " + turn.describe());
+            throw Error(ErrorCategory::kRuntime, "ice", "libnice refused " + turn.describe());
         }
         relays_.push_back(std::move(relay));
     }
@@ -292,8 +293,8 @@ Credentials Agent::local_credentials() const {
 
 void Agent::gather() {
     if (!nice_agent_gather_candidates(agent_, stream_id_)) {
-        throw Failure(ExitCode::kFailure, "ice",
-                      "cannot gather candidates (no usable local address)");
+        throw Error(ErrorCategory::kRuntime, "ice",
+                    "cannot gather candidates (no usable local address)");
     }
     // The component's sockets exist only once gathering has begun.
     nice_agent_attach_recv(agent_, stream_id_, kComponent, g_main_context_default(),

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 
 namespace rtcpeer::ice {
 

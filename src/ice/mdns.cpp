@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/bytes.hpp"
 #include "sdp/text.hpp"
-#include "wire/big_endian.hpp"
 
 namespace rtcpeer::ice::mdns {
 
@@ -25,7 +25,7 @@ constexpr std::uint16_t kPort = 5353;
 constexpr std::int64_t kResendMs[] = {250, 1000};
 constexpr std::int64_t kGiveUpMs = 3000;
 
-using wire::put16;
+using bytes::put16;
 
 std::string_view trim_dot(std::string_view name) {
     if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -95,7 +95,7 @@ std::vector<std::string> parse_answers(const std::uint8_t* data, std::size_t siz
                                        std::string_view name) {
     std::vector<std::string> addresses;
     if (size < 12) return addresses;
-    auto get16 = [&](std::size_t at) { return wire::get16(data + at); };
+    auto get16 = [&](std::size_t at) { return bytes::get16(data + at); };
     const std::uint16_t flags = get16(2);
     if (!(flags & 0x8000)) return addresses;  // not a response
     const unsigned questions = get16(4);

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "loop/sources.hpp"
+#include "base/loop.hpp"
 
 namespace rtcpeer::ice::mdns {
 

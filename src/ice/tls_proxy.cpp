@@ -5,8 +5,8 @@
 
 #include <cstdio>
 
-#include "app/failure.hpp"
-#include "app/log.hpp"
+#include "base/error.hpp"
+#include "base/log.hpp"
 
 namespace rtcpeer::ice {
 
@@ -41,12 +41,12 @@ TlsProxy::TlsProxy(std::vector<ProxyTarget> targets, std::string ca_file,
         if (database_ == nullptr) {
             std::string why = error ? error->message : "unreadable";
             g_clear_error(&error);
-            throw Failure(ExitCode::kUsage, "ice", "--turn-ca " + ca_file + ": " + why);
+            throw Error(ErrorCategory::kUsage, "ice", "--turn-ca " + ca_file + ": " + why);
         }
     }
     if (!g_tls_backend_supports_tls(g_tls_backend_get_default())) {
-        throw Failure(ExitCode::kFailure, "ice",
-                      "turns: needs GLib's TLS backend (Debian package glib-networking)");
+        throw Error(ErrorCategory::kRuntime, "ice",
+                    "turns: needs GLib's TLS backend (Debian package glib-networking)");
     }
     cancellable_ = g_cancellable_new();
     service_ = g_socket_service_new();
@@ -61,7 +61,7 @@ TlsProxy::TlsProxy(std::vector<ProxyTarget> targets, std::string ca_file,
     if (!ok) {
         std::string why = error ? error->message : "unknown error";
         g_clear_error(&error);
-        throw Failure(ExitCode::kFailure, "ice", "cannot listen for the TURN proxy: " + why);
+        throw Error(ErrorCategory::kRuntime, "ice", "cannot listen for the TURN proxy: " + why);
     }
     port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
     g_object_unref(bound);

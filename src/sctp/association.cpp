@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "app/failure.hpp"
-#include "loop/sources.hpp"
+#include "base/bytes.hpp"
+#include "base/error.hpp"
+#include "base/loop.hpp"
 #include "sctp/crc32c.hpp"
-#include "wire/big_endian.hpp"
 
 namespace rtcpeer::sctp {
 
@@ -108,8 +108,8 @@ class Stack {
 template <typename T>
 void set_option(struct socket* sock, int level, int name, const T& value, const char* what) {
     if (usrsctp_setsockopt(sock, level, name, &value, sizeof value) != 0) {
-        throw Failure(ExitCode::kFailure, "sctp",
-                      std::string("setting ") + what + ": " + std::strerror(errno));
+        throw Error(ErrorCategory::kRuntime, "sctp",
+                    std::string("setting ") + what + ": " + std::strerror(errno));
     }
 }
 
@@ -119,10 +119,10 @@ std::optional<std::string> user_abort_reason(const std::uint8_t* chunk, std::siz
     constexpr std::uint8_t kAbortChunk = 6;
     constexpr std::uint16_t kUserInitiatedAbort = 12;
     if (size < 4 || chunk[0] != kAbortChunk) return std::nullopt;
-    const std::size_t end = std::min<std::size_t>(size, wire::get16(chunk + 2));
+    const std::size_t end = std::min<std::size_t>(size, bytes::get16(chunk + 2));
     for (std::size_t at = 4; at + 4 <= end;) {
-        const std::uint16_t code = wire::get16(chunk + at);
-        const std::size_t length = wire::get16(chunk + at + 2);
+        const std::uint16_t code = bytes::get16(chunk + at);
+        const std::size_t length = bytes::get16(chunk + at + 2);
         if (length < 4 || at + length > end) break;
         if (code == kUserInitiatedAbort)
             return std::string(reinterpret_cast<const char*>(chunk + at + 4), length - 4);
@@ -165,7 +165,8 @@ Association::Association(Config config, SendPacket send_packet, Callbacks callba
     sock_ = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
     if (sock_ == nullptr) {
         Stack::get().remove(this);
-        throw Failure(ExitCode::kFailure, "sctp", std::string("socket: ") + std::strerror(errno));
+        throw Error(ErrorCategory::kRuntime, "sctp",
+                    std::string("socket: ") + std::strerror(errno));
     }
     usrsctp_set_non_blocking(sock_, 1);
     usrsctp_set_upcall(sock_, &Association::upcall, this);
@@ -207,7 +208,7 @@ Association::Association(Config config, SendPacket send_packet, Callbacks callba
     }
     sockaddr_conn local = conn_address(this, config_.local_port);
     if (usrsctp_bind(sock_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-        throw Failure(ExitCode::kFailure, "sctp", std::string("bind: ") + std::strerror(errno));
+        throw Error(ErrorCategory::kRuntime, "sctp", std::string("bind: ") + std::strerror(errno));
     }
 }
 
@@ -223,7 +224,8 @@ void Association::connect() {
     sockaddr_conn remote = conn_address(this, config_.remote_port);
     if (usrsctp_connect(sock_, reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0 &&
         errno != EINPROGRESS) {
-        throw Failure(ExitCode::kFailure, "sctp", std::string("connect: ") + std::strerror(errno));
+        throw Error(ErrorCategory::kRuntime, "sctp",
+                    std::string("connect: ") + std::strerror(errno));
     }
     Stack::get().pump_all();
 }

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "wire/big_endian.hpp"
+#include "base/bytes.hpp"
 
 namespace rtcpeer::sctp {
 
@@ -53,16 +53,16 @@ int Redundancy::copies(const std::uint8_t* packet, std::size_t size) {
     bool other_control = false;
     for (std::size_t at = kCommonHeader; at + 4 <= size;) {
         const std::uint8_t type = packet[at];
-        const std::size_t length = wire::get16(packet + at + 2);
+        const std::size_t length = bytes::get16(packet + at + 2);
         if (length < 4 || length > size - at) break;  // usrsctp's own output: never, in practice
         if ((type == kData || type == kIData) && length >= 8) {
-            if (note_data_chunk(wire::get32(packet + at + 4), new_data))
+            if (note_data_chunk(bytes::get32(packet + at + 4), new_data))
                 double_retransmission = true;
         } else if (type == kSack && length >= kSackFixedPart) {
             sack = true;
             // Gap blocks: data is missing. Duplicate TSNs: the remote sent
             // again what we had, so a SACK of ours was lost.
-            if (wire::get16(packet + at + 12) != 0 || wire::get16(packet + at + 14) != 0)
+            if (bytes::get16(packet + at + 12) != 0 || bytes::get16(packet + at + 14) != 0)
                 loss_report = true;
         } else {
             other_control = true;

@@ -2,7 +2,7 @@
 
 #include <arpa/inet.h>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "sdp/text.hpp"
 
 namespace rtcpeer::sdp {

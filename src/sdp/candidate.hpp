@@ -36,7 +36,7 @@ struct Candidate {
 };
 
 // Parses the attribute value, with or without the leading "candidate:" (and
-// "a=candidate:"). Throws rtcpeer::Failure (protocol error, stage "sdp") naming
+// "a=candidate:"). Throws rtcpeer::Error (protocol error, stage "sdp") naming
 // the offending field.
 Candidate parse_candidate(std::string_view text);
 

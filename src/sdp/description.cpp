@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "sdp/text.hpp"
 
 namespace rtcpeer::sdp {
@@ -279,7 +279,7 @@ SessionDescription parse(std::string_view sdp) {
         try {
             Candidate candidate = parse_candidate(line);
             if (candidate.component == 1) out.candidates.push_back(std::move(candidate));
-        } catch (const Failure& failure) {
+        } catch (const Error& failure) {
             out.warnings.push_back(std::string(failure.what()) + "; ignored");
         }
     }

@@ -77,7 +77,7 @@ struct SessionDescription {
 };
 
 // Parses and validates an SDP for a data-channel session. Throws
-// rtcpeer::Failure (protocol error, stage "sdp") naming what is wrong or
+// rtcpeer::Error (protocol error, stage "sdp") naming what is wrong or
 // missing: no data-channel m= section, no ICE credentials, no usable
 // fingerprint, a bad setup value. Accepts CRLF or LF line ends.
 SessionDescription parse(std::string_view sdp);

@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "app/failure.hpp"
 #include "app/options.hpp"
+#include "base/error.hpp"
 #include "signaling/message.hpp"
 
 namespace rtcpeer::signaling {
@@ -21,10 +21,10 @@ namespace rtcpeer::signaling {
 class Channel {
   public:
     struct Callbacks {
-        std::function<void()> on_connected;              // the peer is reachable
-        std::function<void(Message)> on_message;         // one decoded message
-        std::function<void()> on_closed;                 // the peer closed its side (EOF)
-        std::function<void(const Failure&)> on_failure;  // cannot go on
+        std::function<void()> on_connected;            // the peer is reachable
+        std::function<void(Message)> on_message;       // one decoded message
+        std::function<void()> on_closed;               // the peer closed its side (EOF)
+        std::function<void(const Error&)> on_failure;  // cannot go on
     };
 
     virtual ~Channel() = default;

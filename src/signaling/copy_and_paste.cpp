@@ -60,7 +60,7 @@ void CopyAndPasteChannel::start(Callbacks callbacks) {
     if (fd < 0) {
         std::string why = "cannot open " + input + ": " + std::strerror(errno);
         if (options_.input_file.empty()) why += " (give --signaling-input FILE)";
-        return callbacks_.on_failure(Failure(ExitCode::kFailure, "signaling", why));
+        return callbacks_.on_failure(Error(ErrorCategory::kRuntime, "signaling", why));
     }
     input_is_terminal_ = ::isatty(fd) != 0;
     input_is_stdin_terminal_ = input_is_terminal_ && same_terminal_as_stdin(fd);
@@ -99,15 +99,15 @@ void CopyAndPasteChannel::open_output() {
     if (errno == ENXIO) {  // a FIFO nobody reads yet
         if (open_deadline_ms_ >= 0 && loop::now_ms() > open_deadline_ms_) {
             return callbacks_.on_failure(
-                Failure(ExitCode::kTimeout, "signaling",
-                        "nobody opened " + options_.output_file + " for reading"));
+                Error(ErrorCategory::kTimeout, "signaling",
+                      "nobody opened " + options_.output_file + " for reading"));
         }
         open_retry_.start_once(kOpenRetryInterval, [this] { open_output(); });
         return;
     }
     callbacks_.on_failure(
-        Failure(ExitCode::kFailure, "signaling",
-                "cannot open " + options_.output_file + ": " + std::strerror(errno)));
+        Error(ErrorCategory::kRuntime, "signaling",
+              "cannot open " + options_.output_file + ": " + std::strerror(errno)));
 }
 
 void CopyAndPasteChannel::send(const Message& message) {

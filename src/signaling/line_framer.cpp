@@ -1,6 +1,6 @@
 #include "signaling/line_framer.hpp"
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 
 namespace rtcpeer::signaling {
 

@@ -15,7 +15,7 @@ class LineFramer {
     explicit LineFramer(std::size_t max_line_bytes) : max_(max_line_bytes) {}
 
     // Appends bytes and calls on_line for each complete line (without "\n").
-    // Throws rtcpeer::Failure (protocol error) when a line exceeds the bound;
+    // Throws rtcpeer::Error (protocol error) when a line exceeds the bound;
     // the framer is then unusable.
     void feed(std::string_view bytes, const std::function<void(std::string_view)>& on_line);
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 
 namespace rtcpeer::signaling {
 

@@ -39,7 +39,7 @@ const char* to_string(Message::Type type);
 std::string encode(const Message& message);
 
 // Parses one received line (without its "\n"; a trailing "\r" is tolerated).
-// Throws rtcpeer::Failure with ExitCode::kProtocol and a message that names
+// Throws rtcpeer::Error of category kProtocol and a message that names
 // what was wrong. An unknown "type" is not an error: it yields kUnknown.
 Message decode(std::string_view line);
 

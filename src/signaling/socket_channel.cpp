@@ -12,7 +12,7 @@
 #include <cstring>
 #include <utility>
 
-#include "app/log.hpp"
+#include "base/log.hpp"
 
 namespace rtcpeer::signaling {
 
@@ -44,8 +44,8 @@ Endpoint tcp_endpoint(const std::string& host, unsigned port, bool passive) {
     const std::string service = std::to_string(port);
     int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
     if (rc != 0) {
-        throw Failure(name_lookup_exit_code(rc), "signaling",
-                      "cannot resolve --signaling-host " + host + ": " + gai_strerror(rc));
+        throw Error(name_lookup_category(rc), "signaling",
+                    "cannot resolve --signaling-host " + host + ": " + gai_strerror(rc));
     }
     Endpoint endpoint;
     for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
@@ -63,7 +63,7 @@ Endpoint tcp_endpoint(const std::string& host, unsigned port, bool passive) {
 Endpoint unix_endpoint(const std::string& path) {
     sockaddr_un address{};
     if (path.size() >= sizeof(address.sun_path)) {
-        throw Failure(ExitCode::kUsage, "signaling", "--signaling-path is too long: " + path);
+        throw Error(ErrorCategory::kUsage, "signaling", "--signaling-path is too long: " + path);
     }
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
@@ -118,7 +118,7 @@ void SocketChannel::start(Callbacks callbacks) {
                                       : "could not connect to " + endpoint_.description;
             why += within;
             if (!last_error_.empty()) why += " (" + last_error_ + ")";
-            fail(ExitCode::kTimeout, why);
+            fail(ErrorCategory::kTimeout, why);
         });
     }
     if (listen_) {
@@ -136,13 +136,13 @@ void SocketChannel::start(Callbacks callbacks) {
     }
 }
 
-void SocketChannel::fail(ExitCode code, const std::string& why) {
+void SocketChannel::fail(ErrorCategory category, const std::string& why) {
     deadline_timer_.reset();
     notice_timer_.reset();
     retry_timer_.reset();
     accept_watch_ = {};
     connect_watch_ = {};
-    callbacks_.on_failure(Failure(code, "signaling", why));
+    callbacks_.on_failure(Error(category, "signaling", why));
 }
 
 void SocketChannel::start_listening() {
@@ -153,7 +153,7 @@ void SocketChannel::start_listening() {
         struct stat st {};
         if (::lstat(endpoint_.unix_path.c_str(), &st) == 0) {
             if (!S_ISSOCK(st.st_mode)) {
-                return fail(ExitCode::kFailure,
+                return fail(ErrorCategory::kRuntime,
                             endpoint_.unix_path + " exists and is not a socket");
             }
             int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -161,20 +161,20 @@ void SocketChannel::start_listening() {
                                                 endpoint_.lengths.front()) == 0;
             if (probe >= 0) ::close(probe);
             if (live)
-                return fail(ExitCode::kFailure,
+                return fail(ErrorCategory::kRuntime,
                             endpoint_.unix_path + " is in use by another listener");
             ::unlink(endpoint_.unix_path.c_str());
         }
     }
     int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return fail(ExitCode::kFailure, "socket: " + errno_text(errno));
+    if (fd < 0) return fail(ErrorCategory::kRuntime, "socket: " + errno_text(errno));
     int one = 1;
     if (endpoint_.unix_path.empty()) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), endpoint_.lengths.front()) != 0 ||
         ::listen(fd, 1) != 0) {
         int error = errno;
         ::close(fd);
-        return fail(ExitCode::kFailure,
+        return fail(ErrorCategory::kRuntime,
                     "cannot listen on " + endpoint_.description + ": " + errno_text(error));
     }
     owns_socket_file_ = !endpoint_.unix_path.empty();
@@ -199,7 +199,7 @@ void SocketChannel::try_connect() {
     const std::size_t index = attempt_++ % endpoint_.addresses.size();
     const sockaddr_storage& address = endpoint_.addresses[index];
     int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return fail(ExitCode::kFailure, "socket: " + errno_text(errno));
+    if (fd < 0) return fail(ErrorCategory::kRuntime, "socket: " + errno_text(errno));
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), endpoint_.lengths[index]) == 0) {
         return established(fd);
     }
@@ -217,7 +217,8 @@ void SocketChannel::try_connect() {
         schedule_retry();
         return;
     }
-    fail(ExitCode::kConnection, "cannot connect to " + endpoint_.description + ": " + last_error_);
+    fail(ErrorCategory::kConnection,
+         "cannot connect to " + endpoint_.description + ": " + last_error_);
 }
 
 void SocketChannel::schedule_retry() {

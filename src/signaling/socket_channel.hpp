@@ -19,7 +19,7 @@ struct Endpoint {
     std::string unix_path;    // unix-socket only: the file to manage
 };
 
-// A host that does not resolve raises a Failure (name_lookup_exit_code).
+// A host that does not resolve raises an Error (name_lookup_category).
 Endpoint tcp_endpoint(const std::string& host, unsigned port, bool passive);
 Endpoint unix_endpoint(const std::string& path);
 
@@ -40,7 +40,7 @@ class SocketChannel : public Channel {
     void try_connect();
     bool on_connect_done();
     void established(int fd);
-    void fail(ExitCode code, const std::string& why);
+    void fail(ErrorCategory category, const std::string& why);
     void remove_socket_file();
 
     Endpoint endpoint_;

@@ -49,7 +49,7 @@ bool LineStream::on_readable(GIOCondition) {
                                      return;
                                  callbacks_->on_message(decode(line));
                              });
-            } catch (const Failure& failure) {
+            } catch (const Error& failure) {
                 failed_ = true;
                 callbacks_->on_failure(failure);
                 return false;
@@ -61,8 +61,8 @@ bool LineStream::on_readable(GIOCondition) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno != ECONNRESET) {
             failed_ = true;
-            callbacks_->on_failure(Failure(ExitCode::kConnection, "signaling",
-                                           std::string("read failed: ") + std::strerror(errno)));
+            callbacks_->on_failure(Error(ErrorCategory::kConnection, "signaling",
+                                         std::string("read failed: ") + std::strerror(errno)));
             return false;
         }
         // End of stream (or a reset, which means the same here).

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "loop/sources.hpp"
+#include "base/loop.hpp"
 #include "signaling/channel.hpp"
 #include "signaling/line_framer.hpp"
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "sdp/candidate.hpp"
 
 using namespace rtcpeer::sdp;
@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Candidate candidate;
     try {
         candidate = parse_candidate(text);
-    } catch (const rtcpeer::Failure&) {
+    } catch (const rtcpeer::Error&) {
         return 0;
     }
     const std::string printed = to_string(candidate);

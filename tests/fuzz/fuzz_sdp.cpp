@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "sdp/description.hpp"
 
 using namespace rtcpeer::sdp;
@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     SessionDescription offer;
     try {
         offer = parse(text);
-    } catch (const rtcpeer::Failure&) {
+    } catch (const rtcpeer::Error&) {
         return 0;
     }
     LocalParameters local;
@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     local.end_of_candidates = true;
     try {
         local.setup = answer_setup(offer.setup);
-    } catch (const rtcpeer::Failure&) {
+    } catch (const rtcpeer::Error&) {
         return 0;  // holdconn
     }
     const SessionDescription answer = parse(build_answer(local, offer));

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "signaling/message.hpp"
 
 using namespace rtcpeer::signaling;
@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     Message message;
     try {
         message = decode(line);
-    } catch (const rtcpeer::Failure&) {
+    } catch (const rtcpeer::Error&) {
         return 0;  // a protocol error is a correct answer to garbage
     }
     if (message.type == Message::Type::kUnknown) return 0;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "sdp/candidate.hpp"
 #include "sdp/description.hpp"
 #include "signaling/line_framer.hpp"
@@ -30,14 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                            !message.candidate.empty()) {
                     try {
                         sdp::parse_candidate(message.candidate);
-                    } catch (const Failure&) {
+                    } catch (const Error&) {
                         // a bad candidate is ignored with a warning
                     }
                 }
             });
         }
-    } catch (const Failure& failure) {
-        if (failure.code() != ExitCode::kProtocol) __builtin_trap();
+    } catch (const Error& failure) {
+        if (failure.category() != ErrorCategory::kProtocol) __builtin_trap();
     }
     return 0;
 }

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "sdp/candidate.hpp"
 
 using namespace rtcpeer::sdp;
@@ -50,8 +50,8 @@ TEST_CASE("malformed candidates are protocol errors naming the field") {
     auto error = [](const std::string& line) -> std::string {
         try {
             parse_candidate(line);
-        } catch (const rtcpeer::Failure& failure) {
-            CHECK(failure.code() == rtcpeer::ExitCode::kProtocol);
+        } catch (const rtcpeer::Error& failure) {
+            CHECK(failure.category() == rtcpeer::ErrorCategory::kProtocol);
             return failure.what();
         }
         FAIL("parsed: " << line);

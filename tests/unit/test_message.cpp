@@ -1,11 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "signaling/line_framer.hpp"
 #include "signaling/message.hpp"
 
-using rtcpeer::ExitCode;
-using rtcpeer::Failure;
+using rtcpeer::Error;
+using rtcpeer::ErrorCategory;
 using namespace rtcpeer::signaling;
 
 namespace {
@@ -13,8 +13,8 @@ namespace {
 std::string decode_error(const std::string& line) {
     try {
         decode(line);
-    } catch (const Failure& failure) {
-        CHECK(failure.code() == ExitCode::kProtocol);
+    } catch (const Error& failure) {
+        CHECK(failure.category() == ErrorCategory::kProtocol);
         return failure.what();
     }
     FAIL("decoded: " << line);
@@ -112,8 +112,8 @@ TEST_CASE("the line framer splits lines and bounds what it buffers") {
     try {
         bounded.feed("y", collect);
         FAIL("accepted a 17-byte line");
-    } catch (const Failure& failure) {
-        CHECK(failure.code() == ExitCode::kProtocol);
+    } catch (const Error& failure) {
+        CHECK(failure.category() == ErrorCategory::kProtocol);
         CHECK_THAT(failure.what(), Catch::Contains("longer than 16 bytes"));
     }
     CHECK(bounded.pending() == 0);

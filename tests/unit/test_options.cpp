@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "app/failure.hpp"
 #include "app/options.hpp"
+#include "base/error.hpp"
 
 using namespace rtcpeer;
 
@@ -312,10 +312,10 @@ TEST_CASE("what the command line names is checked before signaling starts") {
 }
 
 TEST_CASE("a host name that does not resolve: one rule for every option") {
-    CHECK(name_lookup_exit_code(EAI_NONAME) == ExitCode::kUsage);
-    CHECK(name_lookup_exit_code(EAI_NODATA) == ExitCode::kUsage);
-    CHECK(name_lookup_exit_code(EAI_ADDRFAMILY) == ExitCode::kUsage);
-    CHECK(name_lookup_exit_code(EAI_AGAIN) == ExitCode::kFailure);
-    CHECK(name_lookup_exit_code(EAI_FAIL) == ExitCode::kFailure);
-    CHECK(name_lookup_exit_code(EAI_SYSTEM) == ExitCode::kFailure);
+    CHECK(name_lookup_category(EAI_NONAME) == ErrorCategory::kUsage);
+    CHECK(name_lookup_category(EAI_NODATA) == ErrorCategory::kUsage);
+    CHECK(name_lookup_category(EAI_ADDRFAMILY) == ErrorCategory::kUsage);
+    CHECK(name_lookup_category(EAI_AGAIN) == ErrorCategory::kRuntime);
+    CHECK(name_lookup_category(EAI_FAIL) == ErrorCategory::kRuntime);
+    CHECK(name_lookup_category(EAI_SYSTEM) == ErrorCategory::kRuntime);
 }

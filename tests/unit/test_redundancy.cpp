@@ -3,8 +3,8 @@
 #include <initializer_list>
 #include <vector>
 
+#include "base/bytes.hpp"
 #include "sctp/redundancy.hpp"
-#include "wire/big_endian.hpp"
 
 using rtcpeer::sctp::Redundancy;
 
@@ -15,8 +15,8 @@ struct Chunk {
     std::vector<std::uint8_t> value;  // after the 4-byte chunk header
 };
 
-using rtcpeer::wire::put16;
-using rtcpeer::wire::put32;
+using rtcpeer::bytes::put16;
+using rtcpeer::bytes::put32;
 
 // An SCTP packet: common header (ports, tag, checksum) and padded chunks.
 std::vector<std::uint8_t> packet(std::initializer_list<Chunk> chunks) {

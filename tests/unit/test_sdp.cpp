@@ -2,7 +2,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "app/failure.hpp"
+#include "base/error.hpp"
 #include "sdp/description.hpp"
 
 using namespace rtcpeer::sdp;
@@ -20,8 +20,8 @@ std::string fixture(const std::string& name) {
 std::string parse_error(const std::string& sdp) {
     try {
         parse(sdp);
-    } catch (const rtcpeer::Failure& failure) {
-        CHECK(failure.code() == rtcpeer::ExitCode::kProtocol);
+    } catch (const rtcpeer::Error& failure) {
+        CHECK(failure.category() == rtcpeer::ErrorCategory::kProtocol);
         CHECK(failure.stage() == "sdp");
         return failure.what();
     }
@@ -150,7 +150,7 @@ TEST_CASE("answers keep the offer's form and mid") {
     CHECK(modern.form == SctpForm::kRfc8841);
     CHECK(modern.setup == Setup::kActive);
     CHECK(answer_setup(Setup::kActive) == Setup::kPassive);
-    CHECK_THROWS_AS(answer_setup(Setup::kHoldconn), rtcpeer::Failure);
+    CHECK_THROWS_AS(answer_setup(Setup::kHoldconn), rtcpeer::Error);
 }
 
 TEST_CASE("an answer rejects audio and video with port 0") {

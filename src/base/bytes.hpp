@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace rtcpeer::wire {
+namespace rtcpeer::bytes {
 
 inline std::uint16_t get16(const std::uint8_t* p) {
     return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
@@ -22,4 +22,4 @@ inline void put32(std::vector<std::uint8_t>& out, std::uint32_t v) {
     put16(out, static_cast<std::uint16_t>(v));
 }
 
-}  // namespace rtcpeer::wire
+}  // namespace rtcpeer::bytes

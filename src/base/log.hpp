@@ -3,7 +3,7 @@
 //   warn():     unless -q; a tolerated problem ("rtcpeer: warning: ...")
 //   info():     unless -q; not timestamped
 //   progress(): a status line redrawn in place on a terminal (-v)
-//   error lines are printed by main() from a Failure.
+//   error lines are printed by main() from an Error.
 #pragma once
 
 #include <string>

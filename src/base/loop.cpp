@@ -1,4 +1,4 @@
-#include "loop/sources.hpp"
+#include "base/loop.hpp"
 
 #include <utility>
 
