@@ -1,7 +1,7 @@
 #include "datachannel/channel.hpp"
 
 #include "base/log.hpp"
-#include "sdp/text.hpp"
+#include "base/text.hpp"
 
 namespace rtcpeer::datachannel {
 
@@ -46,9 +46,8 @@ void Channel::on_dcep(std::uint16_t stream, std::string_view data) {
         if (stream == *stream_)
             throw protocol_error("channel", "a second DATA_CHANNEL_OPEN on the channel's stream");
         if (refused_++ < 3) {
-            log::warn("refusing extra data channel \"" +
-                      sdp::text::printable(parsed->open.label, 60) + "\" (stream " +
-                      std::to_string(stream) + ")");
+            log::warn("refusing extra data channel \"" + text::printable(parsed->open.label, 60) +
+                      "\" (stream " + std::to_string(stream) + ")");
         }
         association_.reset_stream(stream);
         return;

@@ -2,29 +2,21 @@
 // instead of their addresses (draft-ietf-mmusic-mdns-ice-candidates), with
 // one-shot multicast DNS queries (RFC 6762 §5.1).
 //
-// The message codec is pure (build_query, parse_answers) and fuzzed; the
-// Resolver sends from an ephemeral port, so responders answer by unicast
-// (RFC 6762 §6.7), on the GLib main loop.
+// The message codec is pure and fuzzed (ice/mdns_packet.hpp); the Resolver
+// sends from an ephemeral port, so responders answer by unicast (RFC 6762
+// §6.7), on the GLib main loop.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "base/loop.hpp"
+#include "ice/mdns_packet.hpp"
 
 namespace rtcpeer::ice::mdns {
-
-// A query for the A and AAAA records of name ("host.local").
-std::vector<std::uint8_t> build_query(std::string_view name, std::uint16_t id);
-
-// The IPv4 and IPv6 addresses a DNS message gives for name (answer and
-// additional sections), as text. Malformed messages yield nothing.
-std::vector<std::string> parse_answers(const std::uint8_t* data, std::size_t size,
-                                       std::string_view name);
 
 class Resolver {
   public:

@@ -9,12 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.hpp"
+
 namespace rtcpeer::sdp::text {
 
 // Splits on runs of spaces and tabs.
 std::vector<std::string_view> split_words(std::string_view line);
 
-bool iequals(std::string_view a, std::string_view b);
+using rtcpeer::text::iequals;
+using rtcpeer::text::printable;
 
 // An unsigned decimal with no sign, no spaces and no overflow, within max.
 template <typename T>
@@ -25,11 +28,6 @@ std::optional<T> parse_unsigned(std::string_view s, T max = std::numeric_limits<
     if (ec != std::errc() || end != s.data() + s.size() || value > max) return std::nullopt;
     return static_cast<T>(value);
 }
-
-// Remote text made safe to print on a terminal: at most max bytes, anything
-// but printable ASCII shown as '?', so that a hostile peer cannot inject
-// escape sequences or cut a message short with NUL.
-std::string printable(std::string_view text, std::size_t max = 120);
 
 // Printable ASCII with no spaces: what tokens, ufrags and foundations may hold.
 bool is_token(std::string_view s);

@@ -1,7 +1,7 @@
 // mDNS responses from anyone on the link.
 #include <cstdint>
 
-#include "ice/mdns.hpp"
+#include "ice/mdns_packet.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto addresses = rtcpeer::ice::mdns::parse_answers(data, size, "peer.local");

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "ice/mdns.hpp"
+#include "ice/mdns_packet.hpp"
 
 using namespace rtcpeer::ice::mdns;
 
