@@ -157,7 +157,7 @@ void Session::start() {
                 fail(Error(ErrorCategory::kConnection, "ice", why));
             },
             [this](const std::uint8_t* data, std::size_t size) {
-                last_packet_ms_ = loop::now_ms();
+                last_packet_ms_ = clock_.now_ms();
                 if (dtls_) guarded([&] { dtls_->on_datagram(data, size); });
             },
         });
@@ -473,7 +473,7 @@ void Session::on_dtls_connected() {
     // Consent is watched from here: during the handshake GnuTLS backs its
     // retransmissions off to many seconds of silence under heavy loss, and
     // the connect time-out bounds that phase.
-    last_packet_ms_ = loop::now_ms();
+    last_packet_ms_ = clock_.now_ms();
     liveness_.start_repeating(std::chrono::milliseconds(1000), [this] {
         guarded([&] { check_liveness(); });
         return true;
@@ -484,15 +484,16 @@ void Session::on_dtls_connected() {
     config.local_port = sdp::kDefaultSctpPort;
     config.remote_port = remote_->sctp_port;
     config.max_message_size = sdp::kLocalMaxMessageSize;
+    if (!sctp_stack_) sctp_stack_ = std::make_unique<sctp::Stack>(clock_);
     sctp_ = std::make_unique<sctp::Association>(
-        config,
+        *sctp_stack_, config,
         [this](const std::uint8_t* data, std::size_t size, int copies) {
             return dtls_->send(data, size, copies);
         },
         sctp::Association::Callbacks{
             [this] { guarded([&] { on_sctp_up(); }); },
             [this](std::uint16_t stream, std::uint32_t ppid, std::string_view data) {
-                last_message_ms_ = loop::now_ms();
+                last_message_ms_ = clock_.now_ms();
                 if (channel_) guarded([&] { channel_->on_sctp_message(stream, ppid, data); });
             },
             [this](std::uint16_t stream) {
@@ -685,7 +686,8 @@ void Session::on_remote_bye() {
     bye_grace_.start_repeating(std::chrono::milliseconds(250), [this] {
         // Quiet means nothing arrived for a second and nothing is held
         // unread by back-pressure: only then is there nothing in flight.
-        if (loop::now_ms() - last_message_ms_ < 1000 || (sctp_ && sctp_->has_unread())) return true;
+        if (clock_.now_ms() - last_message_ms_ < 1000 || (sctp_ && sctp_->has_unread()))
+            return true;
         guarded([&] {
             remote_closed_ = true;
             if (!stdout_done_) notify_remote_closed();
@@ -702,7 +704,7 @@ void Session::check_liveness() {
     // the remote is gone or no longer consents (RFC 7675 allows 30 s).
     constexpr std::int64_t kSilenceMs = 15000;
     if (finished_) return;
-    const std::int64_t silent_ms = loop::now_ms() - last_packet_ms_;
+    const std::int64_t silent_ms = clock_.now_ms() - last_packet_ms_;
     // A remote process that ends without closing its connection (killed,
     // or a program that exits when its channel breaks) drops its signaling
     // socket without a bye. With our data unacknowledged, a live remote

@@ -17,6 +17,7 @@
 #include "app/options.hpp"
 #include "app/pipe.hpp"
 #include "app/report.hpp"
+#include "base/clock.hpp"
 #include "base/loop.hpp"
 #include "datachannel/channel.hpp"
 #include "dtls/certificate.hpp"
@@ -24,6 +25,7 @@
 #include "ice/agent.hpp"
 #include "ice/mdns.hpp"
 #include "sctp/association.hpp"
+#include "sctp/stack.hpp"
 #include "sdp/description.hpp"
 #include "signaling/channel.hpp"
 
@@ -87,6 +89,7 @@ class Session {
     void guarded(F&& f);
 
     Options options_;
+    const Clock& clock_ = system_clock();
     GMainLoop* loop_ = nullptr;
     std::optional<dtls::Certificate> certificate_;
     std::unique_ptr<ice::Agent> ice_;
@@ -99,6 +102,7 @@ class Session {
     // Destroyed in reverse: the pipe uses the channel, the channel the
     // association, the association sends through DTLS, DTLS through ICE.
     std::unique_ptr<dtls::Transport> dtls_;
+    std::unique_ptr<sctp::Stack> sctp_stack_;  // outlives the association
     std::unique_ptr<sctp::Association> sctp_;
     std::unique_ptr<datachannel::Channel> channel_;
     std::unique_ptr<Pipe> pipe_;

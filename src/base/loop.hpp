@@ -60,7 +60,4 @@ class Timer {
     Callback callback_;
 };
 
-// Milliseconds since an arbitrary start, monotonic.
-inline std::int64_t now_ms() { return g_get_monotonic_time() / 1000; }
-
 }  // namespace rtcpeer::loop

@@ -30,7 +30,7 @@ struct Resolver::Query {
     bool done = false;
 };
 
-Resolver::Resolver() {
+Resolver::Resolver(const Clock& clock) : clock_(clock) {
     fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
     const unsigned char ttl = 255;  // RFC 6762 §11
@@ -50,7 +50,7 @@ void Resolver::resolve(const std::string& name, Callback callback) {
     query->name = name;
     query->id = next_id_++;
     query->callback = std::move(callback);
-    query->started_ms = loop::now_ms();
+    query->started_ms = clock_.now_ms();
     Query& q = *query;
     queries_.push_back(std::move(query));
     send(q);
@@ -66,7 +66,7 @@ void Resolver::send(Query& query) {
         ::sendto(fd_, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&group),
                  sizeof group);
     }
-    const std::int64_t elapsed = loop::now_ms() - query.started_ms;
+    const std::int64_t elapsed = clock_.now_ms() - query.started_ms;
     const std::int64_t next =
         query.resent < std::size(kResendMs) ? kResendMs[query.resent] : kGiveUpMs;
     query.timer.start_once(std::chrono::milliseconds(std::max<std::int64_t>(1, next - elapsed)),

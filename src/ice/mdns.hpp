@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "base/loop.hpp"
 #include "ice/mdns_packet.hpp"
 
@@ -22,7 +23,7 @@ class Resolver {
   public:
     using Callback = std::function<void(const std::vector<std::string>& addresses)>;
 
-    Resolver();
+    explicit Resolver(const Clock& clock = system_clock());
     ~Resolver();
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
@@ -35,6 +36,7 @@ class Resolver {
     bool on_readable();
     void send(Query& query);
 
+    const Clock& clock_;
     int fd_ = -1;
     loop::FdWatch watch_;
     std::vector<std::unique_ptr<Query>> queries_;

@@ -14,96 +14,18 @@
 #include "base/error.hpp"
 #include "base/loop.hpp"
 #include "sctp/crc32c.hpp"
+#include "sctp/stack.hpp"
 
 namespace rtcpeer::sctp {
 
 namespace {
 
 // Tuning. Each value's reason is given where it is set.
-constexpr int kTimerTickMs = 10;              // usrsctp's clock runs at 100 Hz
-constexpr int kSendBufferBytes = 2 << 20;     // bounds what waits for acknowledgement
-constexpr int kReceiveBufferBytes = 2 << 20;  // the advertised receive window
 // usrsctp's path MTU leaves out the 12-byte common header: 1188 makes
 // packets of at most 1200 bytes, one DTLS record each (dtls/transport.hpp).
 constexpr std::uint32_t kPathMtu = 1188;
 constexpr std::size_t kReadBytes = 65536;
 constexpr std::uint32_t kHeartbeatMs = 5000;
-
-// The usrsctp stack: global, initialised once, driven by the GLib loop.
-class Stack {
-  public:
-    static Stack& get() {
-        static Stack stack;
-        return stack;
-    }
-    void add(Association* association) {
-        associations_.push_back(association);
-        usrsctp_register_address(association);
-    }
-    void remove(Association* association) {
-        usrsctp_deregister_address(association);
-        associations_.erase(std::remove(associations_.begin(), associations_.end(), association),
-                            associations_.end());
-    }
-    bool contains(void* address) const {
-        return std::find(associations_.begin(), associations_.end(), address) !=
-               associations_.end();
-    }
-    // After calls into usrsctp: let every association read and write what
-    // became possible. This runs after every packet: no copy, no allocation;
-    // indexing stays valid if a callback removes an association.
-    void pump_all() {
-        for (std::size_t i = 0; i < associations_.size(); ++i) associations_[i]->pump();
-    }
-
-  private:
-    Stack() {
-        usrsctp_init_nothreads(0, &Association::conn_output, nullptr);
-        // Checksums: see crc32c.hpp (DTLS authenticates; conn_output fills them in).
-        usrsctp_enable_crc32c_offload();
-        // Browsers' choices, which peers expect: no ECN, no ASCONF, no AUTH.
-        usrsctp_sysctl_set_sctp_ecn_enable(0);
-        usrsctp_sysctl_set_sctp_asconf_enable(0);
-        usrsctp_sysctl_set_sctp_auth_enable(0);
-        // RFC 4960's 60 s RTO ceiling turns a loss burst into a minute's
-        // stall. At 20% random loss in both directions retransmissions fail
-        // in a row often enough that a 10 s ceiling made transfers crawl (a
-        // few stalls of several seconds per MiB, measured); 3 s still backs
-        // off, and stays well below the 15 s silence that ends a session.
-        usrsctp_sysctl_set_sctp_rto_max_default(3000);
-        usrsctp_sysctl_set_sctp_init_rto_max_default(3000);
-        // RFC 4960's 1 s minimum RTO was set for the internet of 2000. On a
-        // short path the RTO is this floor, and under heavy loss most
-        // recoveries are time-outs (see redundancy.hpp): 100 ms recovers
-        // sooner; longer paths measure their own RTO above it. Lower floors
-        // recover sooner still (at 20% loss each way 20 MiB took 15 s at
-        // 40 ms, 21 s at 60 ms, 32-36 s at 100 ms), but a fast path's RTT
-        // samples spike when the receiver falls behind (its 8 MiB socket
-        // buffer holds 40 ms at 200 MB/s): at 40 ms, time-outs on the clean
-        // veth pair of scripts/bench went from 6 to 16 per 256 MiB, each
-        // shrinking the window to one packet.
-        usrsctp_sysctl_set_sctp_rto_min_default(100);
-        usrsctp_sysctl_set_sctp_rto_initial_default(1000);
-        // SACK every other packet, and within 20 ms rather than 200 ms, so
-        // that the sender's window opens promptly.
-        usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
-        // The default cap of 512 queued chunks stalls a 2 MiB window of 1200-byte chunks.
-        usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
-        usrsctp_sysctl_set_sctp_sendspace(kSendBufferBytes);
-        usrsctp_sysctl_set_sctp_recvspace(kReceiveBufferBytes);
-        last_tick_ms_ = loop::now_ms();
-        timer_.start_repeating(std::chrono::milliseconds(kTimerTickMs), [this] {
-            const std::int64_t now = loop::now_ms();
-            usrsctp_handle_timers(static_cast<std::uint32_t>(now - last_tick_ms_));
-            last_tick_ms_ = now;
-            pump_all();
-            return true;
-        });
-    }
-    std::vector<Association*> associations_;  // one per run, in practice
-    loop::Timer timer_;
-    std::int64_t last_tick_ms_ = 0;
-};
 
 template <typename T>
 void set_option(struct socket* sock, int level, int name, const T& value, const char* what) {
@@ -155,16 +77,17 @@ Counters Association::counters() {
     return c;
 }
 
-Association::Association(Config config, SendPacket send_packet, Callbacks callbacks)
-    : config_(config),
+Association::Association(Stack& stack, Config config, SendPacket send_packet, Callbacks callbacks)
+    : stack_(stack),
+      config_(config),
       send_packet_(std::move(send_packet)),
       callbacks_(std::move(callbacks)),
       redundancy_(Redundancy::enabled_by_environment()),
       buffer_(new std::uint8_t[kReadBytes]) {
-    Stack::get().add(this);
+    stack_.add(this);
     sock_ = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, nullptr, nullptr, 0, nullptr);
     if (sock_ == nullptr) {
-        Stack::get().remove(this);
+        stack_.remove(this);
         throw Error(ErrorCategory::kRuntime, "sctp",
                     std::string("socket: ") + std::strerror(errno));
     }
@@ -174,8 +97,8 @@ Association::Association(Config config, SendPacket send_packet, Callbacks callba
     // Closing is done by the session (stream reset, SHUTDOWN); usrsctp_close
     // itself must not block.
     set_option(sock_, SOL_SOCKET, SO_LINGER, linger{1, 0}, "SO_LINGER");
-    set_option(sock_, SOL_SOCKET, SO_SNDBUF, kSendBufferBytes, "SO_SNDBUF");
-    set_option(sock_, SOL_SOCKET, SO_RCVBUF, kReceiveBufferBytes, "SO_RCVBUF");
+    set_option(sock_, SOL_SOCKET, SO_SNDBUF, Stack::kSendBufferBytes, "SO_SNDBUF");
+    set_option(sock_, SOL_SOCKET, SO_RCVBUF, Stack::kReceiveBufferBytes, "SO_RCVBUF");
     // Data channels close by resetting their streams (RFC 8831 §6.7).
     set_option(sock_, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET,
                sctp_assoc_value{SCTP_ALL_ASSOC, SCTP_ENABLE_RESET_STREAM_REQ},
@@ -217,7 +140,7 @@ Association::~Association() {
         usrsctp_set_upcall(sock_, nullptr, nullptr);
         usrsctp_close(sock_);
     }
-    Stack::get().remove(this);
+    stack_.remove(this);
 }
 
 void Association::connect() {
@@ -227,12 +150,12 @@ void Association::connect() {
         throw Error(ErrorCategory::kRuntime, "sctp",
                     std::string("connect: ") + std::strerror(errno));
     }
-    Stack::get().pump_all();
+    stack_.pump_all();
 }
 
 int Association::conn_output(void* address, void* buffer, std::size_t length, std::uint8_t,
                              std::uint8_t) {
-    if (!Stack::get().contains(address)) return -1;
+    if (!Stack::serves(address)) return -1;
     auto* self = static_cast<Association*>(address);
     auto* packet = static_cast<std::uint8_t*>(buffer);
     fill_checksum(packet, length);
@@ -246,7 +169,7 @@ void Association::upcall(struct socket*, void* arg, int) {
 
 void Association::on_packet(const std::uint8_t* data, std::size_t size) {
     usrsctp_conninput(this, data, size, 0);
-    Stack::get().pump_all();
+    stack_.pump_all();
 }
 
 void Association::set_receiving(bool receiving) {
@@ -407,7 +330,7 @@ Association::SendResult Association::send(std::uint16_t stream, std::uint32_t pp
             result = SendResult::kFailed;
         }
     }
-    Stack::get().pump_all();
+    stack_.pump_all();
     return result;
 }
 
@@ -422,7 +345,7 @@ void Association::reset_stream(std::uint16_t stream) {
     reset->srs_stream_list[0] = stream;
     usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_RESET_STREAMS, reset,
                        static_cast<socklen_t>(length));
-    Stack::get().pump_all();
+    stack_.pump_all();
 }
 
 bool Association::all_acknowledged() const {

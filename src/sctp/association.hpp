@@ -3,7 +3,8 @@
 // Threading model. usrsctp is initialised with usrsctp_init_nothreads(): it
 // starts no thread of its own. The program's GLib main loop drives it:
 //   - packets from DTLS go in with usrsctp_conninput() on the main thread;
-//   - usrsctp's timers advance from a 10 ms GLib timer (usrsctp_handle_timers);
+//   - usrsctp's timers advance from a 10 ms GLib timer (usrsctp_handle_timers)
+//     that the Stack runs (sctp/stack.hpp, which also says who sets usrsctp up);
 //   - usrsctp hands packets out through the conn_output callback, which it
 //     can only call from inside those calls or usrsctp_sendv(), i.e. on the
 //     main thread, so DTLS and libnice are only ever used from that thread.
@@ -25,6 +26,8 @@
 struct socket;
 
 namespace rtcpeer::sctp {
+
+class Stack;
 
 struct Config {
     std::uint16_t local_port = 5000;
@@ -60,7 +63,8 @@ class Association {
     // copy encrypted as a DTLS record of its own.
     using SendPacket = std::function<bool(const std::uint8_t* data, std::size_t size, int copies)>;
 
-    Association(Config config, SendPacket send_packet, Callbacks callbacks);
+    // stack must outlive the association.
+    Association(Stack& stack, Config config, SendPacket send_packet, Callbacks callbacks);
     ~Association();
     Association(const Association&) = delete;
     Association& operator=(const Association&) = delete;
@@ -91,7 +95,7 @@ class Association {
     // Received data still waiting in usrsctp (held back by back-pressure).
     bool has_unread();
 
-    // Called by the stack (see association.cpp).
+    // Called by the stack (sctp/stack.hpp).
     void pump();
     static int conn_output(void* address, void* buffer, std::size_t length, std::uint8_t tos,
                            std::uint8_t set_df);
@@ -101,6 +105,7 @@ class Association {
     void handle_notification(const std::uint8_t* data, std::size_t size);
     void end(const std::string& why, bool graceful);
 
+    Stack& stack_;
     Config config_;
     SendPacket send_packet_;
     Callbacks callbacks_;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/clock.hpp"
 #include "signaling/socket_channel.hpp"
 
 namespace rtcpeer::signaling {
@@ -68,8 +69,8 @@ void CopyAndPasteChannel::start(Callbacks callbacks) {
     if (!options_.output_file.empty()) {
         // A FIFO must be opened for writing only once the remote reads it.
         if (options_.timeout_seconds) {
-            open_deadline_ms_ =
-                loop::now_ms() + static_cast<std::int64_t>(*options_.timeout_seconds * 1000);
+            open_deadline_ms_ = system_clock().now_ms() +
+                                static_cast<std::int64_t>(*options_.timeout_seconds * 1000);
         }
         open_output();
     } else {
@@ -97,7 +98,7 @@ void CopyAndPasteChannel::open_output() {
         return;
     }
     if (errno == ENXIO) {  // a FIFO nobody reads yet
-        if (open_deadline_ms_ >= 0 && loop::now_ms() > open_deadline_ms_) {
+        if (open_deadline_ms_ >= 0 && system_clock().now_ms() > open_deadline_ms_) {
             return callbacks_.on_failure(
                 Error(ErrorCategory::kTimeout, "signaling",
                       "nobody opened " + options_.output_file + " for reading"));

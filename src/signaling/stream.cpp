@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/clock.hpp"
+
 namespace rtcpeer::signaling {
 
 void LineStream::attach(int read_fd, int write_fd, Channel::Callbacks* callbacks) {
@@ -116,11 +118,11 @@ void LineStream::close_reader() {
 }
 
 void LineStream::flush_and_close(int timeout_ms) {
-    const std::int64_t deadline = loop::now_ms() + timeout_ms;
+    const std::int64_t deadline = system_clock().now_ms() + timeout_ms;
     while (write_fd_ >= 0 && !out_.empty()) {
         try_write();
         if (out_.empty()) break;
-        const std::int64_t left = deadline - loop::now_ms();
+        const std::int64_t left = deadline - system_clock().now_ms();
         if (left <= 0) break;
         pollfd pfd{write_fd_, POLLOUT, 0};
         if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) break;
