@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/constants.hpp"
 #include "base/log.hpp"
 
 namespace rtcpeer::dtls {
@@ -26,10 +27,6 @@ constexpr const char* kSrtpProfiles = "SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_C
 // WebRTC stacks use less to connect faster), doubling up to the total.
 constexpr unsigned kRetransmitMs = 400;
 constexpr unsigned kHandshakeTotalMs = 60000;  // the session's connect time-out ends it sooner
-
-// The handshake's flights are fragmented to fit this datagram size: the
-// IPv6 minimum MTU (1280) less IPv6 and UDP headers, with some room for TURN.
-constexpr unsigned kHandshakeMtu = 1200;
 
 bool is_certificate_alert(gnutls_alert_description_t alert) {
     return alert == GNUTLS_A_BAD_CERTIFICATE || alert == GNUTLS_A_UNSUPPORTED_CERTIFICATE ||
@@ -70,7 +67,7 @@ Transport::Transport(const Certificate& certificate, Role role,
     gnutls_transport_set_push_function(session_, &Transport::push);
     gnutls_transport_set_pull_function(session_, &Transport::pull);
     gnutls_transport_set_pull_timeout_function(session_, &Transport::pull_timeout);
-    gnutls_dtls_set_mtu(session_, kHandshakeMtu);
+    gnutls_dtls_set_mtu(session_, static_cast<unsigned>(kDtlsHandshakeMtu));
     gnutls_dtls_set_timeouts(session_, kRetransmitMs, kHandshakeTotalMs);
     record_buffer_.resize(65536);
 }
@@ -163,8 +160,8 @@ void Transport::continue_handshake() {
     if (rc == GNUTLS_E_SUCCESS) {
         retransmit_.reset();
         connected_ = true;
-        // From now on every record must carry a whole SCTP packet.
-        gnutls_dtls_set_data_mtu(session_, kDataMtu);
+        // From now on every record must carry a whole SCTP packet (base/constants.hpp).
+        gnutls_dtls_set_data_mtu(session_, static_cast<unsigned>(kDtlsDataMtu));
         if (callbacks_.on_connected) callbacks_.on_connected();
         return;
     }
@@ -244,7 +241,7 @@ void Transport::read_records() {
 }
 
 bool Transport::send(const std::uint8_t* data, std::size_t size, int copies) {
-    if (!connected_ || failed_ || size > kDataMtu) return false;
+    if (!connected_ || failed_ || size > kDtlsDataMtu) return false;
     // Each copy is encrypted on its own: a new record, with the next
     // sequence number. A record sent twice would be a replay to the remote
     // (RFC 6347 §4.1.2.6), and some stacks stop reading at a replayed one.

@@ -56,11 +56,6 @@ class Transport {
     Role role() const { return role_; }
     std::string describe() const;  // "DTLS1.2 ECDHE-ECDSA-AES-128-GCM"
 
-    // The most application data one record carries. SCTP packets are at
-    // most 1200 bytes; the margin keeps an unexpected larger one from
-    // invalidating the GnuTLS session (it does so on GNUTLS_E_LARGE_PACKET).
-    static constexpr std::size_t kDataMtu = 1264;
-
   private:
     static ssize_t push(gnutls_transport_ptr_t self, const void* data, size_t size);
     static ssize_t pull(gnutls_transport_ptr_t self, void* data, size_t size);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/bytes.hpp"
+#include "base/constants.hpp"
 #include "base/error.hpp"
 #include "base/loop.hpp"
 #include "sctp/crc32c.hpp"
@@ -21,9 +22,6 @@ namespace rtcpeer::sctp {
 namespace {
 
 // Tuning. Each value's reason is given where it is set.
-// usrsctp's path MTU leaves out the 12-byte common header: 1188 makes
-// packets of at most 1200 bytes, one DTLS record each (dtls/transport.hpp).
-constexpr std::uint32_t kPathMtu = 1188;
 constexpr std::size_t kReadBytes = 65536;
 constexpr std::uint32_t kHeartbeatMs = 5000;
 
@@ -111,13 +109,13 @@ Association::Association(Stack& stack, Config config, SendPacket send_packet, Ca
     init.sinit_num_ostreams = 1024;
     init.sinit_max_instreams = 65535;
     set_option(sock_, IPPROTO_SCTP, SCTP_INITMSG, init, "SCTP_INITMSG");
-    // DTLS carries at most kPathMtu bytes per record; SCTP must never send
+    // One packet per DTLS record (base/constants.hpp); SCTP must never send
     // larger packets, and path MTU discovery has nothing to probe here.
     // Heartbeats every 5 s keep an idle connection audible: the remote's
     // HEARTBEAT-ACKs are what the session's liveness check hears.
     sctp_paddrparams params{};
     params.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-    params.spp_pathmtu = kPathMtu;
+    params.spp_pathmtu = static_cast<std::uint32_t>(kSctpPathMtu);
     params.spp_hbinterval = kHeartbeatMs;
     set_option(sock_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, params, "SCTP_PEER_ADDR_PARAMS");
     for (std::uint16_t type :
