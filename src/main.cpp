@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
         rtcpeer::Session session(std::get<rtcpeer::Options>(std::move(parsed)));
         return static_cast<int>(session.run());
     } catch (const rtcpeer::Error& failure) {
-        std::fprintf(stderr, "%s\n", failure.line().c_str());
+        std::fprintf(stderr, "%s\n", rtcpeer::name_option(failure).line().c_str());
         return static_cast<int>(rtcpeer::exit_code(failure));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "rtcpeer: internal error: %s\n", e.what());

@@ -18,6 +18,27 @@
 
 namespace rtcpeer {
 
+Error name_option(const Error& error) {
+    static const std::pair<const char*, const char*> kOptions[] = {
+        {"signaling host", "--signaling-host"},
+        {"signaling path", "--signaling-path"},
+        {"signaling input", "--signaling-input"},
+        {"STUN server", "--stun"},
+        {"TURN server", "--turn"},
+        {"TURN CA file", "--turn-ca"},
+        {"host address", "--host-address"},
+    };
+    for (const auto& [setting, option] : kOptions) {
+        if (error.setting() != setting) continue;
+        std::string why = error.what();
+        const std::size_t at = why.find(setting);
+        if (at == std::string::npos) break;
+        why.replace(at, std::string_view(setting).size(), option);
+        return Error(error.category(), error.stage(), why);
+    }
+    return error;
+}
+
 const char* to_string(Role role) { return role == Role::kOffer ? "offer" : "answer"; }
 
 const char* to_string(SignalingKind kind) {

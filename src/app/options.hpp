@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/error.hpp"
 #include "ice/config.hpp"
 
 namespace rtcpeer {
@@ -70,5 +71,10 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
 // a --stats file that cannot be written (exit 2, a bad value) and a
 // standard input that cannot be read, such as a directory (exit 1).
 std::optional<EarlyExit> check_before_start(const Options& options);
+
+// The error as the user should read it: the words by which a layer named
+// the setting it is about (Error::about) replaced by the option that gave it,
+// "cannot resolve STUN server ..." becoming "cannot resolve --stun ...".
+Error name_option(const Error& error);
 
 }  // namespace rtcpeer

@@ -385,6 +385,7 @@ void Session::use_remote_candidate(const sdp::Candidate& candidate) {
     ++remote_candidates_;
     std::string why;
     if (!ice_->add_remote_candidate(candidate, why)) {
+        if (!candidate.is_udp() && !options_.ice.tcp) why += "; --ice-tcp allows it";
         log::state("remote candidate " + sdp::to_string(candidate) + " not used: " + why);
         return;
     }
@@ -801,7 +802,7 @@ void Session::on_interrupt(ExitCode code) {
 
 void Session::fail(const Error& failure) {
     if (finished_) return;
-    failure_ = failure;
+    failure_ = name_option(failure);
     finish(exit_code(failure));
 }
 

@@ -29,9 +29,20 @@ class Error : public std::runtime_error {
     // The one line printed on stderr, without the trailing newline.
     std::string line() const { return "rtcpeer: " + stage_ + ": " + what(); }
 
+    // The user's setting that the error is about, named in the layer's own
+    // words where it appears in what() ("STUN server"). Layers below app/
+    // know no command-line flags; the app puts the flag in those words'
+    // place when it reports (app/options.hpp, name_option).
+    Error& about(std::string setting) {
+        setting_ = std::move(setting);
+        return *this;
+    }
+    const std::string& setting() const { return setting_; }
+
   private:
     ErrorCategory category_;
     std::string stage_;
+    std::string setting_;
 };
 
 // The remote sent something malformed.

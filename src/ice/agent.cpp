@@ -131,7 +131,8 @@ void Agent::add_local_addresses() {
         nice_address_init(&address);
         if (!nice_address_set_from_string(&address, text.c_str())) {
             throw Error(ErrorCategory::kUsage, "ice",
-                        "--host-address " + text + " is not an IP address");
+                        "host address " + text + " is not an IP address")
+                .about("host address");
         }
         nice_agent_add_local_address(agent_, &address);
     }
@@ -150,10 +151,11 @@ std::string resolve(const ServerUrl& url, Family family, bool stream) {
     addrinfo* found = nullptr;
     const int error = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
     if (error != 0 || found == nullptr) {
-        const char* option = url.kind == ServerKind::kStun ? "--stun " : "--turn ";
+        const char* setting = url.kind == ServerKind::kStun ? "STUN server" : "TURN server";
         throw Error(name_lookup_category(error), "ice",
-                    std::string("cannot resolve ") + option + url.describe() + ": " +
-                        (error != 0 ? gai_strerror(error) : "no address"));
+                    std::string("cannot resolve ") + setting + " " + url.describe() + ": " +
+                        (error != 0 ? gai_strerror(error) : "no address"))
+            .about(setting);
     }
     char text[INET6_ADDRSTRLEN] = {};
     if (found->ai_family == AF_INET) {
@@ -308,7 +310,7 @@ void Agent::set_remote_credentials(const Credentials& credentials) {
 
 bool Agent::add_remote_candidate(const sdp::Candidate& candidate, std::string& why) {
     if (!candidate.is_udp() && !config_.tcp) {
-        why = "TCP (ICE-TCP is off; --ice-tcp allows it)";
+        why = "TCP (ICE-TCP is off)";
         return false;
     }
     if (!family_allowed(candidate.address)) {

@@ -41,7 +41,8 @@ TlsProxy::TlsProxy(std::vector<ProxyTarget> targets, std::string ca_file,
         if (database_ == nullptr) {
             std::string why = error ? error->message : "unreadable";
             g_clear_error(&error);
-            throw Error(ErrorCategory::kUsage, "ice", "--turn-ca " + ca_file + ": " + why);
+            throw Error(ErrorCategory::kUsage, "ice", "TURN CA file " + ca_file + ": " + why)
+                .about("TURN CA file");
         }
     }
     if (!g_tls_backend_supports_tls(g_tls_backend_get_default())) {

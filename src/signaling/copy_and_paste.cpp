@@ -60,8 +60,9 @@ void CopyAndPasteChannel::start(Callbacks callbacks) {
     int fd = ::open(input.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         std::string why = "cannot open " + input + ": " + std::strerror(errno);
-        if (options_.input_file.empty()) why += " (give --signaling-input FILE)";
-        return callbacks_.on_failure(Error(ErrorCategory::kRuntime, "signaling", why));
+        if (options_.input_file.empty()) why += " (name a signaling input file)";
+        return callbacks_.on_failure(
+            Error(ErrorCategory::kRuntime, "signaling", why).about("signaling input"));
     }
     input_is_terminal_ = ::isatty(fd) != 0;
     input_is_stdin_terminal_ = input_is_terminal_ && same_terminal_as_stdin(fd);

@@ -45,7 +45,8 @@ Endpoint tcp_endpoint(const std::string& host, unsigned port, bool passive) {
     int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
     if (rc != 0) {
         throw Error(name_lookup_category(rc), "signaling",
-                    "cannot resolve --signaling-host " + host + ": " + gai_strerror(rc));
+                    "cannot resolve signaling host " + host + ": " + gai_strerror(rc))
+            .about("signaling host");
     }
     Endpoint endpoint;
     for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
@@ -63,7 +64,8 @@ Endpoint tcp_endpoint(const std::string& host, unsigned port, bool passive) {
 Endpoint unix_endpoint(const std::string& path) {
     sockaddr_un address{};
     if (path.size() >= sizeof(address.sun_path)) {
-        throw Error(ErrorCategory::kUsage, "signaling", "--signaling-path is too long: " + path);
+        throw Error(ErrorCategory::kUsage, "signaling", "signaling path is too long: " + path)
+            .about("signaling path");
     }
     address.sun_family = AF_UNIX;
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);

@@ -1,0 +1,51 @@
+// The base layer: errors and their categories, the exit codes the app maps
+// them to, the option names the app puts into messages, the manual clock.
+#include <catch2/catch.hpp>
+
+#include "app/exit_code.hpp"
+#include "app/options.hpp"
+#include "base/clock.hpp"
+#include "base/error.hpp"
+
+using rtcpeer::Error;
+using rtcpeer::ErrorCategory;
+using rtcpeer::ExitCode;
+
+TEST_CASE("every error category has the exit code the man page documents") {
+    CHECK(rtcpeer::exit_code(ErrorCategory::kRuntime) == ExitCode::kFailure);
+    CHECK(static_cast<int>(rtcpeer::exit_code(ErrorCategory::kUsage)) == 2);
+    CHECK(static_cast<int>(rtcpeer::exit_code(ErrorCategory::kTimeout)) == 3);
+    CHECK(static_cast<int>(rtcpeer::exit_code(ErrorCategory::kProtocol)) == 4);
+    CHECK(static_cast<int>(rtcpeer::exit_code(ErrorCategory::kConnection)) == 5);
+    CHECK(static_cast<int>(rtcpeer::exit_code(ErrorCategory::kSecurity)) == 6);
+    CHECK(rtcpeer::exit_code(rtcpeer::protocol_error("sdp", "bad")) == ExitCode::kProtocol);
+}
+
+TEST_CASE("the app names the option that a layer's error is about") {
+    const Error from_ice =
+        Error(ErrorCategory::kUsage, "ice", "cannot resolve STUN server stun:x.invalid:3478: gone")
+            .about("STUN server");
+    const Error named = rtcpeer::name_option(from_ice);
+    CHECK(named.line() == "rtcpeer: ice: cannot resolve --stun stun:x.invalid:3478: gone");
+    CHECK(named.category() == ErrorCategory::kUsage);
+
+    const Error ca =
+        Error(ErrorCategory::kUsage, "ice", "TURN CA file /x: unreadable").about("TURN CA file");
+    CHECK(std::string(rtcpeer::name_option(ca).what()) == "--turn-ca /x: unreadable");
+
+    // An error about no setting is left as it is.
+    const Error plain(ErrorCategory::kRuntime, "sctp", "socket: no memory");
+    CHECK(rtcpeer::name_option(plain).line() == plain.line());
+}
+
+TEST_CASE("a manual clock moves only when told and never back") {
+    rtcpeer::ManualClock clock(1000);
+    const rtcpeer::Clock& read = clock;
+    CHECK(read.now_ms() == 1000);
+    clock.advance_ms(250);
+    CHECK(read.now_ms() == 1250);
+    clock.advance_ms(-100);
+    CHECK(read.now_ms() == 1250);
+    const std::int64_t a = rtcpeer::system_clock().now_ms();
+    CHECK(rtcpeer::system_clock().now_ms() >= a);
+}
