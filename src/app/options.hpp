@@ -10,29 +10,20 @@
 
 #include "base/error.hpp"
 #include "ice/config.hpp"
+#include "signaling/config.hpp"
 
 namespace rtcpeer {
 
 enum class Role { kOffer, kAnswer };
-enum class SignalingKind { kCopyAndPaste, kTcpSocket, kUnixSocket };
+using SignalingKind = signaling::Kind;
 
 const char* to_string(Role role);
 const char* to_string(SignalingKind kind);
 
-struct SignalingOptions {
-    SignalingKind kind = SignalingKind::kCopyAndPaste;
-    std::string host = "127.0.0.1";
-    unsigned port = 1234;
-    std::string path = "aiortc.socket";
-    // Unset: the connecting side retries for kDefaultConnectRetrySeconds and
-    // the listening side waits without limit (like nc -l). Set: bounds both.
-    std::optional<double> timeout_seconds;
-    std::string input_file;   // copy-and-paste: instead of /dev/tty
-    std::string output_file;  // copy-and-paste: instead of stderr
-    bool trickle = true;      // resolved: --trickle/--no-trickle or the backend's default
+// The signaling channel's configuration, and how the session uses it.
+struct SignalingOptions : signaling::Config {
+    bool trickle = true;  // resolved: --trickle/--no-trickle or the backend's default
 };
-
-inline constexpr double kDefaultConnectRetrySeconds = 30;
 
 // The environment variable that carries the TURN password out of sight of ps.
 inline constexpr const char* kTurnPasswordVariable = "RTCPEER_TURN_PASSWORD";

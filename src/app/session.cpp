@@ -163,7 +163,8 @@ void Session::start() {
         });
 
     const bool prompts = !options_.quiet;
-    signaling_ = signaling::create_channel(options_.signaling, options_.role, prompts);
+    signaling_ =
+        signaling::create_channel(options_.signaling, options_.role == Role::kOffer, prompts);
     signaling_->start(signaling::Channel::Callbacks{
         [this] {
             mark("signaling_connected");

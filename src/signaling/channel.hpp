@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "app/options.hpp"
 #include "base/error.hpp"
+#include "signaling/config.hpp"
 #include "signaling/message.hpp"
 
 namespace rtcpeer::signaling {
@@ -49,6 +49,7 @@ class Channel {
     virtual std::string describe() const = 0;
 };
 
-std::unique_ptr<Channel> create_channel(const SignalingOptions& options, Role role, bool prompts);
+// The offerer sends the first message: for the socket backends it listens.
+std::unique_ptr<Channel> create_channel(const Config& config, bool offerer, bool prompts);
 
 }  // namespace rtcpeer::signaling

@@ -35,8 +35,7 @@ bool same_terminal_as_stdin(int fd) {
 }
 }  // namespace
 
-CopyAndPasteChannel::CopyAndPasteChannel(const SignalingOptions& options, bool prompts,
-                                         bool receives_first)
+CopyAndPasteChannel::CopyAndPasteChannel(const Config& options, bool prompts, bool receives_first)
     : options_(options), prompts_(prompts), receives_first_(receives_first) {}
 
 std::string CopyAndPasteChannel::describe() const {
@@ -149,16 +148,16 @@ void CopyAndPasteChannel::close() {
     started_ = false;
 }
 
-std::unique_ptr<Channel> create_channel(const SignalingOptions& options, Role role, bool prompts) {
-    const bool listen = role == Role::kOffer;
+std::unique_ptr<Channel> create_channel(const Config& options, bool offerer, bool prompts) {
+    const bool listen = offerer;
     switch (options.kind) {
-        case SignalingKind::kTcpSocket:
+        case Kind::kTcpSocket:
             return std::make_unique<SocketChannel>(tcp_endpoint(options.host, options.port, listen),
                                                    listen, options.timeout_seconds);
-        case SignalingKind::kUnixSocket:
+        case Kind::kUnixSocket:
             return std::make_unique<SocketChannel>(unix_endpoint(options.path), listen,
                                                    options.timeout_seconds);
-        case SignalingKind::kCopyAndPaste:
+        case Kind::kCopyAndPaste:
             break;
     }
     return std::make_unique<CopyAndPasteChannel>(options, prompts, !listen);

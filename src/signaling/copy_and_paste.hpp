@@ -12,7 +12,7 @@ namespace rtcpeer::signaling {
 
 class CopyAndPasteChannel : public Channel {
   public:
-    CopyAndPasteChannel(const SignalingOptions& options, bool prompts, bool receives_first);
+    CopyAndPasteChannel(const Config& options, bool prompts, bool receives_first);
 
     void start(Callbacks callbacks) override;
     void send(const Message& message) override;
@@ -27,7 +27,7 @@ class CopyAndPasteChannel : public Channel {
     std::string input_path() const;
     void prompt(const char* text) const;
 
-    SignalingOptions options_;
+    Config options_;
     bool prompts_;
     bool receives_first_;
     bool started_ = false;
