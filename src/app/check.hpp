@@ -8,7 +8,7 @@
 //     whatever its own mode, so a plain `rtcpeer answer` is a check
 //     responder; aiortc's datachannel-cli answers the same way;
 //   - a side that has nothing more to send sends the EOF marker (an empty
-//     binary message, as in DESIGN.md §5).
+//     binary message, as in rtcpeer(1), DATA).
 // A measuring side is done once its round trips are measured and the remote
 // asks nothing more of it: the remote sent its EOF, or never sent a ping, or
 // its pings stopped for kRemoteQuiet (aiortc's datachannel-cli answers every

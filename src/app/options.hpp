@@ -1,4 +1,4 @@
-// Everything the command line says (DESIGN.md §2), as plain data.
+// Everything the command line says (rtcpeer(1), OPTIONS), as plain data.
 #pragma once
 
 #include <cstddef>
@@ -39,7 +39,7 @@ struct Options {
     unsigned check_count = 5;
     std::string stats_file;  // --stats: a JSON summary at exit; "-" is stderr
 
-    // The pipe (DESIGN.md §5).
+    // The pipe (rtcpeer(1), DATA).
     bool lines = false;
     std::size_t message_size = 65536;  // capped by the remote's a=max-message-size
     std::string label = "rtcpeer";

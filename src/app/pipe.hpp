@@ -1,5 +1,5 @@
 // stdin -> data channel -> remote, remote -> data channel -> stdout
-// (DESIGN.md §5), with back-pressure both ways and bounded memory:
+// (rtcpeer(1), DATA), with back-pressure both ways and bounded memory:
 //   - stdin is not read while a message waits for room in SCTP's send buffer;
 //   - the channel is not read while more than kStdoutHighWater bytes wait for
 //     stdout, so SCTP's receive window closes on the remote sender.

@@ -16,7 +16,7 @@
 
 namespace rtcpeer {
 
-// The connection's stages in the order they complete (DESIGN.md §2, -v).
+// The connection's stages in the order they complete (as -v reports them).
 inline constexpr const char* kStages[] = {"signaling_connected", "gathering_done", "ice_connected",
                                           "dtls_connected",      "sctp_up",        "channel_open"};
 

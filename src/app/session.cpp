@@ -145,7 +145,8 @@ void Session::start() {
 
     certificate_.emplace(dtls::Certificate::generate());
     ice::Config ice_config = options_.ice;
-    ice_config.controlling = options_.role == Role::kOffer;  // DESIGN.md §4
+    ice_config.controlling =
+        options_.role == Role::kOffer;  // the offerer controls (RFC 8445 §6.1.1)
     ice_ = std::make_unique<ice::Agent>(
         ice_config,
         ice::Agent::Callbacks{
@@ -324,7 +325,7 @@ void Session::on_remote_description(const signaling::Message& message) {
                std::to_string(remote_->candidates.size()) + " candidates" +
                (remote_->end_of_candidates ? ", complete)" : ")"));
 
-    // From here ICE can run: the connect time-out starts (DESIGN.md §2).
+    // From here ICE can run: the connect time-out starts (rtcpeer(1), OPTIONS).
     const double seconds = options_.connect_timeout_seconds;
     connect_deadline_.start_once(milliseconds(seconds), [this, seconds] {
         // Name the stage that did not complete: ice, dtls, sctp or channel.
@@ -741,7 +742,7 @@ void Session::check_finish() {
     }
     if (!pipe_) return;
     if (pipe_->local_eof_sent() && stdout_done_) return begin_finish();
-    // An interactive receiver does not wait for Ctrl-D (DESIGN.md §5 (c)).
+    // An interactive receiver does not wait for Ctrl-D (rtcpeer(1), DATA).
     if (stdout_done_ && pipe_->stdin_is_terminal()) return begin_finish();
     if (remote_closed_ && stdout_done_) {
         if (pipe_->local_eof_sent() || !pipe_->stdin_has_unsent_data()) return begin_finish();

@@ -1,8 +1,8 @@
 // One run of rtcpeer: signaling, then the connection, then the pipe.
 //
 // The Session owns every layer and the program's state; it lives on the GLib
-// main loop (see loop/sources.hpp). It reacts to the signaling messages and to
-// the layers' callbacks, enforces the time-outs of DESIGN.md §2 and turns
+// main loop (see base/loop.hpp). It reacts to the signaling messages and to
+// the layers' callbacks, enforces the time-outs of rtcpeer(1) and turns
 // every ending into one ExitCode.
 #pragma once
 
@@ -76,7 +76,7 @@ class Session {
     RunSummary summary() const;
     void report() const;
 
-    // Finishing (DESIGN.md §5): decide, wait for acknowledgements, close.
+    // Finishing (docs/ARCHITECTURE.md): decide, wait for acknowledgements, close.
     void check_finish();
     void begin_finish();
     void fail_undelivered(const std::string& what_happened);

@@ -1,4 +1,4 @@
-// Human-facing output on stderr (stdout carries data only, DESIGN.md §2).
+// Human-facing output on stderr (stdout carries data only).
 //   state():    -v only; timestamped state changes
 //   warn():     unless -q; a tolerated problem ("rtcpeer: warning: ...")
 //   info():     unless -q; not timestamped

@@ -1,4 +1,4 @@
-// The one data channel a run uses (DESIGN.md §5), on an SCTP association.
+// The one data channel a run uses (rtcpeer(1), DATA), on an SCTP association.
 //
 // The offerer opens a reliable ordered channel with DCEP (RFC 8832) on a
 // stream id of its DTLS role's parity (client even, server odd); the answerer

@@ -52,7 +52,7 @@ Agent::Agent(Config config, Callbacks callbacks)
     agent_ = nice_agent_new_full(g_main_context_default(), NICE_COMPATIBILITY_RFC5245,
                                  static_cast<NiceAgentOption>(NICE_AGENT_OPTION_REGULAR_NOMINATION |
                                                               NICE_AGENT_OPTION_ICE_TRICKLE));
-    // No STUN/TURN server unless the user names one (DESIGN.md §6); no UPnP
+    // No STUN/TURN server unless the user names one (rtcpeer(1), DESCRIPTION); no UPnP
     // (it would multicast on the LAN); ICE-TCP only when asked for.
     g_object_set(agent_, "controlling-mode", config_.controlling ? TRUE : FALSE, "upnp", FALSE,
                  "ice-tcp", config_.tcp ? TRUE : FALSE, "ice-udp", TRUE, "force-relay",

@@ -1,5 +1,5 @@
 // How the ICE agent finds paths: what the command line decides (app/options)
-// and the agent carries out. No server is used unless named (DESIGN.md §6).
+// and the agent carries out. No server is used unless named (rtcpeer(1), DESCRIPTION).
 #pragma once
 
 #include <string>
@@ -12,7 +12,7 @@ namespace rtcpeer::ice {
 enum class Family { kAny, kIpv4, kIpv6 };
 
 struct Config {
-    bool controlling = false;                 // the offerer (DESIGN.md §4)
+    bool controlling = false;                 // the offerer (RFC 8445 §6.1.1)
     std::vector<std::string> host_addresses;  // --host-address; empty: see interfaces, family
     std::vector<std::string> interfaces;      // --interface; empty: every interface
     Family family = Family::kAny;             // -4 / -6

@@ -1,4 +1,4 @@
-// Data-channel session descriptions (DESIGN.md §4): parse what real peers
+// Data-channel session descriptions: parse what real peers
 // send, build offers and answers.
 //
 // Two wire forms of the data-channel m= section exist and both are accepted:

@@ -1,5 +1,5 @@
 // The signaling channel: one small interface over the three backends of
-// DESIGN.md §3 (tcp-socket, unix-socket, copy-and-paste), chosen like aiortc's
+// rtcpeer(1), SIGNALING (tcp-socket, unix-socket, copy-and-paste), chosen like aiortc's
 // create_signaling.
 //
 // Roles: the offerer sends the first message, so for the socket backends it

@@ -1,4 +1,4 @@
-// copy-and-paste signaling (DESIGN.md §3). stdin and stdout carry the data,
+// copy-and-paste signaling (rtcpeer(1), SIGNALING). stdin and stdout carry the data,
 // so the local messages go to stderr (or --signaling-output FILE) and the
 // remote's are read from the terminal (or --signaling-input FILE). FIFOs work
 // for both: the input is opened at once without blocking, the output when the

@@ -1,6 +1,6 @@
 // Splits a byte stream into "\n"-terminated lines with a hard bound on what is
 // buffered: a line that grows past the limit is rejected as soon as the limit
-// is crossed, never after it has been buffered whole (DESIGN.md §3).
+// is crossed, never after it has been buffered whole (rtcpeer(1), SIGNALING).
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Signaling messages and their wire form (DESIGN.md §3).
+// Signaling messages and their wire form (rtcpeer(1), SIGNALING).
 //
 // One JSON object per line, byte-identical to what aiortc's
 // contrib.signaling.object_to_string produces: keys sorted, Python's default

@@ -150,7 +150,7 @@ void SocketChannel::fail(ErrorCategory category, const std::string& why) {
 void SocketChannel::start_listening() {
     const sockaddr_storage& address = endpoint_.addresses.front();
     if (!endpoint_.unix_path.empty()) {
-        // Hygiene (DESIGN.md §3): never replace what is not a socket, never
+        // Hygiene: never replace what is not a socket, never
         // steal a live listener's path; a stale socket file is replaced.
         struct stat st {};
         if (::lstat(endpoint_.unix_path.c_str(), &st) == 0) {

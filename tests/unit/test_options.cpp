@@ -28,7 +28,7 @@ EarlyExit usage(std::vector<const char*> args) {
     auto early = std::get<EarlyExit>(result);
     CHECK(early.code == 2);
     CHECK(early.stderr_text.rfind("rtcpeer: usage: ", 0) == 0);
-    // One line (DESIGN.md §2).
+    // One line (rtcpeer(1), EXIT STATUS).
     CHECK(early.stderr_text.find('\n') == early.stderr_text.size() - 1);
     return early;
 }
@@ -123,7 +123,7 @@ TEST_CASE("--help and --version exit 0 with text on stdout") {
 TEST_CASE("ICE server options") {
     unsetenv(kTurnPasswordVariable);
     Options o = ok({"offer"});
-    CHECK(o.ice.stun_servers.empty());  // no server unless named (DESIGN.md §6)
+    CHECK(o.ice.stun_servers.empty());  // no server unless named (rtcpeer(1), DESCRIPTION)
     CHECK(o.ice.turn_servers.empty());
     CHECK(!o.ice.relay_only);
     CHECK(!o.ice.tcp);
