@@ -1,23 +1,17 @@
 #include "app/exit_code.hpp"
 
+#include <cstddef>
+#include <iterator>
+
 namespace rtcpeer {
 
 ExitCode exit_code(ErrorCategory category) {
-    switch (category) {
-        case ErrorCategory::kUsage:
-            return ExitCode::kUsage;
-        case ErrorCategory::kRuntime:
-            return ExitCode::kFailure;
-        case ErrorCategory::kTimeout:
-            return ExitCode::kTimeout;
-        case ErrorCategory::kProtocol:
-            return ExitCode::kProtocol;
-        case ErrorCategory::kConnection:
-            return ExitCode::kConnection;
-        case ErrorCategory::kSecurity:
-            return ExitCode::kSecurity;
-    }
-    return ExitCode::kFailure;
+    // In the order of ErrorCategory.
+    static constexpr ExitCode kCodes[] = {ExitCode::kUsage,      ExitCode::kFailure,
+                                          ExitCode::kTimeout,    ExitCode::kProtocol,
+                                          ExitCode::kConnection, ExitCode::kSecurity};
+    static_assert(std::size(kCodes) == static_cast<std::size_t>(ErrorCategory::kSecurity) + 1);
+    return kCodes[static_cast<std::size_t>(category)];
 }
 
 }  // namespace rtcpeer

@@ -2,24 +2,18 @@
 
 #include <netdb.h>
 
+#include <cstddef>
+#include <iterator>
+
 namespace rtcpeer {
 
 const char* to_string(ErrorCategory category) {
-    switch (category) {
-        case ErrorCategory::kUsage:
-            return "usage error";
-        case ErrorCategory::kRuntime:
-            return "failure";
-        case ErrorCategory::kTimeout:
-            return "time-out";
-        case ErrorCategory::kProtocol:
-            return "protocol error";
-        case ErrorCategory::kConnection:
-            return "connection failed";
-        case ErrorCategory::kSecurity:
-            return "security failure";
-    }
-    return "unknown";
+    // In the order of the enumeration.
+    static constexpr const char* kNames[] = {"usage error",       "failure",
+                                             "time-out",          "protocol error",
+                                             "connection failed", "security failure"};
+    static_assert(std::size(kNames) == static_cast<std::size_t>(ErrorCategory::kSecurity) + 1);
+    return kNames[static_cast<std::size_t>(category)];
 }
 
 ErrorCategory name_lookup_category(int getaddrinfo_error) {

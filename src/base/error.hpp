@@ -8,6 +8,7 @@
 
 namespace rtcpeer {
 
+// Tables indexed by category (to_string, app/exit_code.cpp) follow this order.
 enum class ErrorCategory {
     kUsage,       // the user gave a bad value (an option, a host name, a file)
     kRuntime,     // the program could not do something (a socket, a library call)
