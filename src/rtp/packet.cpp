@@ -53,12 +53,11 @@ ExtensionForm RtpPacket::extension_form() const {
     return ExtensionForm::kOther;
 }
 
-RtpError parse_rtp(std::span<const std::uint8_t> datagram, RtpPacket& packet) {
+RtpError parse_rtp_header(std::span<const std::uint8_t> datagram, RtpPacket& packet) {
     const std::uint8_t* p = datagram.data();
     const std::size_t size = datagram.size();
     if (size < kFixedHeaderSize) return RtpError::kTooShort;
     if (p[0] >> 6 != 2) return RtpError::kBadVersion;
-    const bool padding = (p[0] & 0x20) != 0;
     packet.has_extension = (p[0] & 0x10) != 0;
     packet.csrc_count = p[0] & 0x0F;
     packet.marker = (p[1] & 0x80) != 0;
@@ -87,9 +86,19 @@ RtpError parse_rtp(std::span<const std::uint8_t> datagram, RtpPacket& packet) {
         offset += 4 * words;
     }
     packet.header_size = offset;
-
     packet.padding_size = 0;
-    if (padding) {
+    packet.payload = datagram.subspan(offset);
+    return RtpError::kNone;
+}
+
+RtpError parse_rtp(std::span<const std::uint8_t> datagram, RtpPacket& packet) {
+    if (const RtpError error = parse_rtp_header(datagram, packet); error != RtpError::kNone) {
+        return error;
+    }
+    const std::uint8_t* p = datagram.data();
+    const std::size_t size = datagram.size();
+    const std::size_t offset = packet.header_size;
+    if ((p[0] & 0x20) != 0) {
         // RFC 3550 §5.1: the last octet counts the padding, itself included;
         // it may not reach into the header.
         const std::uint8_t count = p[size - 1];

@@ -58,6 +58,10 @@ struct RtpPacket {
 // An empty payload is valid (RFC 3550 allows it; keep-alives use it).
 RtpError parse_rtp(std::span<const std::uint8_t> datagram, RtpPacket& packet);
 
+// The header alone: everything but padding, the payload being the rest.
+// For SRTP packets, whose payload and padding count are encrypted.
+RtpError parse_rtp_header(std::span<const std::uint8_t> datagram, RtpPacket& packet);
+
 // One element of an RFC 8285 header extension.
 struct ExtensionElement {
     std::uint8_t id = 0;

@@ -5,9 +5,6 @@
 namespace rtcpeer::rtp {
 
 namespace {
-// RFC 3550 §A.1.
-constexpr std::uint16_t kMaxDropout = 3000;
-constexpr std::uint32_t kMaxMisorder = 100;
 constexpr std::uint32_t kSequenceModulo = 0x10000;
 }  // namespace
 
@@ -84,7 +81,7 @@ ReceiveStatistics::Verdict ReceiveStatistics::receive(SequenceNumber sequence,
         ++received_;  // RFC 3550 counts duplicates too: lost may go negative
         return Verdict::kDuplicate;
     }
-    if (forward < kMaxDropout) {
+    if (forward < kMaxDropout) {  // RFC 3550 §A.1
         const std::uint64_t highest = cycles_ + max_sequence_;
         if (sequence.value() < max_sequence_) cycles_ += kSequenceModulo;  // wrapped
         max_sequence_ = sequence.value();

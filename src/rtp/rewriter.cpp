@@ -4,13 +4,6 @@
 
 namespace rtcpeer::rtp {
 
-namespace {
-// RFC 3550 §A.1: a packet up to MAX_DROPOUT ahead or MAX_MISORDER behind the
-// newest belongs to the same numbering; anything further is a jump.
-constexpr std::int32_t kMaxDropout = 3000;
-constexpr std::int32_t kMaxMisorder = 100;
-}  // namespace
-
 std::string_view to_string(Rewriter::Outcome outcome) {
     switch (outcome) {
         case Rewriter::Outcome::kForward:

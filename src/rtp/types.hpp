@@ -35,6 +35,12 @@ using RtpTimestamp = Strong<struct RtpTimestampTag, std::uint32_t>;
 // 7-bit payload type (RFC 3550 §5.1); the parser never yields more than 127.
 using PayloadType = Strong<struct PayloadTypeTag, std::uint8_t>;
 
+// RFC 3550 §A.1: a packet up to kMaxDropout ahead of the newest, or up to
+// kMaxMisorder behind it, belongs to the same numbering; further is a jump
+// (a restarted sender, or a stray packet).
+inline constexpr std::int32_t kMaxDropout = 3000;
+inline constexpr std::int32_t kMaxMisorder = 100;
+
 // Serial number arithmetic (RFC 1982) on the 16-bit sequence space: how far
 // `to` is ahead of `from`, negative when it is behind. Half the space away
 // is taken as ahead.

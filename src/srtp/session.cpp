@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "rtp/packet.hpp"
+
 namespace rtcpeer::srtp {
 
 static_assert(Session::kMaxOverhead >= SRTP_MAX_TRAILER_LEN + 4);
@@ -46,15 +48,11 @@ Status from_libsrtp(srtp_err_status_t status) {
 
 // libsrtp reads the RTP header (CSRCs, extension) or the RTCP header before
 // it checks anything else; make sure they are there, whatever its version.
+// The RTCP header is the 8 bytes that hold the sender's SSRC.
 bool header_fits(std::span<const std::uint8_t> packet, bool rtp) {
-    if (packet.size() < (rtp ? 12u : 8u) || packet[0] >> 6 != 2) return false;
-    if (!rtp) return true;
-    std::size_t header = 12 + 4u * (packet[0] & 0x0F);
-    if ((packet[0] & 0x10) != 0) {
-        if (packet.size() < header + 4) return false;
-        header += 4 + 4u * (static_cast<std::size_t>(packet[header + 2]) << 8 | packet[header + 3]);
-    }
-    return header <= packet.size();
+    if (!rtp) return packet.size() >= 8 && packet[0] >> 6 == 2;
+    rtp::RtpPacket header;
+    return rtp::parse_rtp_header(packet, header) == rtp::RtpError::kNone;
 }
 
 srtp_t create(Profile profile, const std::vector<std::uint8_t>& key, srtp_ssrc_type_t direction) {

@@ -252,6 +252,25 @@ TEST_CASE("malformed RTP is refused with the reason") {
     CHECK(to_string(RtpError::kBadPadding) == "bad padding length");
 }
 
+TEST_CASE("the header alone parses without reading the padding count") {
+    // As in SRTP, where the last byte is encrypted: a count that would be
+    // bad padding does not matter, the payload is all after the header.
+    auto bytes = rtp_packet(96, 1, 2, 3, {1, 2, 3, 0xFF});
+    bytes[0] = 0xA1;  // P, one CSRC
+    bytes.insert(bytes.begin() + 12, {0, 0, 0, 9});
+    RtpPacket packet;
+    CHECK(parse_rtp(bytes, packet) == RtpError::kBadPadding);
+    REQUIRE(parse_rtp_header(bytes, packet) == RtpError::kNone);
+    CHECK(packet.header_size == 16);
+    CHECK(packet.payload.size() == 4);
+    CHECK(packet.padding_size == 0);
+    bytes[0] = 0xA2;  // two CSRCs take the whole rest: an empty payload
+    REQUIRE(parse_rtp_header(bytes, packet) == RtpError::kNone);
+    CHECK(packet.payload.empty());
+    bytes[0] = 0xA3;  // three do not fit
+    CHECK(parse_rtp_header(bytes, packet) == RtpError::kCsrcPastEnd);
+}
+
 TEST_CASE("rewriting the fixed header changes those fields only") {
     auto bytes = rtp_packet(0x80 | 100, 7, 8, 9, {1, 2, 3});
     bytes[0] |= 0x01;  // one CSRC
