@@ -41,6 +41,7 @@ void Rewriter::rebase(Ssrc ssrc, SequenceNumber sequence, RtpTimestamp timestamp
     timestamp_offset_ = next_timestamp.value() - timestamp.value();
     if (started_ && !(ssrc == source_)) replaced_ = Replaced{source_, highest_in_};
     source_ = ssrc;
+    first_in_ = sequence;
     highest_in_ = sequence;
     started_ = true;
     bad_sequence_.reset();
@@ -77,6 +78,9 @@ Rewriter::Mapped Rewriter::map(Ssrc ssrc, SequenceNumber sequence, RtpTimestamp 
     }
     const std::int32_t delta = distance(highest_in_, sequence);
     if (delta <= kMaxDropout && delta >= -kMaxMisorder) {
+        // Older than the packet this source was rebased on: it would take
+        // an outgoing number already used by the source before.
+        if (distance(first_in_, sequence) < 0) return {Outcome::kDropStale, {}, {}};
         bad_sequence_.reset();
         return apply(Outcome::kForward, sequence, timestamp, arrival);
     }

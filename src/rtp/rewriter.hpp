@@ -29,7 +29,7 @@ class Rewriter {
     enum class Outcome {
         kForward,    // send with the mapped numbers
         kNewSource,  // the first packet of a new incoming source: forward
-        kDropStale,  // a late packet of a source that has been replaced
+        kDropStale,  // a late packet of a replaced source, or from before a rebase
         kDropJump,   // a jump in numbering not yet confirmed by the next packet
     };
     struct Mapped {
@@ -68,6 +68,7 @@ class Rewriter {
     std::optional<Replaced> replaced_;  // the one before it, whose leftovers are dropped
     std::uint16_t sequence_offset_ = 0;
     std::uint32_t timestamp_offset_ = 0;
+    SequenceNumber first_in_;                     // the first one since the last rebase
     SequenceNumber highest_in_;                   // newest incoming sequence number
     SequenceNumber highest_out_;                  // what it was mapped to
     RtpTimestamp newest_out_timestamp_;           // the timestamp sent with it

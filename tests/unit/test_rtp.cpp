@@ -328,6 +328,8 @@ TEST_CASE("the rewriter keeps one outgoing stream across a source restart") {
     now += microseconds(2'000'000);
     CHECK(push(Ssrc(222), 7, 123).outcome == Rewriter::Outcome::kNewSource);
     CHECK(sent.back() == SequenceNumber(4));
+    // Its packet 6, overtaken by 7, would take number 3 again: dropped.
+    CHECK(push(Ssrc(222), 6, 123).outcome == Rewriter::Outcome::kDropStale);
     // 2 s at 90 kHz after the last frame.
     CHECK(stamps.back() == RtpTimestamp(1000 + 27000 + 180000));
     now += microseconds(33'333);
