@@ -175,7 +175,8 @@ TEST_CASE("RFC 8285 two-byte elements, id 15 and malformed blocks") {
     CHECK_FALSE(reader.malformed());
 
     // One-byte id 15 ends the walk, whatever follows.
-    const auto stop = parsed(with_extension(0xBEDE, {0x10, 0xAA, 0xF0, 0x20, 0xBB, 0, 0, 0}));
+    const auto stop_bytes = with_extension(0xBEDE, {0x10, 0xAA, 0xF0, 0x20, 0xBB, 0, 0, 0});
+    const auto stop = parsed(stop_bytes);
     ExtensionReader stopped(stop);
     REQUIRE(stopped.next(element));
     CHECK(element.id == 1);
@@ -183,17 +184,20 @@ TEST_CASE("RFC 8285 two-byte elements, id 15 and malformed blocks") {
     CHECK_FALSE(stopped.malformed());
 
     // An element longer than its block: no element, malformed.
-    const auto past = parsed(with_extension(0xBEDE, {0x1F, 0xAA, 0xBB, 0xCC}));
+    const auto past_bytes = with_extension(0xBEDE, {0x1F, 0xAA, 0xBB, 0xCC});
+    const auto past = parsed(past_bytes);
     ExtensionReader overrun(past);
     CHECK_FALSE(overrun.next(element));
     CHECK(overrun.malformed());
-    const auto past2 = parsed(with_extension(0x1000, {0x00, 0x00, 0x00, 0x09}));
+    const auto past2_bytes = with_extension(0x1000, {0x00, 0x00, 0x00, 0x09});
+    const auto past2 = parsed(past2_bytes);
     ExtensionReader overrun2(past2);
     CHECK_FALSE(overrun2.next(element));
     CHECK(overrun2.malformed());
 
     // A profile-specific block is opaque.
-    const auto other = parsed(with_extension(0x1234, {1, 2, 3, 4}));
+    const auto other_bytes = with_extension(0x1234, {1, 2, 3, 4});
+    const auto other = parsed(other_bytes);
     CHECK(other.extension_form() == ExtensionForm::kOther);
     ExtensionReader opaque(other);
     CHECK_FALSE(opaque.next(element));
