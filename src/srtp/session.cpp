@@ -167,8 +167,8 @@ Result Session::run(Operation operation, std::span<const std::uint8_t> packet,
             break;
     }
     const Status result = from_libsrtp(status);
-    if (result != Status::kOk || length < 0)
-        return {result == Status::kOk ? Status::kFailure : result, 0};
+    if (result != Status::kOk) return {result, 0};
+    if (length < 0) return {Status::kFailure, 0};
     return {Status::kOk, static_cast<std::size_t>(length)};
 }
 

@@ -58,7 +58,8 @@ class Session {
 
     // Each reads `packet` and writes the result to `out`, which may be the
     // same memory. Protect needs packet.size() + kMaxOverhead bytes of
-    // room; unprotect needs packet.size().
+    // room; unprotect needs packet.size(). Unless the status is kOk, what
+    // `out` holds is unspecified (libsrtp may have begun on it).
     Result protect_rtp(std::span<const std::uint8_t> packet, std::span<std::uint8_t> out) noexcept;
     Result unprotect_rtp(std::span<const std::uint8_t> packet,
                          std::span<std::uint8_t> out) noexcept;
