@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 
+import netns
 from harness import LOOPBACK, RTCPEER, ROOT, TestCase, main, random_file
 
 MAN_PAGE = os.path.join(ROOT, "man", "rtcpeer.1")
@@ -212,21 +213,13 @@ while True:
 """
 
 
-def _netns_reason():
-    if os.geteuid() != 0:
-        return "needs root for ip netns"
-    if shutil.which("ip") is None:
-        return "needs iproute2"
-    return None
-
-
 class HostNameTest(TestCase):
     """One rule for --signaling-host, --stun and --turn: a name that does not
     exist is a usage error (2); a lookup that cannot be made is exit 1."""
 
     def setUp(self):
         super().setUp()
-        reason = _netns_reason()
+        reason = netns.available()
         if reason:
             self.skipTest(reason)
         self.ns = f"rtcli{os.getpid() % 100000}"
