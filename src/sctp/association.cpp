@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "base/bytes.hpp"
 #include "base/constants.hpp"
 #include "base/error.hpp"
 #include "base/loop.hpp"
+#include "sctp/abort_cause.hpp"
 #include "sctp/crc32c.hpp"
 #include "sctp/stack.hpp"
 
@@ -31,24 +31,6 @@ void set_option(struct socket* sock, int level, int name, const T& value, const 
         throw Error(ErrorCategory::kRuntime, "sctp",
                     std::string("setting ") + what + ": " + std::strerror(errno));
     }
-}
-
-// The reason text of a User-Initiated Abort cause (RFC 4960 §3.3.10.12) in
-// the ABORT chunk that usrsctp appends to a COMM_LOST notification.
-std::optional<std::string> user_abort_reason(const std::uint8_t* chunk, std::size_t size) {
-    constexpr std::uint8_t kAbortChunk = 6;
-    constexpr std::uint16_t kUserInitiatedAbort = 12;
-    if (size < 4 || chunk[0] != kAbortChunk) return std::nullopt;
-    const std::size_t end = std::min<std::size_t>(size, bytes::get16(chunk + 2));
-    for (std::size_t at = 4; at + 4 <= end;) {
-        const std::uint16_t code = bytes::get16(chunk + at);
-        const std::size_t length = bytes::get16(chunk + at + 2);
-        if (length < 4 || at + length > end) break;
-        if (code == kUserInitiatedAbort)
-            return std::string(reinterpret_cast<const char*>(chunk + at + 4), length - 4);
-        at += (length + 3) & ~std::size_t{3};  // causes are padded to 4 bytes
-    }
-    return std::nullopt;
 }
 
 sockaddr_conn conn_address(void* self, std::uint16_t port) {
