@@ -11,7 +11,7 @@ namespace rtcpeer::sctp {
 
 namespace {
 
-constexpr int kTimerTickMs = 10;  // usrsctp's clock runs at 100 Hz
+constexpr int kTimerTickMs = 10;  // how often the loop advances usrsctp's timers
 
 Stack* g_live = nullptr;  // the Stack that exists, if any
 bool g_initialised = false;
