@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "base/loop.hpp"
 #include "base/scheduler.hpp"
 #include "sctp/association.hpp"
 #include "sctp/stack.hpp"
@@ -373,4 +374,61 @@ TEST_CASE("sim: a receiver that stops reading stops the sender", "[sctp][sim]") 
         INFO("message " << i);
         REQUIRE(pair.b().messages[i].data == pattern(i, kSize));
     }
+}
+
+TEST_CASE("ManualScheduler runs due callbacks in time order", "[scheduler]") {
+    ManualScheduler scheduler(1000);
+    std::vector<std::string> log;
+    auto note = [&](const char* what) {
+        return [&log, &scheduler, what] {
+            log.push_back(std::string(what) + "@" + std::to_string(scheduler.now_ms()));
+            return false;
+        };
+    };
+    scheduler.schedule(std::chrono::milliseconds(30), note("c"));
+    scheduler.schedule(std::chrono::milliseconds(10), note("a"));
+    scheduler.schedule(std::chrono::milliseconds(10), note("b"));
+    const auto cancelled = scheduler.schedule(std::chrono::milliseconds(20), note("x"));
+    int repeats = 0;
+    scheduler.schedule(std::chrono::milliseconds(25), [&] {
+        log.push_back("r@" + std::to_string(scheduler.now_ms()));
+        return ++repeats < 2;
+    });
+    scheduler.cancel(cancelled);
+    scheduler.advance(9);
+    CHECK(log.empty());
+    scheduler.advance(100);
+    CHECK(scheduler.now_ms() == 1109);
+    CHECK(log == std::vector<std::string>{"a@1010", "b@1010", "r@1025", "c@1030", "r@1050"});
+    CHECK(scheduler.pending() == 0);
+}
+
+TEST_CASE("loop::Timer on a ManualScheduler", "[scheduler]") {
+    ManualScheduler scheduler;
+    rtcpeer::loop::Timer once(scheduler);
+    rtcpeer::loop::Timer repeating(scheduler);
+    int fired = 0;
+    int ticks = 0;
+    once.start_once(std::chrono::milliseconds(50), [&] { ++fired; });
+    repeating.start_repeating(std::chrono::milliseconds(10), [&] { return ++ticks < 3; });
+    CHECK(once.active());
+    scheduler.advance(49);
+    CHECK(fired == 0);
+    CHECK(ticks == 3);
+    CHECK_FALSE(repeating.active());
+    scheduler.advance(1);
+    CHECK(fired == 1);
+    CHECK_FALSE(once.active());
+    // Restarting from its own callback keeps the timer running; reset stops it.
+    once.start_once(std::chrono::milliseconds(5), [&] {
+        ++fired;
+        once.start_once(std::chrono::milliseconds(5), [&] { ++fired; });
+    });
+    scheduler.advance(5);
+    CHECK(fired == 2);
+    CHECK(once.active());
+    once.reset();
+    scheduler.advance(100);
+    CHECK(fired == 2);
+    CHECK(scheduler.pending() == 0);
 }
