@@ -174,6 +174,7 @@ class Pair {
     Peer& a() { return a_; }
     Peer& b() { return b_; }
     Direction& a_to_b() { return a_to_b_; }
+    Direction& b_to_a() { return b_to_a_; }
 
   private:
     std::unique_ptr<Association> make(const Config& config, Peer& peer, Direction& out) {
@@ -377,6 +378,43 @@ TEST_CASE("sim: a receiver that stops reading stops the sender", "[sctp][sim]") 
     }
 }
 
+TEST_CASE("sim: each of many streams keeps its order", "[sctp][sim]") {
+    Pair pair(7);
+    pair.connect_and_wait();
+    pair.a_to_b().loss = 0.05;
+    pair.b_to_a().loss = 0.05;
+    constexpr std::uint16_t kStreams = 50;
+    constexpr std::size_t kPerStream = 8;
+    for (std::size_t i = 0; i < kPerStream; ++i) {
+        for (std::uint16_t stream = 0; stream < kStreams; ++stream) {
+            const std::string data = std::to_string(stream) + ":" + std::to_string(i) + ":" +
+                                     pattern(stream * 100 + i, 300 + stream * 10);
+            REQUIRE(send(pair.a(), stream, data) == SendResult::kSent);
+        }
+    }
+    REQUIRE(pair.run_until(
+        [&] { return pair.b().messages.size() >= std::size_t{kStreams} * kPerStream; }, 60000));
+    CHECK(pair.a_to_b().dropped > 0);
+    std::vector<std::size_t> next(kStreams, 0);
+    for (const Message& message : pair.b().messages) {
+        REQUIRE(message.stream < kStreams);
+        const std::size_t i = next[message.stream]++;
+        INFO("stream " << message.stream << " message " << i);
+        CHECK(message.data == std::to_string(message.stream) + ":" + std::to_string(i) + ":" +
+                                  pattern(message.stream * 100 + i, 300 + message.stream * 10));
+    }
+}
+
+TEST_CASE("sim: an abort with a reason reaches the other side", "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    pair.a().association->abort("the input failed");
+    pair.step();
+    CHECK(pair.b().ended);
+    REQUIRE(pair.b().association->remote_abort_reason().has_value());
+    CHECK(*pair.b().association->remote_abort_reason() == "the input failed");
+}
+
 TEST_CASE("ManualScheduler runs due callbacks in time order", "[scheduler]") {
     ManualScheduler scheduler(1000);
     std::vector<std::string> log;
@@ -432,4 +470,25 @@ TEST_CASE("loop::Timer on a ManualScheduler", "[scheduler]") {
     scheduler.advance(100);
     CHECK(fired == 2);
     CHECK(scheduler.pending() == 0);
+}
+
+TEST_CASE("loop::Timer on GLib's main loop", "[scheduler]") {
+    rtcpeer::loop::Timer once;
+    rtcpeer::loop::Timer repeating;
+    rtcpeer::loop::Timer cancelled;
+    int fired = 0;
+    int ticks = 0;
+    bool cancelled_ran = false;
+    once.start_once(std::chrono::milliseconds(1), [&] { ++fired; });
+    repeating.start_repeating(std::chrono::milliseconds(1), [&] { return ++ticks < 3; });
+    cancelled.start_once(std::chrono::milliseconds(1), [&] { cancelled_ran = true; });
+    cancelled.reset();
+    const gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while ((fired < 1 || repeating.active()) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(nullptr, TRUE);
+    CHECK(fired == 1);
+    CHECK_FALSE(once.active());
+    CHECK(ticks == 3);
+    CHECK_FALSE(repeating.active());
+    CHECK_FALSE(cancelled_ran);
 }
