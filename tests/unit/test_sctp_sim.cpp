@@ -385,8 +385,11 @@ TEST_CASE("sim: each of many streams keeps its order", "[sctp][sim]") {
     pair.b_to_a().loss = 0.05;
     constexpr std::uint16_t kStreams = 50;
     constexpr std::size_t kPerStream = 8;
-    for (std::size_t i = 0; i < kPerStream; ++i) {
-        for (std::uint16_t stream = 0; stream < kStreams; ++stream) {
+    // Stream after stream, so that a later message of a stream whose
+    // earlier one was lost arrives first; and the first DATA packet is lost.
+    pair.a_to_b().drop_next_data = 1;
+    for (std::uint16_t stream = 0; stream < kStreams; ++stream) {
+        for (std::size_t i = 0; i < kPerStream; ++i) {
             const std::string data = std::to_string(stream) + ":" + std::to_string(i) + ":" +
                                      pattern(stream * 100 + i, 300 + stream * 10);
             REQUIRE(send(pair.a(), stream, data) == SendResult::kSent);
