@@ -57,8 +57,8 @@ int GlibScheduler::dispatch(void* data) {
 }
 
 Scheduler& glib_scheduler() {
-    static GlibScheduler scheduler;
-    return scheduler;
+    static auto* scheduler = new GlibScheduler;
+    return *scheduler;
 }
 
 Scheduler::Id ManualScheduler::schedule(std::chrono::milliseconds delay, Callback callback) {

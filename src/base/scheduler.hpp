@@ -13,7 +13,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -59,6 +58,7 @@ class GlibScheduler final : public Scheduler {
 };
 
 // The program's scheduler, used by every timer that is not given another.
+// Never destroyed, so that a timer may outlive static destruction.
 Scheduler& glib_scheduler();
 
 // Time moves only in advance(); callbacks run inside it.
