@@ -2,7 +2,7 @@
 //
 // The program reads GLib's monotonic clock (system_clock()); a test gives a
 // ManualClock instead and moves it forward by hand. The clock is read, never
-// waited on: timers still run on the GLib main loop (base/loop.hpp).
+// waited on: timers wait on a Scheduler (base/scheduler.hpp).
 #pragma once
 
 #include <glib.h>

@@ -43,45 +43,33 @@ gboolean FdWatch::dispatch(gint, GIOCondition condition, gpointer data) {
 }
 
 void Timer::start_once(std::chrono::milliseconds delay, std::function<void()> callback) {
-    reset();
-    once_ = true;
-    callback_ = [callback = std::move(callback)] {
+    start(delay, true, [callback = std::move(callback)] {
         callback();
         return false;
-    };
-    source_ = g_timeout_source_new(static_cast<guint>(delay.count()));
-    g_source_set_callback(source_, &Timer::dispatch, this, nullptr);
-    g_source_attach(source_, nullptr);
+    });
 }
 
 void Timer::start_repeating(std::chrono::milliseconds period, Callback callback) {
+    start(period, false, std::move(callback));
+}
+
+void Timer::start(std::chrono::milliseconds delay, bool once, Callback callback) {
     reset();
-    once_ = false;
-    callback_ = std::move(callback);
-    source_ = g_timeout_source_new(static_cast<guint>(period.count()));
-    g_source_set_callback(source_, &Timer::dispatch, this, nullptr);
-    g_source_attach(source_, nullptr);
+    const std::uint64_t generation = ++generation_;
+    id_ = scheduler_->schedule(delay, [this, generation, once, callback = std::move(callback)] {
+        // The callback may restart or reset the timer: only a timer that is
+        // still this start() of it finishes here.
+        const bool keep = callback() && !once;
+        if (!keep && generation_ == generation) id_ = 0;
+        return keep;
+    });
 }
 
 void Timer::reset() {
-    if (source_ != nullptr) {
-        g_source_destroy(source_);
-        g_source_unref(source_);
-        source_ = nullptr;
+    if (id_ != 0) {
+        scheduler_->cancel(id_);
+        id_ = 0;
     }
-}
-
-gboolean Timer::dispatch(gpointer data) {
-    auto* self = static_cast<Timer*>(data);
-    GSource* source = self->source_;
-    Callback callback = self->callback_;  // the callback may restart or destroy the timer
-    const bool keep = callback() && !self->once_;
-    if (!keep && self->source_ == source) {
-        // Finished by returning false: drop our reference; GLib drops its own.
-        g_source_unref(source);
-        self->source_ = nullptr;
-    }
-    return keep ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 }  // namespace rtcpeer::loop

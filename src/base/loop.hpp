@@ -10,8 +10,11 @@
 #include <glib.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+
+#include "base/scheduler.hpp"
 
 namespace rtcpeer::loop {
 
@@ -37,13 +40,15 @@ class FdWatch {
     std::unique_ptr<Callback> callback_;
 };
 
-// A one-shot or repeating timer. The callback of a repeating timer returns
-// false to stop; a one-shot timer's return value is ignored.
+// A one-shot or repeating timer, on a Scheduler (base/scheduler.hpp): GLib's
+// main loop unless told otherwise. The callback of a repeating timer returns
+// false to stop; a one-shot timer's return value is ignored. The scheduler
+// must outlive the timer.
 class Timer {
   public:
     using Callback = std::function<bool()>;
 
-    Timer() = default;
+    explicit Timer(Scheduler& scheduler = glib_scheduler()) : scheduler_(&scheduler) {}
     ~Timer() { reset(); }
     Timer(const Timer&) = delete;
     Timer& operator=(const Timer&) = delete;
@@ -51,13 +56,13 @@ class Timer {
     void start_once(std::chrono::milliseconds delay, std::function<void()> callback);
     void start_repeating(std::chrono::milliseconds period, Callback callback);
     void reset();
-    bool active() const { return source_ != nullptr; }
+    bool active() const { return id_ != 0; }
 
   private:
-    static gboolean dispatch(gpointer data);
-    GSource* source_ = nullptr;
-    bool once_ = false;
-    Callback callback_;
+    void start(std::chrono::milliseconds delay, bool once, Callback callback);
+    Scheduler* scheduler_;
+    Scheduler::Id id_ = 0;
+    std::uint64_t generation_ = 0;  // which start() a running callback belongs to
 };
 
 }  // namespace rtcpeer::loop

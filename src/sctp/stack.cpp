@@ -55,7 +55,11 @@ void initialise_usrsctp() {
 
 }  // namespace
 
-Stack::Stack(const Clock& clock) : clock_(clock) {
+Stack::Stack(const Clock& clock) : Stack(clock, glib_scheduler()) {}
+
+Stack::Stack(Scheduler& scheduler) : Stack(scheduler.clock(), scheduler) {}
+
+Stack::Stack(const Clock& clock, Scheduler& scheduler) : clock_(clock), timer_(scheduler) {
     if (g_live != nullptr) throw std::logic_error("a second usrsctp stack");
     if (!g_initialised) {
         initialise_usrsctp();

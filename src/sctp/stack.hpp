@@ -7,8 +7,12 @@
 // owns the associations creates one Stack first and keeps it until the last
 // association is gone (the session does). At most one Stack exists at a time.
 //
-// The Stack drives usrsctp from the GLib main loop: a 10 ms timer advances
-// usrsctp's timers by the time read from its clock, and after every call into
+// The Stack drives usrsctp from a Scheduler (base/scheduler.hpp), GLib's main
+// loop in the program: a 10 ms timer advances usrsctp's timers by the time
+// read from its clock. With usrsctp_init_nothreads() that is the only way
+// usrsctp's timers move (T1-init, T3-rtx, delayed SACK, heartbeat, shutdown,
+// stream reset), so on a ManualScheduler they follow simulated time; its RTT
+// samples and PR-SCTP lifetimes still read the real time. After every call into
 // usrsctp each association reads and writes what became possible (pump_all).
 // usrsctp itself is initialised once per process and never finished:
 // usrsctp_finish() fails while a closed socket still lingers in its tables,
@@ -20,6 +24,7 @@
 
 #include "base/clock.hpp"
 #include "base/loop.hpp"
+#include "base/scheduler.hpp"
 
 namespace rtcpeer::sctp {
 
@@ -36,6 +41,8 @@ class Stack {
     // Initialises usrsctp the first time in the process, and starts the timer.
     // Throws std::logic_error if another Stack exists.
     explicit Stack(const Clock& clock = system_clock());
+    // Timers and time from scheduler instead (a test's ManualScheduler).
+    explicit Stack(Scheduler& scheduler);
     ~Stack();
     Stack(const Stack&) = delete;
     Stack& operator=(const Stack&) = delete;
@@ -52,6 +59,7 @@ class Stack {
     static bool serves(void* address);
 
   private:
+    Stack(const Clock& clock, Scheduler& scheduler);
     const Clock& clock_;
     std::vector<Association*> associations_;  // one per run, in practice
     loop::Timer timer_;

@@ -1,0 +1,497 @@
+// Two real SCTP associations (usrsctp) in one process, joined by an
+// in-memory datagram link and driven in simulated time by a
+// ManualScheduler: no sockets, no DTLS. usrsctp's timers move only when the
+// scheduler's clock does (sctp/stack.hpp). usrsctp also reads the time of
+// day, and not only for RTT samples: a T3-rtx expiry resends only chunks
+// sent at least an RTO ago by that clock, and a heartbeat is skipped if the
+// path was used recently by it. So while a pair exists, this file gives
+// usrsctp a gettimeofday() that follows the pair's simulated clock (below);
+// the link has no delay, so the RTO stays at its floor.
+//
+// Packets are queued by the output callback and delivered from the test's
+// own loop, never from inside usrsctp. usrsctp's AF_CONN address of an
+// association is the object itself: a later test case may get an
+// association at an address that a closed one had, so each pair uses ports
+// of its own and no stale association can take its packets.
+#include <sys/time.h>
+#include <time.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/loop.hpp"
+#include "base/scheduler.hpp"
+#include "sctp/association.hpp"
+#include "sctp/stack.hpp"
+
+using rtcpeer::ManualScheduler;
+using rtcpeer::sctp::Association;
+using rtcpeer::sctp::Config;
+using rtcpeer::sctp::Stack;
+using SendResult = rtcpeer::sctp::Association::SendResult;
+
+namespace {
+
+constexpr std::int64_t kStepMs = 10;
+
+// The time of day that usrsctp reads. Outside a pair: the real time plus an
+// offset. While a pair exists: frozen at its start, then moving with its
+// scheduler's clock only. It never goes back.
+const ManualScheduler* g_simulated = nullptr;
+std::int64_t g_simulated_start_us = 0;  // the time of day when the pair began
+std::int64_t g_simulated_start_ms = 0;  // its scheduler's clock then
+std::int64_t g_offset_us = 0;           // added to the real time outside pairs
+
+std::int64_t real_time_us() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+}
+
+std::int64_t time_of_day_us() {
+    if (g_simulated == nullptr) return real_time_us() + g_offset_us;
+    return g_simulated_start_us + (g_simulated->now_ms() - g_simulated_start_ms) * 1000;
+}
+
+// Makes usrsctp's time of day follow scheduler while it lives.
+class SimulatedTimeOfDay {
+  public:
+    explicit SimulatedTimeOfDay(const ManualScheduler& scheduler) {
+        g_simulated_start_us = time_of_day_us();
+        g_simulated_start_ms = scheduler.now_ms();
+        g_simulated = &scheduler;
+    }
+    ~SimulatedTimeOfDay() {
+        const std::int64_t now = time_of_day_us();
+        g_simulated = nullptr;
+        g_offset_us = now - real_time_us();
+    }
+    SimulatedTimeOfDay(const SimulatedTimeOfDay&) = delete;
+    SimulatedTimeOfDay& operator=(const SimulatedTimeOfDay&) = delete;
+};
+
+// Whether an SCTP packet carries a DATA chunk (type 0).
+bool carries_data(const std::vector<std::uint8_t>& packet) {
+    std::size_t offset = 12;  // the common header
+    while (offset + 4 <= packet.size()) {
+        if (packet[offset] == 0) return true;
+        const std::size_t length =
+            static_cast<std::size_t>(packet[offset + 2]) << 8 | packet[offset + 3];
+        if (length < 4) break;
+        offset += (length + 3) & ~std::size_t{3};
+    }
+    return false;
+}
+
+// One direction of the link: packets wait here until the loop delivers them.
+struct Direction {
+    std::deque<std::vector<std::uint8_t>> queue;
+    std::size_t offered = 0;  // packets handed to the link
+    std::size_t dropped = 0;
+    std::set<std::size_t> drop_index;  // drop the packets offered at these indexes
+    int drop_next_data = 0;            // drop this many of the next DATA-carrying packets
+    double loss = 0;                   // drop at random, with the pair's seeded RNG
+};
+
+struct Message {
+    std::uint16_t stream;
+    std::uint32_t ppid;
+    std::string data;
+};
+
+struct Peer {
+    std::unique_ptr<Association> association;
+    bool up = false;
+    bool ended = false;
+    std::vector<Message> messages;
+    std::vector<std::uint16_t> resets;
+    std::function<void()> on_writable;
+};
+
+class Pair {
+  public:
+    explicit Pair(std::uint32_t seed = 1) : rng_(seed) {
+        static std::uint16_t next_port = 5000;
+        const std::uint16_t port = next_port++;
+        Config config;
+        config.local_port = port;
+        config.remote_port = port;
+        a_.association = make(config, a_, a_to_b_);
+        b_.association = make(config, b_, b_to_a_);
+    }
+
+    // Both ends send INIT, as the program does.
+    void connect() {
+        a_.association->connect();
+        b_.association->connect();
+    }
+
+    // Hands every queued packet to its receiver, until the link is empty.
+    void deliver() {
+        for (int round = 0; round < 1000000; ++round) {
+            Direction* from = !a_to_b_.queue.empty()   ? &a_to_b_
+                              : !b_to_a_.queue.empty() ? &b_to_a_
+                                                       : nullptr;
+            if (from == nullptr) return;
+            Peer& to = from == &a_to_b_ ? b_ : a_;
+            std::vector<std::uint8_t> packet = std::move(from->queue.front());
+            from->queue.pop_front();
+            to.association->on_packet(packet.data(), packet.size());
+        }
+        FAIL("the link never went quiet");
+    }
+
+    // Delivers, then lets simulated time pass.
+    void step(std::int64_t ms = kStepMs) {
+        deliver();
+        scheduler_.advance(ms);
+        deliver();
+    }
+
+    // Steps until done() or until limit_ms of simulated time passed.
+    bool run_until(const std::function<bool()>& done, std::int64_t limit_ms) {
+        const std::int64_t end = scheduler_.now_ms() + limit_ms;
+        while (!done()) {
+            if (scheduler_.now_ms() >= end) return false;
+            step();
+        }
+        return true;
+    }
+
+    void connect_and_wait() {
+        connect();
+        REQUIRE(run_until([&] { return a_.up && b_.up; }, 5000));
+    }
+
+    ManualScheduler& scheduler() { return scheduler_; }
+    Peer& a() { return a_; }
+    Peer& b() { return b_; }
+    Direction& a_to_b() { return a_to_b_; }
+    Direction& b_to_a() { return b_to_a_; }
+
+  private:
+    std::unique_ptr<Association> make(const Config& config, Peer& peer, Direction& out) {
+        Association::Callbacks callbacks;
+        callbacks.on_up = [&peer] { peer.up = true; };
+        callbacks.on_message = [&peer](std::uint16_t stream, std::uint32_t ppid,
+                                       std::string_view data) {
+            peer.messages.push_back({stream, ppid, std::string(data)});
+        };
+        callbacks.on_incoming_reset = [&peer](std::uint16_t stream) {
+            peer.resets.push_back(stream);
+        };
+        callbacks.on_writable = [&peer] {
+            if (peer.on_writable) peer.on_writable();
+        };
+        callbacks.on_ended = [&peer](const std::string&, bool) { peer.ended = true; };
+        callbacks.on_protocol_error = [](const std::string& why) { FAIL(why); };
+        auto send = [this, &out](const std::uint8_t* data, std::size_t size, int) {
+            std::vector<std::uint8_t> packet(data, data + size);
+            const std::size_t index = out.offered++;
+            bool drop = out.drop_index.count(index) != 0;
+            if (!drop && out.drop_next_data > 0 && carries_data(packet)) {
+                --out.drop_next_data;
+                drop = true;
+            }
+            if (!drop && out.loss > 0)
+                drop = std::uniform_real_distribution<double>(0, 1)(rng_) < out.loss;
+            if (drop) {
+                ++out.dropped;
+            } else {
+                out.queue.push_back(std::move(packet));
+            }
+            return true;
+        };
+        return std::make_unique<Association>(stack_, config, send, callbacks);
+    }
+
+    // Declared in the order they must be built; associations go first.
+    ManualScheduler scheduler_;
+    SimulatedTimeOfDay time_of_day_{scheduler_};
+    Stack stack_{scheduler_};
+    std::mt19937 rng_;
+    Direction a_to_b_;
+    Direction b_to_a_;
+    Peer a_;
+    Peer b_;
+};
+
+// A message whose content depends on its index and size.
+std::string pattern(std::size_t index, std::size_t size) {
+    std::string data(size, '\0');
+    std::uint32_t x = static_cast<std::uint32_t>(index * 2654435761u + size);
+    for (char& c : data) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    return data;
+}
+
+SendResult send(Peer& peer, std::uint16_t stream, const std::string& data) {
+    return peer.association->send(stream, 51, reinterpret_cast<const std::uint8_t*>(data.data()),
+                                  data.size());
+}
+
+}  // namespace
+
+// usrsctp (a shared library) calls gettimeofday(); the executable's
+// definition comes first in symbol lookup. Nothing else in the unit tests
+// reads it.
+extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict) __THROW {
+    const std::int64_t now = time_of_day_us();
+    tv->tv_sec = static_cast<time_t>(now / 1000000);
+    tv->tv_usec = static_cast<suseconds_t>(now % 1000000);
+    return 0;
+}
+
+TEST_CASE("sim: both ends come up from simultaneous INITs", "[sctp][sim]") {
+    Pair pair;
+    pair.connect();
+    REQUIRE_FALSE(pair.a().up);
+    REQUIRE(pair.run_until([&] { return pair.a().up && pair.b().up; }, 5000));
+    // No loss and no delay: up within a few steps, not after an INIT time-out.
+    CHECK(pair.scheduler().now_ms() < 1000);
+    CHECK_FALSE(pair.a().ended);
+    CHECK_FALSE(pair.b().ended);
+}
+
+TEST_CASE("sim: ordered messages arrive in order and intact", "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    const std::vector<std::size_t> sizes = {1,     100,   1000,  1187,   1188,   1200,  5000,
+                                            65535, 65536, 65537, 100000, 262143, 262144};
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        REQUIRE(send(pair.a(), 1, pattern(i, sizes[i])) == SendResult::kSent);
+    REQUIRE(pair.run_until([&] { return pair.b().messages.size() >= sizes.size(); }, 5000));
+    REQUIRE(pair.b().messages.size() == sizes.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        INFO("message " << i << " of " << sizes[i] << " bytes");
+        CHECK(pair.b().messages[i].stream == 1);
+        CHECK(pair.b().messages[i].ppid == 51);
+        CHECK(pair.b().messages[i].data == pattern(i, sizes[i]));
+    }
+    REQUIRE(pair.run_until([&] { return pair.a().association->all_acknowledged(); }, 1000));
+}
+
+TEST_CASE("sim: a lost DATA packet is retransmitted after the RTO", "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    // The counters are usrsctp's, for the whole process: compare differences.
+    const auto before = Association::counters();
+    pair.a_to_b().drop_next_data = 1;
+    const std::string message = pattern(7, 1000);
+    REQUIRE(send(pair.a(), 2, message) == SendResult::kSent);
+    const std::int64_t sent_at = pair.scheduler().now_ms();
+    REQUIRE(pair.a_to_b().dropped == 1);
+    // Below the RTO floor (100 ms) nothing comes.
+    REQUIRE_FALSE(pair.run_until([&] { return !pair.b().messages.empty(); }, 90));
+    REQUIRE(pair.run_until([&] { return !pair.b().messages.empty(); }, 5000));
+    CHECK(pair.scheduler().now_ms() - sent_at >= 100);
+    REQUIRE(pair.b().messages.size() == 1);
+    CHECK(pair.b().messages[0].data == message);
+    const auto after = Association::counters();
+    CHECK(after.retransmitted_chunks - before.retransmitted_chunks >= 1);
+    CHECK(after.retransmission_timeouts - before.retransmission_timeouts >= 1);
+}
+
+TEST_CASE("sim: messages survive random loss both ways", "[sctp][sim]") {
+    Pair pair(42);
+    pair.connect_and_wait();
+    pair.a_to_b().loss = 0.1;
+    constexpr std::size_t kCount = 200;
+    for (std::size_t i = 0; i < kCount; ++i)
+        REQUIRE(send(pair.a(), 0, pattern(i, 1000 + i * 37)) == SendResult::kSent);
+    REQUIRE(pair.run_until([&] { return pair.b().messages.size() >= kCount; }, 60000));
+    CHECK(pair.a_to_b().dropped > 0);
+    for (std::size_t i = 0; i < kCount; ++i) {
+        INFO("message " << i);
+        REQUIRE(pair.b().messages[i].data == pattern(i, 1000 + i * 37));
+    }
+}
+
+TEST_CASE("sim: a stream reset reaches the other side", "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    REQUIRE(send(pair.a(), 3, "last words") == SendResult::kSent);
+    pair.a().association->reset_stream(3);
+    REQUIRE(pair.run_until([&] { return !pair.b().resets.empty(); }, 5000));
+    CHECK(pair.b().resets == std::vector<std::uint16_t>{3});
+    REQUIRE(pair.b().messages.size() == 1);
+    CHECK(pair.b().messages[0].data == "last words");
+    CHECK(pair.a().resets.empty());
+}
+
+TEST_CASE("sim: a receiver that stops reading stops the sender", "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    pair.b().association->set_receiving(false);
+    constexpr std::size_t kSize = 65536;
+    std::size_t next = 0;  // the index of the next message to send
+    // Send while the link runs, until send has refused for a second of
+    // simulated time: the receiver's window and then the send buffer are full.
+    int refused_steps = 0;
+    for (int i = 0; i < 5000 && refused_steps < 100; ++i) {
+        const SendResult result = send(pair.a(), 4, pattern(next, kSize));
+        REQUIRE(result != SendResult::kFailed);
+        if (result == SendResult::kSent) {
+            ++next;
+            refused_steps = 0;
+        } else {
+            ++refused_steps;
+        }
+        pair.step();
+    }
+    REQUIRE(refused_steps >= 100);
+    UNSCOPED_INFO("sent before the sender stopped: " << next << " messages of " << kSize);
+    CHECK(pair.b().messages.empty());
+    CHECK(pair.b().association->has_unread());
+    // Both buffers are full: what was taken is at least the receive window
+    // and at most both buffers.
+    CHECK(next * kSize >= static_cast<std::size_t>(Stack::kReceiveBufferBytes) / 2);
+    CHECK(next * kSize <=
+          static_cast<std::size_t>(Stack::kReceiveBufferBytes + Stack::kSendBufferBytes));
+    // More time delivers nothing. (The sender still probes the closed
+    // window, one chunk per RTO, which usrsctp may take into its buffer.)
+    for (int i = 0; i < 500; ++i) pair.step();
+    CHECK(pair.b().messages.empty());
+
+    // Resume: the sender sends the rest as room comes.
+    const std::size_t total = next + 20;
+    pair.a().on_writable = [&] {
+        while (next < total && send(pair.a(), 4, pattern(next, kSize)) == SendResult::kSent) ++next;
+    };
+    pair.b().association->set_receiving(true);
+    CHECK_FALSE(pair.b().messages.empty());  // what waited is read at once
+    pair.a().on_writable();                  // sends what fits now; then on each "writable"
+    REQUIRE(pair.run_until([&] { return pair.b().messages.size() >= total; }, 20000));
+    REQUIRE(pair.b().messages.size() == total);
+    for (std::size_t i = 0; i < total; ++i) {
+        INFO("message " << i);
+        REQUIRE(pair.b().messages[i].data == pattern(i, kSize));
+    }
+}
+
+TEST_CASE("sim: each of many streams keeps its order", "[sctp][sim]") {
+    Pair pair(7);
+    pair.connect_and_wait();
+    pair.a_to_b().loss = 0.05;
+    pair.b_to_a().loss = 0.05;
+    constexpr std::uint16_t kStreams = 50;
+    constexpr std::size_t kPerStream = 8;
+    // Stream after stream, so that a later message of a stream whose
+    // earlier one was lost arrives first; and the first DATA packet is lost.
+    pair.a_to_b().drop_next_data = 1;
+    for (std::uint16_t stream = 0; stream < kStreams; ++stream) {
+        for (std::size_t i = 0; i < kPerStream; ++i) {
+            const std::string data = std::to_string(stream) + ":" + std::to_string(i) + ":" +
+                                     pattern(stream * 100 + i, 300 + stream * 10);
+            REQUIRE(send(pair.a(), stream, data) == SendResult::kSent);
+        }
+    }
+    REQUIRE(pair.run_until(
+        [&] { return pair.b().messages.size() >= std::size_t{kStreams} * kPerStream; }, 60000));
+    CHECK(pair.a_to_b().dropped > 0);
+    std::vector<std::size_t> next(kStreams, 0);
+    for (const Message& message : pair.b().messages) {
+        REQUIRE(message.stream < kStreams);
+        const std::size_t i = next[message.stream]++;
+        INFO("stream " << message.stream << " message " << i);
+        CHECK(message.data == std::to_string(message.stream) + ":" + std::to_string(i) + ":" +
+                                  pattern(message.stream * 100 + i, 300 + message.stream * 10));
+    }
+}
+
+TEST_CASE("sim: an abort with a reason reaches the other side", "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    pair.a().association->abort("the input failed");
+    pair.step();
+    CHECK(pair.b().ended);
+    REQUIRE(pair.b().association->remote_abort_reason().has_value());
+    CHECK(*pair.b().association->remote_abort_reason() == "the input failed");
+}
+
+TEST_CASE("ManualScheduler runs due callbacks in time order", "[scheduler]") {
+    ManualScheduler scheduler(1000);
+    std::vector<std::string> log;
+    auto note = [&](const char* what) {
+        return [&log, &scheduler, what] {
+            log.push_back(std::string(what) + "@" + std::to_string(scheduler.now_ms()));
+            return false;
+        };
+    };
+    scheduler.schedule(std::chrono::milliseconds(30), note("c"));
+    scheduler.schedule(std::chrono::milliseconds(10), note("a"));
+    scheduler.schedule(std::chrono::milliseconds(10), note("b"));
+    const auto cancelled = scheduler.schedule(std::chrono::milliseconds(20), note("x"));
+    int repeats = 0;
+    scheduler.schedule(std::chrono::milliseconds(25), [&] {
+        log.push_back("r@" + std::to_string(scheduler.now_ms()));
+        return ++repeats < 2;
+    });
+    scheduler.cancel(cancelled);
+    scheduler.advance(9);
+    CHECK(log.empty());
+    scheduler.advance(100);
+    CHECK(scheduler.now_ms() == 1109);
+    CHECK(log == std::vector<std::string>{"a@1010", "b@1010", "r@1025", "c@1030", "r@1050"});
+    CHECK(scheduler.pending() == 0);
+}
+
+TEST_CASE("loop::Timer on a ManualScheduler", "[scheduler]") {
+    ManualScheduler scheduler;
+    rtcpeer::loop::Timer once(scheduler);
+    rtcpeer::loop::Timer repeating(scheduler);
+    int fired = 0;
+    int ticks = 0;
+    once.start_once(std::chrono::milliseconds(50), [&] { ++fired; });
+    repeating.start_repeating(std::chrono::milliseconds(10), [&] { return ++ticks < 3; });
+    CHECK(once.active());
+    scheduler.advance(49);
+    CHECK(fired == 0);
+    CHECK(ticks == 3);
+    CHECK_FALSE(repeating.active());
+    scheduler.advance(1);
+    CHECK(fired == 1);
+    CHECK_FALSE(once.active());
+    // Restarting from its own callback keeps the timer running; reset stops it.
+    once.start_once(std::chrono::milliseconds(5), [&] {
+        ++fired;
+        once.start_once(std::chrono::milliseconds(5), [&] { ++fired; });
+    });
+    scheduler.advance(5);
+    CHECK(fired == 2);
+    CHECK(once.active());
+    once.reset();
+    scheduler.advance(100);
+    CHECK(fired == 2);
+    CHECK(scheduler.pending() == 0);
+}
+
+TEST_CASE("loop::Timer on GLib's main loop", "[scheduler]") {
+    rtcpeer::loop::Timer once;
+    rtcpeer::loop::Timer repeating;
+    rtcpeer::loop::Timer cancelled;
+    int fired = 0;
+    int ticks = 0;
+    bool cancelled_ran = false;
+    once.start_once(std::chrono::milliseconds(1), [&] { ++fired; });
+    repeating.start_repeating(std::chrono::milliseconds(1), [&] { return ++ticks < 3; });
+    cancelled.start_once(std::chrono::milliseconds(1), [&] { cancelled_ran = true; });
+    cancelled.reset();
+    const gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+    while ((fired < 1 || repeating.active()) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(nullptr, TRUE);
+    CHECK(fired == 1);
+    CHECK_FALSE(once.active());
+    CHECK(ticks == 3);
+    CHECK_FALSE(repeating.active());
+    CHECK_FALSE(cancelled_ran);
+}
