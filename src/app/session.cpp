@@ -50,6 +50,7 @@ Session::~Session() {
         timer->reset();
     // Layers go before the loop they are attached to, top first.
     pipe_.reset();
+    check_.reset();  // its timers use the channel
     channel_.reset();
     sctp_.reset();
     dtls_.reset();
@@ -640,16 +641,24 @@ void Session::on_association_ended(const std::string& why, bool graceful) {
     // A remote that aborts with a reason (rtcpeer when interrupted, browsers
     // when closed) before its end of file (marker or channel close) cut its
     // stream short: what stdout got is not the whole, bye or not.
+    // An empty reason is what usrsctp puts in any ABORT from a closed
+    // socket: it says nothing about why.
     std::optional<std::string> reason;
     if (sctp_) reason = sctp_->remote_abort_reason();
-    if (reason && pipe_ && !pipe_->remote_eof()) {
+    if (reason && reason->empty()) reason.reset();
+    if (reason && pipe_) {
         const bool interrupted = reason->rfind(kInterruptReasonPrefix, 0) == 0;
-        throw Error(
-            ErrorCategory::kConnection, "channel",
-            (interrupted ? "the remote was " + sdp::text::printable(*reason, 60)
-                         : "the remote aborted (\"" + sdp::text::printable(*reason, 60) + "\")") +
-                " after " + std::to_string(pipe_->bytes_received()) +
-                " bytes to stdout; the output is incomplete");
+        const std::string who =
+            interrupted ? "the remote was " + sdp::text::printable(*reason, 60)
+                        : "the remote aborted (\"" + sdp::text::printable(*reason, 60) + "\")";
+        if (!pipe_->remote_eof()) {
+            throw Error(ErrorCategory::kConnection, "channel",
+                        who + " after " + std::to_string(pipe_->bytes_received()) +
+                            " bytes to stdout; the output is incomplete");
+        }
+        // Its stream was whole, but ours was not all acknowledged: what
+        // was in flight did not arrive, bye or not.
+        if (sctp_->ended_unacknowledged()) return fail_undelivered(who);
     }
     // Only a clean shutdown counts as the remote's end of file. An abort or a
     // lost association while data was due is a failure: the output is

@@ -357,6 +357,7 @@ void Association::abort(std::string_view reason) {
 
 void Association::end(const std::string& why, bool graceful) {
     if (ended_) return;
+    ended_unacknowledged_ = !dry_;
     ended_ = true;
     if (callbacks_.on_ended) callbacks_.on_ended(why, graceful);
 }

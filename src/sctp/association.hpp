@@ -92,6 +92,9 @@ class Association {
     // The reason text of the remote's User-Initiated Abort, once the remote
     // aborted with one (an ABORT without that cause leaves it empty).
     const std::optional<std::string>& remote_abort_reason() const { return remote_abort_reason_; }
+    // Whether data we sent was still unacknowledged when the association
+    // ended (all_acknowledged() says true once it has ended).
+    bool ended_unacknowledged() const { return ended_unacknowledged_; }
     // Received data still waiting in usrsctp (held back by back-pressure).
     bool has_unread();
 
@@ -120,6 +123,7 @@ class Association {
     Redundancy redundancy_;
     std::string partial_;  // a message arriving in pieces (larger than one read)
     std::optional<std::string> remote_abort_reason_;
+    bool ended_unacknowledged_ = false;
     std::unique_ptr<std::uint8_t[]> buffer_;
 };
 

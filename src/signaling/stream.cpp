@@ -16,6 +16,10 @@ void LineStream::attach(int read_fd, int write_fd, Channel::Callbacks* callbacks
 }
 
 void LineStream::attach_reader(int read_fd, Channel::Callbacks* callbacks) {
+    // A reader attached again (the terminal after stdin's end) starts on a
+    // fresh line: what a closed reader left half-read is gone with it.
+    framer_ = LineFramer(kMaxLineBytes);
+    failed_ = false;
     read_fd_ = read_fd;
     callbacks_ = callbacks;
     read_watch_ = loop::FdWatch(read_fd_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
