@@ -6,22 +6,19 @@
 #include <string>
 #include <vector>
 
+#include "base/bytes.hpp"
 #include "sctp/abort_cause.hpp"
 
+using rtcpeer::bytes::put16;
 using rtcpeer::sctp::user_abort_reason;
 
 namespace {
-
-void put16(std::vector<std::uint8_t>& out, std::size_t value) {
-    out.push_back(static_cast<std::uint8_t>(value >> 8));
-    out.push_back(static_cast<std::uint8_t>(value));
-}
 
 // An error cause: code, length (header included), value, padding to 4.
 std::vector<std::uint8_t> cause(std::uint16_t code, const std::string& value) {
     std::vector<std::uint8_t> out;
     put16(out, code);
-    put16(out, 4 + value.size());
+    put16(out, static_cast<std::uint16_t>(4 + value.size()));
     for (char c : value) out.push_back(static_cast<std::uint8_t>(c));
     while (out.size() % 4 != 0) out.push_back(0);
     return out;
@@ -31,7 +28,7 @@ std::vector<std::uint8_t> abort_chunk(const std::vector<std::vector<std::uint8_t
     std::size_t length = 4;
     for (const auto& c : causes) length += c.size();
     std::vector<std::uint8_t> out = {6, 0};
-    put16(out, length);
+    put16(out, static_cast<std::uint16_t>(length));
     for (const auto& c : causes)
         for (std::uint8_t byte : c) out.push_back(byte);
     return out;
