@@ -272,11 +272,6 @@ void Association::handle_notification(const std::uint8_t* data, std::size_t size
             }
             break;
         }
-        case SCTP_SEND_FAILED_EVENT:
-            // Abandoned under PR-SCTP while the association lives; at its
-            // end usrsctp reports everything still queued the same way.
-            if (!ended_) ++abandoned_;
-            break;
         case SCTP_SENDER_DRY_EVENT:
             dry_ = true;
             break;
@@ -360,6 +355,22 @@ void Association::reset_stream(std::uint16_t stream) {
     usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_RESET_STREAMS, reset,
                        static_cast<socklen_t>(length));
     stack_.pump_all();
+}
+
+std::uint64_t Association::abandoned() const {
+    if (sock_ == nullptr) return abandoned_;
+    std::uint64_t total = 0;
+    for (std::uint16_t policy : {SCTP_PR_SCTP_TTL, SCTP_PR_SCTP_RTX}) {
+        sctp_prstatus status{};
+        status.sprstat_assoc_id = SCTP_ALL_ASSOC;
+        status.sprstat_policy = policy;
+        socklen_t length = sizeof status;
+        if (usrsctp_getsockopt(sock_, IPPROTO_SCTP, SCTP_PR_ASSOC_STATUS, &status, &length) != 0)
+            return abandoned_;  // no association (yet, or any more)
+        total += status.sprstat_abandoned_unsent + status.sprstat_abandoned_sent;
+    }
+    abandoned_ = total;
+    return total;
 }
 
 bool Association::all_acknowledged() const {

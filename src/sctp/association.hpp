@@ -100,11 +100,10 @@ class Association {
     SendResult send(std::uint16_t stream, std::uint32_t ppid, const std::uint8_t* data,
                     std::size_t size, const SendOptions& options);
     // Messages that usrsctp abandoned under a partial-reliability policy on
-    // this association (its SCTP_SEND_FAILED_EVENT notifications, one per
-    // message or, for a message of several chunks that was partly on the
-    // wire, per chunk). Notifications that arrive after the association
-    // ended (everything still queued then) are not counted.
-    std::uint64_t abandoned() const { return abandoned_; }
+    // this association, sent or not (RFC 7496 SCTP_PR_ASSOC_STATUS, summed
+    // over the retransmission and lifetime policies): one per message,
+    // however many chunks it had. The last figure stays after the end.
+    std::uint64_t abandoned() const;
     // Resets our outgoing stream: the data channel's close (RFC 8831 §6.7).
     void reset_stream(std::uint16_t stream);
     // Nothing queued or in flight: every byte sent was acknowledged.
@@ -153,7 +152,7 @@ class Association {
     // Inside a notification longer than one read (a failed send carries the
     // message's data): its later pieces are skipped.
     bool in_notification_ = false;
-    std::uint64_t abandoned_ = 0;
+    mutable std::uint64_t abandoned_ = 0;  // the last figure read
     std::optional<std::string> remote_abort_reason_;
     bool ended_unacknowledged_ = false;
     std::unique_ptr<std::uint8_t[]> buffer_;
