@@ -51,15 +51,20 @@ DataChannel& Registry::open(std::string label, ChannelOptions options,
     Entry entry(*this);
     const bool negotiated = options.negotiated.has_value();
     DataChannel& channel = add(*stream, std::move(label), std::move(options), negotiated);
-    channel.callbacks_ = std::move(callbacks);
     if (!negotiated) {
         const auto message = build_open(to_open(channel.label_, channel.options_));
         enqueue(channel, std::string(message.begin(), message.end()), Ppid::kDcep, 0);
+        flush();
+        // The channel is forgotten when this returns (sweep).
+        if (!channel.is_open()) {
+            throw Error(ErrorCategory::kConnection, "channel",
+                        "cannot send DATA_CHANNEL_OPEN on stream " + stream->to_string());
+        }
     }
     log::state("channel " + quoted(channel.label_) + " opened on stream " + stream->to_string() +
                (negotiated ? " (negotiated)" : ""));
-    flush();
-    if (channel.is_open() && channel.callbacks_.on_open) channel.callbacks_.on_open();
+    channel.callbacks_ = std::move(callbacks);
+    if (channel.callbacks_.on_open) channel.callbacks_.on_open();
     return channel;
 }
 
@@ -166,6 +171,7 @@ void Registry::on_dcep(StreamId stream, std::string_view data) {
     log::state("channel " + quoted(channel.label_) + " opened by the remote on stream " +
                stream.to_string());
     flush();
+    if (!channel.is_open()) return;  // the ACK could not be sent: refused after all
     if (callbacks_.on_channel) callbacks_.on_channel(channel);
     if (channel.is_open() && channel.callbacks_.on_open) channel.callbacks_.on_open();
 }

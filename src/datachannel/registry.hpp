@@ -23,9 +23,11 @@
 // per-channel limit on what is received is the user's to enforce for now.
 //
 // Closing. DataChannel::close() resets our outgoing stream once its queue has
-// gone to SCTP; the remote's reset of a stream closes its channel (on_closed)
-// and we reset ours in reply (RFC 8831 §6.7). The end of the association
-// closes every channel.
+// gone to SCTP (what the remote sends meanwhile is still delivered); the
+// remote's reset of a stream closes its channel (on_closed) and we reset ours
+// in reply (RFC 8831 §6.7). The end of the association closes every channel.
+// A channel whose message SCTP refuses outright (a stream id beyond what the
+// association negotiated) is closed the same way, with a warning.
 //
 // Errors. An entry point throws Error (kProtocol) when the remote breaks
 // DCEP: a malformed DCEP message, a second OPEN on a stream that carries a
@@ -81,7 +83,8 @@ class Registry {
     // Opens a channel (the association must be up). on_open runs before this
     // returns. Throws Error: kUsage for contradicting options or a
     // negotiated id in use or reserved; kRuntime when every stream id of our
-    // parity is taken; kConnection when the association is not up or ended.
+    // parity is taken; kConnection when the association is not up or ended,
+    // or refuses the DATA_CHANNEL_OPEN.
     DataChannel& open(std::string label, ChannelOptions options,
                       DataChannel::Callbacks callbacks = {});
 

@@ -403,6 +403,15 @@ TEST_CASE("datachannel sim: negotiated channels open on both sides without DCEP"
         CHECK(e.category() == ErrorCategory::kUsage);
     }
     CHECK(net.a->open("dcep").stream() == StreamId(0));
+    // An id beyond the streams the association negotiated (1024): SCTP
+    // refuses its messages, and the channel closes rather than stalls.
+    ChannelOptions beyond;
+    beyond.negotiated = StreamId(2000);
+    DataChannel& far = net.a->open("far", beyond);
+    CHECK(far.send("nowhere", false));
+    CHECK(net.a->closed["far"] == 1);
+    REQUIRE(net.a->channel("dcep").send("still fine", false));
+    REQUIRE(net.run_until([&] { return net.b->received["dcep"].size() == 1; }, 1000));
     ChannelOptions both;
     both.max_retransmits = 1;
     both.max_packet_lifetime_ms = 1;
