@@ -229,6 +229,49 @@ TEST_CASE("datachannel sim: 50 channels each way keep parity and their own bytes
     CHECK(net.b->registry->size() == 2 * kChannels);
 }
 
+// The DATA chunks of the packets waiting on a link: (unordered, PPID) each.
+std::vector<std::pair<bool, std::uint32_t>> data_chunks(const rtcpeer::sim::Direction& link) {
+    std::vector<std::pair<bool, std::uint32_t>> chunks;
+    for (const auto& packet : link.queue) {
+        std::size_t offset = 12;  // the common header
+        while (offset + 16 <= packet.size()) {
+            const std::size_t length =
+                static_cast<std::size_t>(packet[offset + 2]) << 8 | packet[offset + 3];
+            if (length < 4) break;
+            if (packet[offset] == 0) {  // DATA: flags, then TSN, SID, SSN, PPID
+                const std::uint32_t ppid = static_cast<std::uint32_t>(packet[offset + 12]) << 24 |
+                                           packet[offset + 13] << 16 | packet[offset + 14] << 8 |
+                                           packet[offset + 15];
+                chunks.emplace_back((packet[offset + 1] & 0x04) != 0, ppid);
+            }
+            offset += (length + 3) & ~std::size_t{3};
+        }
+    }
+    return chunks;
+}
+
+TEST_CASE("datachannel sim: an unordered channel sends ordered until the ACK",
+          "[datachannel][sim]") {
+    Net net;
+    ChannelOptions options;
+    options.ordered = false;
+    DataChannel& channel = net.a->open("u", options);
+    REQUIRE(channel.send("early", false));
+    // Nothing delivered yet: the OPEN and the early message wait on the link.
+    const auto before = data_chunks(net.pair.a_to_b());
+    REQUIRE(before.size() == 2);
+    CHECK(before[0] == std::make_pair(false, std::uint32_t{50}));
+    CHECK(before[1] == std::make_pair(false, std::uint32_t{51}));
+    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    REQUIRE(channel.send("late", false));
+    const auto after = data_chunks(net.pair.a_to_b());
+    REQUIRE(after.size() == 1);
+    CHECK(after[0] == std::make_pair(true, std::uint32_t{51}));
+    REQUIRE(net.run_until([&] { return net.b->received["u"].size() == 2; }, 1000));
+    CHECK(net.b->received["u"][0].data == "early");
+    CHECK(net.b->received["u"][1].data == "late");
+}
+
 TEST_CASE("datachannel sim: an ordered channel under loss delivers in order",
           "[datachannel][sim]") {
     Net net(5);
