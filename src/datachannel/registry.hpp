@@ -64,8 +64,8 @@ struct IncomingChannel {
 
 class Registry {
   public:
-    // The outgoing streams that sctp::Association asks for (SCTP_INITMSG).
-    static constexpr std::uint16_t kMaxStreams = 1024;
+    // Our channels' ids stay below the outgoing streams the association asks for.
+    static constexpr std::uint16_t kMaxStreams = sctp::Association::kOutgoingStreams;
 
     struct Callbacks {
         // Whether to accept a channel the remote opens. Absent: refuse all.

@@ -93,7 +93,7 @@ Association::Association(Stack& stack, Config config, SendPacket send_packet, Ca
     set_option(sock_, IPPROTO_SCTP, SCTP_RECVRCVINFO, 1, "SCTP_RECVRCVINFO");
     // RFC 8831 §6.2: as many streams as the peer may want; browsers ask 1024.
     sctp_initmsg init{};
-    init.sinit_num_ostreams = 1024;
+    init.sinit_num_ostreams = kOutgoingStreams;
     init.sinit_max_instreams = 65535;
     set_option(sock_, IPPROTO_SCTP, SCTP_INITMSG, init, "SCTP_INITMSG");
     // One packet per DTLS record (base/constants.hpp); SCTP must never send

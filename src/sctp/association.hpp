@@ -66,6 +66,8 @@ struct Counters {
 class Association {
   public:
     static Counters counters();
+    // The outgoing streams asked for in INIT (RFC 8831 §6.2: browsers ask as many).
+    static constexpr std::uint16_t kOutgoingStreams = 1024;
 
     struct Callbacks {
         std::function<void()> on_up;
