@@ -149,7 +149,8 @@ void Registry::on_dcep(StreamId stream, std::string_view data) {
     }
     if (existing != nullptr)
         throw protocol_error("channel", "a second DATA_CHANNEL_OPEN on the channel's stream");
-    if (stream.even() == dtls_client_) {
+    if (stream.even() == dtls_client_ && !warned_parity_) {
+        warned_parity_ = true;
         log::warn("the remote opened stream " + stream.to_string() +
                   ", which has our DTLS role's parity");
     }

@@ -33,7 +33,9 @@
 // DCEP: a malformed DCEP message, a second OPEN on a stream that carries a
 // channel, an unknown payload protocol id. Tolerated oddities are warnings,
 // each bounded: a refused channel (at most 3), data on a stream without a
-// channel (once), an OPEN on a stream of our own parity.
+// channel (once), an OPEN on a stream of our own parity (once; the policy
+// still decides). Whether the remote's channel options suit the user (say,
+// an unreliable channel for a byte stream) is the policy's to judge.
 //
 // Threading: the loop's thread only (sctp/association.hpp). Callbacks may
 // call back into the registry and its channels (open, send, close).
@@ -45,6 +47,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -121,7 +124,6 @@ class Registry {
     DataChannel& add(StreamId stream, std::string label, ChannelOptions options, bool acked);
     void enqueue(DataChannel& channel, std::string data, Ppid ppid, std::size_t counted);
     void flush();
-    void after_sent(DataChannel& channel);
     void reset_when_drained(DataChannel& channel);
     void finish(DataChannel& channel, const char* why);
     void sweep();
@@ -140,6 +142,7 @@ class Registry {
     int depth_ = 0;
     unsigned refused_ = 0;
     bool warned_stray_ = false;
+    bool warned_parity_ = false;
 };
 
 }  // namespace rtcpeer::datachannel
