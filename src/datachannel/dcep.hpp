@@ -1,5 +1,5 @@
-// Data Channel Establishment Protocol messages (RFC 8832) and the payload
-// protocol identifiers of RFC 8831. Pure functions over bytes.
+// Data Channel Establishment Protocol messages (RFC 8832). Pure functions
+// over bytes; the payload protocol identifiers are in types.hpp.
 #pragma once
 
 #include <cstdint>
@@ -7,18 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace rtcpeer::datachannel {
+#include "datachannel/types.hpp"
 
-// SCTP payload protocol identifiers (RFC 8831 §8, IANA).
-enum class Ppid : std::uint32_t {
-    kDcep = 50,
-    kString = 51,
-    kBinaryPartial = 52,  // deprecated; accepted on receive, never sent
-    kBinary = 53,
-    kStringPartial = 54,  // deprecated; accepted on receive, never sent
-    kStringEmpty = 56,
-    kBinaryEmpty = 57,
-};
+namespace rtcpeer::datachannel {
 
 enum class MessageType : std::uint8_t { kAck = 0x02, kOpen = 0x03 };
 

@@ -83,12 +83,17 @@ Association::Association(Stack& stack, Config config, SendPacket send_packet, Ca
     set_option(sock_, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET,
                sctp_assoc_value{SCTP_ALL_ASSOC, SCTP_ENABLE_RESET_STREAM_REQ},
                "SCTP_ENABLE_STREAM_RESET");
+    // Partial reliability (RFC 3758): data channels with max-retransmits or
+    // a lifetime need FORWARD-TSN. usrsctp's default is on (the sysctl is
+    // set in stack.cpp too); saying it here keeps it on whatever the default.
+    set_option(sock_, IPPROTO_SCTP, SCTP_PR_SUPPORTED, sctp_assoc_value{SCTP_ALL_ASSOC, 1},
+               "SCTP_PR_SUPPORTED");
     // Messages go out at once rather than waiting to fill a packet (Nagle).
     set_option(sock_, IPPROTO_SCTP, SCTP_NODELAY, 1, "SCTP_NODELAY");
     set_option(sock_, IPPROTO_SCTP, SCTP_RECVRCVINFO, 1, "SCTP_RECVRCVINFO");
     // RFC 8831 §6.2: as many streams as the peer may want; browsers ask 1024.
     sctp_initmsg init{};
-    init.sinit_num_ostreams = 1024;
+    init.sinit_num_ostreams = kOutgoingStreams;
     init.sinit_max_instreams = 65535;
     set_option(sock_, IPPROTO_SCTP, SCTP_INITMSG, init, "SCTP_INITMSG");
     // One packet per DTLS record (base/constants.hpp); SCTP must never send
@@ -191,8 +196,11 @@ void Association::pump() {
                 }
                 const auto size = static_cast<std::size_t>(n);
                 if (flags & MSG_NOTIFICATION) {
-                    // Notifications are small; usrsctp never splits them across reads here.
-                    handle_notification(buffer_.get(), size);
+                    // Most notifications are small, but a failed send's
+                    // carries the message: only the first piece holds the
+                    // header, and the rest is skipped.
+                    if (!in_notification_) handle_notification(buffer_.get(), size);
+                    in_notification_ = !(flags & MSG_EOR);
                     continue;
                 }
                 if (partial_.size() + size > config_.max_message_size) {
@@ -291,13 +299,34 @@ void Association::handle_notification(const std::uint8_t* data, std::size_t size
 
 Association::SendResult Association::send(std::uint16_t stream, std::uint32_t ppid,
                                           const std::uint8_t* data, std::size_t size) {
+    return send(stream, ppid, data, size, SendOptions{});
+}
+
+Association::SendResult Association::send(std::uint16_t stream, std::uint32_t ppid,
+                                          const std::uint8_t* data, std::size_t size,
+                                          const SendOptions& options) {
     if (ended_ || !up_) return SendResult::kFailed;
     sctp_sndinfo info{};
     info.snd_sid = stream;
     info.snd_ppid = htonl(ppid);
     info.snd_flags = SCTP_EOR;
-    ssize_t n =
-        usrsctp_sendv(sock_, data, size, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+    ssize_t n = 0;
+    if (options.is_default()) {
+        n = usrsctp_sendv(sock_, data, size, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);
+    } else {
+        if (options.unordered) info.snd_flags |= SCTP_UNORDERED;
+        sctp_sendv_spa spa{};
+        spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
+        spa.sendv_sndinfo = info;
+        if (options.reliability != SendOptions::Reliability::kReliable) {
+            spa.sendv_flags |= SCTP_SEND_PRINFO_VALID;
+            spa.sendv_prinfo.pr_policy =
+                options.reliability == SendOptions::Reliability::kMaxRetransmits ? SCTP_PR_SCTP_RTX
+                                                                                 : SCTP_PR_SCTP_TTL;
+            spa.sendv_prinfo.pr_value = options.value;
+        }
+        n = usrsctp_sendv(sock_, data, size, nullptr, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0);
+    }
     SendResult result = SendResult::kSent;
     if (n >= 0) dry_ = false;
     if (n < 0) {
@@ -326,6 +355,22 @@ void Association::reset_stream(std::uint16_t stream) {
     usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_RESET_STREAMS, reset,
                        static_cast<socklen_t>(length));
     stack_.pump_all();
+}
+
+std::uint64_t Association::abandoned() const {
+    if (sock_ == nullptr) return abandoned_;
+    std::uint64_t total = 0;
+    for (std::uint16_t policy : {SCTP_PR_SCTP_TTL, SCTP_PR_SCTP_RTX}) {
+        sctp_prstatus status{};
+        status.sprstat_assoc_id = SCTP_ALL_ASSOC;
+        status.sprstat_policy = policy;
+        socklen_t length = sizeof status;
+        if (usrsctp_getsockopt(sock_, IPPROTO_SCTP, SCTP_PR_ASSOC_STATUS, &status, &length) != 0)
+            return abandoned_;  // no association (yet, or any more)
+        total += status.sprstat_abandoned_unsent + status.sprstat_abandoned_sent;
+    }
+    abandoned_ = total;
+    return total;
 }
 
 bool Association::all_acknowledged() const {

@@ -35,6 +35,23 @@ struct Config {
     std::size_t max_message_size = 262144;  // larger incoming messages are a protocol violation
 };
 
+// How one message is sent: ordered or not, and its partial reliability
+// (RFC 3758 PR-SCTP, RFC 7496 policies). The default is what send() without
+// options does: ordered and reliable. A data channel's options map onto it
+// (RFC 8831 §6.4).
+struct SendOptions {
+    enum class Reliability {
+        kReliable,        // retransmitted until acknowledged
+        kMaxRetransmits,  // abandoned after `value` retransmissions (0: sent once)
+        kMaxLifetime,     // abandoned `value` ms after it was handed over, if unacknowledged
+    };
+    bool unordered = false;
+    Reliability reliability = Reliability::kReliable;
+    std::uint32_t value = 0;
+
+    bool is_default() const { return !unordered && reliability == Reliability::kReliable; }
+};
+
 // What usrsctp counted in this process (one association per run).
 struct Counters {
     std::uint64_t data_chunks_sent = 0;
@@ -49,6 +66,8 @@ struct Counters {
 class Association {
   public:
     static Counters counters();
+    // The outgoing streams asked for in INIT (RFC 8831 §6.2: browsers ask as many).
+    static constexpr std::uint16_t kOutgoingStreams = 1024;
 
     struct Callbacks {
         std::function<void()> on_up;
@@ -77,6 +96,16 @@ class Association {
     enum class SendResult { kSent, kWouldBlock, kFailed };
     SendResult send(std::uint16_t stream, std::uint32_t ppid, const std::uint8_t* data,
                     std::size_t size);
+    // The same, with the message's ordering and partial reliability
+    // (usrsctp_sendv with SCTP_SENDV_SPA). Default options send exactly as
+    // the overload above does.
+    SendResult send(std::uint16_t stream, std::uint32_t ppid, const std::uint8_t* data,
+                    std::size_t size, const SendOptions& options);
+    // Messages that usrsctp abandoned under a partial-reliability policy on
+    // this association, sent or not (RFC 7496 SCTP_PR_ASSOC_STATUS, summed
+    // over the retransmission and lifetime policies): one per message,
+    // however many chunks it had. The last figure stays after the end.
+    std::uint64_t abandoned() const;
     // Resets our outgoing stream: the data channel's close (RFC 8831 §6.7).
     void reset_stream(std::uint16_t stream);
     // Nothing queued or in flight: every byte sent was acknowledged.
@@ -122,6 +151,10 @@ class Association {
     bool dry_ = true;  // nothing queued or unacknowledged (SCTP_SENDER_DRY_EVENT)
     Redundancy redundancy_;
     std::string partial_;  // a message arriving in pieces (larger than one read)
+    // Inside a notification longer than one read (a failed send carries the
+    // message's data): its later pieces are skipped.
+    bool in_notification_ = false;
+    mutable std::uint64_t abandoned_ = 0;  // the last figure read
     std::optional<std::string> remote_abort_reason_;
     bool ended_unacknowledged_ = false;
     std::unique_ptr<std::uint8_t[]> buffer_;

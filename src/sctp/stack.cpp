@@ -25,6 +25,9 @@ void initialise_usrsctp() {
     usrsctp_sysctl_set_sctp_ecn_enable(0);
     usrsctp_sysctl_set_sctp_asconf_enable(0);
     usrsctp_sysctl_set_sctp_auth_enable(0);
+    // PR-SCTP (RFC 3758) for partially reliable data channels (RFC 8831
+    // §6.1): on by default in usrsctp; set so that no build changes it.
+    usrsctp_sysctl_set_sctp_pr_enable(1);
     // RFC 4960's 60 s RTO ceiling turns a loss burst into a minute's
     // stall. At 20% random loss in both directions retransmissions fail
     // in a row often enough that a 10 s ceiling made transfers crawl (a

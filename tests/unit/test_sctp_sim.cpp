@@ -1,28 +1,13 @@
 // Two real SCTP associations (usrsctp) in one process, joined by an
 // in-memory datagram link and driven in simulated time by a
-// ManualScheduler: no sockets, no DTLS. usrsctp's timers move only when the
-// scheduler's clock does (sctp/stack.hpp). usrsctp also reads the time of
-// day, and not only for RTT samples: a T3-rtx expiry resends only chunks
-// sent at least an RTO ago by that clock, and a heartbeat is skipped if the
-// path was used recently by it. So while a pair exists, this file gives
-// usrsctp a gettimeofday() that follows the pair's simulated clock (below);
-// the link has no delay, so the RTO stays at its floor.
-//
-// Packets are queued by the output callback and delivered from the test's
-// own loop, never from inside usrsctp. usrsctp's AF_CONN address of an
-// association is the object itself: a later test case may get an
-// association at an address that a closed one had, so each pair uses ports
-// of its own and no stale association can take its packets.
+// ManualScheduler: no sockets, no DTLS. The link, the pair and the simulated
+// time of day are in sctp_sim_link.hpp, which says why usrsctp's
+// gettimeofday() must follow the simulated clock; this file defines it.
 #include <sys/time.h>
 #include <time.h>
 
 #include <catch2/catch.hpp>
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <memory>
-#include <random>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -30,209 +15,18 @@
 #include "base/scheduler.hpp"
 #include "sctp/association.hpp"
 #include "sctp/stack.hpp"
+#include "sctp_sim_link.hpp"
 
 using rtcpeer::ManualScheduler;
 using rtcpeer::sctp::Association;
-using rtcpeer::sctp::Config;
 using rtcpeer::sctp::Stack;
+using rtcpeer::sim::Message;
+using rtcpeer::sim::Pair;
+using rtcpeer::sim::pattern;
+using rtcpeer::sim::Peer;
 using SendResult = rtcpeer::sctp::Association::SendResult;
 
 namespace {
-
-constexpr std::int64_t kStepMs = 10;
-
-// The time of day that usrsctp reads. Outside a pair: the real time plus an
-// offset. While a pair exists: frozen at its start, then moving with its
-// scheduler's clock only. It never goes back.
-const ManualScheduler* g_simulated = nullptr;
-std::int64_t g_simulated_start_us = 0;  // the time of day when the pair began
-std::int64_t g_simulated_start_ms = 0;  // its scheduler's clock then
-std::int64_t g_offset_us = 0;           // added to the real time outside pairs
-
-std::int64_t real_time_us() {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    return static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
-}
-
-std::int64_t time_of_day_us() {
-    if (g_simulated == nullptr) return real_time_us() + g_offset_us;
-    return g_simulated_start_us + (g_simulated->now_ms() - g_simulated_start_ms) * 1000;
-}
-
-// Makes usrsctp's time of day follow scheduler while it lives.
-class SimulatedTimeOfDay {
-  public:
-    explicit SimulatedTimeOfDay(const ManualScheduler& scheduler) {
-        g_simulated_start_us = time_of_day_us();
-        g_simulated_start_ms = scheduler.now_ms();
-        g_simulated = &scheduler;
-    }
-    ~SimulatedTimeOfDay() {
-        const std::int64_t now = time_of_day_us();
-        g_simulated = nullptr;
-        g_offset_us = now - real_time_us();
-    }
-    SimulatedTimeOfDay(const SimulatedTimeOfDay&) = delete;
-    SimulatedTimeOfDay& operator=(const SimulatedTimeOfDay&) = delete;
-};
-
-// Whether an SCTP packet carries a DATA chunk (type 0).
-bool carries_data(const std::vector<std::uint8_t>& packet) {
-    std::size_t offset = 12;  // the common header
-    while (offset + 4 <= packet.size()) {
-        if (packet[offset] == 0) return true;
-        const std::size_t length =
-            static_cast<std::size_t>(packet[offset + 2]) << 8 | packet[offset + 3];
-        if (length < 4) break;
-        offset += (length + 3) & ~std::size_t{3};
-    }
-    return false;
-}
-
-// One direction of the link: packets wait here until the loop delivers them.
-struct Direction {
-    std::deque<std::vector<std::uint8_t>> queue;
-    std::size_t offered = 0;  // packets handed to the link
-    std::size_t dropped = 0;
-    std::set<std::size_t> drop_index;  // drop the packets offered at these indexes
-    int drop_next_data = 0;            // drop this many of the next DATA-carrying packets
-    double loss = 0;                   // drop at random, with the pair's seeded RNG
-};
-
-struct Message {
-    std::uint16_t stream;
-    std::uint32_t ppid;
-    std::string data;
-};
-
-struct Peer {
-    std::unique_ptr<Association> association;
-    bool up = false;
-    bool ended = false;
-    std::vector<Message> messages;
-    std::vector<std::uint16_t> resets;
-    std::function<void()> on_writable;
-};
-
-class Pair {
-  public:
-    explicit Pair(std::uint32_t seed = 1) : rng_(seed) {
-        static std::uint16_t next_port = 5000;
-        const std::uint16_t port = next_port++;
-        Config config;
-        config.local_port = port;
-        config.remote_port = port;
-        a_.association = make(config, a_, a_to_b_);
-        b_.association = make(config, b_, b_to_a_);
-    }
-
-    // Both ends send INIT, as the program does.
-    void connect() {
-        a_.association->connect();
-        b_.association->connect();
-    }
-
-    // Hands every queued packet to its receiver, until the link is empty.
-    void deliver() {
-        for (int round = 0; round < 1000000; ++round) {
-            Direction* from = !a_to_b_.queue.empty()   ? &a_to_b_
-                              : !b_to_a_.queue.empty() ? &b_to_a_
-                                                       : nullptr;
-            if (from == nullptr) return;
-            Peer& to = from == &a_to_b_ ? b_ : a_;
-            std::vector<std::uint8_t> packet = std::move(from->queue.front());
-            from->queue.pop_front();
-            to.association->on_packet(packet.data(), packet.size());
-        }
-        FAIL("the link never went quiet");
-    }
-
-    // Delivers, then lets simulated time pass.
-    void step(std::int64_t ms = kStepMs) {
-        deliver();
-        scheduler_.advance(ms);
-        deliver();
-    }
-
-    // Steps until done() or until limit_ms of simulated time passed.
-    bool run_until(const std::function<bool()>& done, std::int64_t limit_ms) {
-        const std::int64_t end = scheduler_.now_ms() + limit_ms;
-        while (!done()) {
-            if (scheduler_.now_ms() >= end) return false;
-            step();
-        }
-        return true;
-    }
-
-    void connect_and_wait() {
-        connect();
-        REQUIRE(run_until([&] { return a_.up && b_.up; }, 5000));
-    }
-
-    ManualScheduler& scheduler() { return scheduler_; }
-    Peer& a() { return a_; }
-    Peer& b() { return b_; }
-    Direction& a_to_b() { return a_to_b_; }
-    Direction& b_to_a() { return b_to_a_; }
-
-  private:
-    std::unique_ptr<Association> make(const Config& config, Peer& peer, Direction& out) {
-        Association::Callbacks callbacks;
-        callbacks.on_up = [&peer] { peer.up = true; };
-        callbacks.on_message = [&peer](std::uint16_t stream, std::uint32_t ppid,
-                                       std::string_view data) {
-            peer.messages.push_back({stream, ppid, std::string(data)});
-        };
-        callbacks.on_incoming_reset = [&peer](std::uint16_t stream) {
-            peer.resets.push_back(stream);
-        };
-        callbacks.on_writable = [&peer] {
-            if (peer.on_writable) peer.on_writable();
-        };
-        callbacks.on_ended = [&peer](const std::string&, bool) { peer.ended = true; };
-        callbacks.on_protocol_error = [](const std::string& why) { FAIL(why); };
-        auto send = [this, &out](const std::uint8_t* data, std::size_t size, int) {
-            std::vector<std::uint8_t> packet(data, data + size);
-            const std::size_t index = out.offered++;
-            bool drop = out.drop_index.count(index) != 0;
-            if (!drop && out.drop_next_data > 0 && carries_data(packet)) {
-                --out.drop_next_data;
-                drop = true;
-            }
-            if (!drop && out.loss > 0)
-                drop = std::uniform_real_distribution<double>(0, 1)(rng_) < out.loss;
-            if (drop) {
-                ++out.dropped;
-            } else {
-                out.queue.push_back(std::move(packet));
-            }
-            return true;
-        };
-        return std::make_unique<Association>(stack_, config, send, callbacks);
-    }
-
-    // Declared in the order they must be built; associations go first.
-    ManualScheduler scheduler_;
-    SimulatedTimeOfDay time_of_day_{scheduler_};
-    Stack stack_{scheduler_};
-    std::mt19937 rng_;
-    Direction a_to_b_;
-    Direction b_to_a_;
-    Peer a_;
-    Peer b_;
-};
-
-// A message whose content depends on its index and size.
-std::string pattern(std::size_t index, std::size_t size) {
-    std::string data(size, '\0');
-    std::uint32_t x = static_cast<std::uint32_t>(index * 2654435761u + size);
-    for (char& c : data) {
-        x = x * 1664525u + 1013904223u;
-        c = static_cast<char>(x >> 24);
-    }
-    return data;
-}
 
 SendResult send(Peer& peer, std::uint16_t stream, const std::string& data) {
     return peer.association->send(stream, 51, reinterpret_cast<const std::uint8_t*>(data.data()),
@@ -245,7 +39,7 @@ SendResult send(Peer& peer, std::uint16_t stream, const std::string& data) {
 // definition comes first in symbol lookup. Nothing else in the unit tests
 // reads it.
 extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict) __THROW {
-    const std::int64_t now = time_of_day_us();
+    const std::int64_t now = rtcpeer::sim::time_of_day_us();
     tv->tv_sec = static_cast<time_t>(now / 1000000);
     tv->tv_usec = static_cast<suseconds_t>(now % 1000000);
     return 0;
