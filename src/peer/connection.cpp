@@ -484,11 +484,11 @@ bool Connection::has_unread() { return sctp_ && sctp_->has_unread(); }
 
 std::optional<std::string> Connection::remote_abort_reason() const {
     if (!sctp_) return std::nullopt;
-    std::optional<std::string> reason = sctp_->remote_abort_reason();
+    const std::optional<std::string>& reason = sctp_->remote_abort_reason();
     // An empty reason is what usrsctp puts in any ABORT from a closed
     // socket: it says nothing about why.
-    if (reason && reason->empty()) reason.reset();
-    return reason;
+    if (!reason || reason->empty()) return std::nullopt;
+    return *reason;
 }
 
 bool Connection::ended_unacknowledged() const { return sctp_ && sctp_->ended_unacknowledged(); }
