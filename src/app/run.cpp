@@ -104,24 +104,7 @@ RunSummary Run::summary() const {
     return s;
 }
 
-void Run::report() const {
-    const RunSummary run = summary();
-    if (options_.check) {
-        std::printf("%s\n", check_json(run).dump().c_str());
-        std::fflush(stdout);
-    }
-    if (options_.stats_file.empty()) return;
-    const std::string text = stats_json(run).dump() + "\n";
-    if (options_.stats_file == "-") {
-        std::fputs(text.c_str(), stderr);
-        return;
-    }
-    FILE* file = std::fopen(options_.stats_file.c_str(), "w");
-    if (file == nullptr || std::fputs(text.c_str(), file) < 0 || std::fclose(file) != 0) {
-        std::fprintf(stderr, "rtcpeer: warning: cannot write --stats %s\n",
-                     options_.stats_file.c_str());
-    }
-}
+void Run::report() const { write_reports(options_, summary()); }
 
 void Run::start() {
     log::configure(options_.verbosity, options_.quiet);

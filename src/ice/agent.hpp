@@ -1,7 +1,7 @@
 // ICE (RFC 8445) over libnice: one stream, one component (BUNDLE and
 // rtcp-mux), full ICE, regular nomination and trickle in both directions.
-// Consent freshness (RFC 7675) is checked by the session on DTLS traffic
-// (see agent.cpp for why not by libnice).
+// Consent freshness (RFC 7675) is checked by the connection on DTLS traffic
+// (peer/connection.hpp; see agent.cpp for why not by libnice).
 //
 // Threading: the NiceAgent is created on the program's GLib main context, so
 // every signal and the receive callback run on the main thread, and so does

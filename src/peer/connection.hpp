@@ -182,8 +182,15 @@ class Connection {
 
   private:
     void set_state(State state);
+    // Runs f, turning a thrown Error into fail(): the layers' callbacks go through it.
     template <typename F>
-    void guarded(F&& f);
+    void guarded(F&& f) {
+        try {
+            f();
+        } catch (const Error& failure) {
+            fail(failure);
+        }
+    }
     void fail(const Error& failure);
 
     // Negotiation.
