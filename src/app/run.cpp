@@ -140,7 +140,7 @@ void Run::start() {
     };
     callbacks.on_local_candidate = [this](const std::string& candidate, const std::string& mid,
                                           int index) {
-        signaling_->send(signaling::Message::ice_candidate(candidate, mid, index));
+        if (signaling_) signaling_->send(signaling::Message::ice_candidate(candidate, mid, index));
     };
     callbacks.on_state = [this](peer::State state) { on_state(state); };
     callbacks.on_gathering_done = [this] { mark("gathering_done"); };
@@ -206,6 +206,7 @@ void Run::start() {
 }
 
 void Run::on_local_description(peer::DescriptionType type, const std::string& sdp) {
+    if (!signaling_) return;
     if (type == peer::DescriptionType::kOffer) {
         signaling_->send(signaling::Message::offer(sdp));
         log::state("offer sent");

@@ -181,7 +181,7 @@ void Connection::on_ice_connected(const ice::SelectedPair& pair) {
     pair_ = pair;
     set_state(State::kHandshakingDtls);
     log::state("ICE connected: " + pair.describe());
-    dtls_->start();
+    if (dtls_) dtls_->start();  // gone only while the owner tears down
 }
 
 void Connection::on_dtls_connected() {
