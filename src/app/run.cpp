@@ -123,8 +123,6 @@ void Run::start() {
         },
         this);
 
-    // usrsctp's process-wide state, for the association the connection makes.
-    sctp_stack_ = std::make_unique<sctp::Stack>(clock_);
     ice::Config ice_config = options_.ice;
     ice_config.controlling =
         options_.role == Role::kOffer;  // the offerer controls (RFC 8445 §6.1.1)
@@ -174,7 +172,12 @@ void Run::start() {
         [ice_config](ice::Transport::Callbacks transport_callbacks) {
             return std::make_unique<ice::Agent>(ice_config, std::move(transport_callbacks));
         },
-        *sctp_stack_, std::move(callbacks));
+        [this]() -> sctp::Stack& {
+            // usrsctp's process-wide state, made for the connection's association.
+            if (!sctp_stack_) sctp_stack_ = std::make_unique<sctp::Stack>(clock_);
+            return *sctp_stack_;
+        },
+        std::move(callbacks));
 
     const bool prompts = !options_.quiet;
     signaling_ =

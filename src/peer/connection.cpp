@@ -39,14 +39,14 @@ const char* to_string(DescriptionType type) {
     return type == DescriptionType::kOffer ? "offer" : "answer";
 }
 
-Connection::Connection(Config config, ice::TransportFactory transport, sctp::Stack& stack,
+Connection::Connection(Config config, ice::TransportFactory transport, StackProvider stack,
                        Callbacks callbacks, Scheduler& scheduler,
                        std::optional<dtls::Certificate> certificate)
     : config_(std::move(config)),
       callbacks_(std::move(callbacks)),
       scheduler_(scheduler),
       clock_(scheduler.clock()),
-      stack_(stack),
+      stack_(std::move(stack)),
       certificate_(certificate ? std::move(*certificate) : dtls::Certificate::generate()),
       connect_deadline_(scheduler),
       liveness_(scheduler),
@@ -200,7 +200,7 @@ void Connection::on_dtls_connected() {
     config.remote_port = remote_->sctp_port;
     config.max_message_size = sdp::kLocalMaxMessageSize;
     sctp_ = std::make_unique<sctp::Association>(
-        stack_, config,
+        stack_(), config,
         [this](const std::uint8_t* data, std::size_t size, int copies) {
             return dtls_->send(data, size, copies);
         },

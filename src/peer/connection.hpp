@@ -122,9 +122,14 @@ class Connection {
         std::function<void(const Error&)> on_failure;
     };
 
-    // transport makes the ICE transport; stack outlives the connection;
-    // timers wait on scheduler, whose clock the connection reads.
-    Connection(Config config, ice::TransportFactory transport, sctp::Stack& stack,
+    // The process's sctp::Stack, asked for when DTLS is up and the
+    // association is made (so that usrsctp's 10 ms timer runs only from
+    // then); it outlives the connection.
+    using StackProvider = std::function<sctp::Stack&()>;
+
+    // transport makes the ICE transport; timers wait on scheduler, whose
+    // clock the connection reads.
+    Connection(Config config, ice::TransportFactory transport, StackProvider stack,
                Callbacks callbacks, Scheduler& scheduler = glib_scheduler(),
                std::optional<dtls::Certificate> certificate = std::nullopt);
     ~Connection();
@@ -220,7 +225,7 @@ class Connection {
     Callbacks callbacks_;
     Scheduler& scheduler_;
     const Clock& clock_;
-    sctp::Stack& stack_;
+    StackProvider stack_;
     dtls::Certificate certificate_;
     State state_ = State::kNew;
     State reached_ = State::kNew;  // the furthest state on the way to kOpen

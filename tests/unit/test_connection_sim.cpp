@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "app/options.hpp"
 #include "base/scheduler.hpp"
 #include "peer/connection.hpp"
 #include "sctp/stack.hpp"
@@ -361,7 +362,7 @@ class Pair {
                 peer.transport = transport.get();
                 return transport;
             },
-            stack_, std::move(callbacks), scheduler_);
+            [this]() -> rtcpeer::sctp::Stack& { return stack_; }, std::move(callbacks), scheduler_);
     }
 
     // Declared in the order they must be built; the connections go first.
@@ -569,6 +570,9 @@ TEST_CASE("connection sim: the connect time-out names the stage", "[peer][sim]")
         CHECK(pair.a().failure->line() ==
               "rtcpeer: ice: not connected within 2 s (connect time-out)");
         CHECK(pair.a().failure->setting() == "connect time-out");
+        // What the program prints: the app names its flag.
+        CHECK(rtcpeer::name_option(*pair.a().failure).line() ==
+              "rtcpeer: ice: not connected within 2 s (--connect-timeout)");
     }
     SECTION("dtls") {
         Pair pair(PairOptions{true, std::chrono::milliseconds(2000)});
