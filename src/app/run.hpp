@@ -6,7 +6,8 @@
 // the channel's user (the stdin/stdout pipe or the --check probe), draws the
 // progress line, writes the reports, and decides when the run is finished
 // (docs/ARCHITECTURE.md, "Where time-outs and finishing rules live"): every
-// ending becomes one ExitCode here.
+// ending becomes one ExitCode here. run.cpp is longer than most files on
+// purpose: the finishing rules are read together or not at all.
 #pragma once
 
 #include <glib.h>

@@ -47,7 +47,10 @@
 namespace rtcpeer::peer {
 
 // Where the connection is. It moves down this list, except that kClosing,
-// kClosed and kFailed may come from any state.
+// kClosed and kFailed may come from any state. The remote's end (an ABORT, a
+// SHUTDOWN, DTLS close_notify) is reported through on_ended, and the state
+// moves when the owner then closes or aborts: whether that end was orderly
+// is the owner's finishing rules' to say.
 enum class State {
     kNew,               // made; nothing sent
     kWaitingForRemote,  // started (the offerer gathers); no remote description yet
@@ -58,7 +61,7 @@ enum class State {
     kOpen,              // the channel is open
     kClosing,           // the owner is ending the connection
     kClosed,            // closed in order (channel and DTLS closed)
-    kFailed,            // a failure was reported, or the association aborted
+    kFailed,            // a failure was reported, or the owner aborted
 };
 const char* to_string(State state);
 
@@ -79,8 +82,8 @@ struct Config {
     std::uint16_t sctp_port = sdp::kDefaultSctpPort;
     // From the remote's description to the open channel.
     std::chrono::milliseconds connect_timeout{30000};
-    // Without an authenticated packet from the remote for this long, once
-    // DTLS is up, the connection has failed (consent, RFC 7675).
+    // Without a datagram from the remote for this long, once DTLS is up,
+    // the connection has failed (consent, RFC 7675).
     std::chrono::milliseconds silence_limit{15000};
 };
 
@@ -169,7 +172,8 @@ class Connection {
     void set_receiving(bool receiving);
 
     // The owner is ending the connection: ICE and DTLS failures are no
-    // longer reported, and the time-outs stop.
+    // longer reported and the connect time-out stops (liveness is watched
+    // until close or abort).
     void closing();
     // Orderly: the channel closes (stream reset), then DTLS (close_notify).
     void close();
