@@ -5,7 +5,7 @@
 
 #include "app/exit_code.hpp"
 #include "app/options.hpp"
-#include "app/session.hpp"
+#include "app/run.hpp"
 
 int main(int argc, char** argv) {
     // A peer that goes away must surface as EPIPE on write, not kill the process.
@@ -22,8 +22,8 @@ int main(int argc, char** argv) {
         return problem->code;
     }
     try {
-        rtcpeer::Session session(std::get<rtcpeer::Options>(std::move(parsed)));
-        return static_cast<int>(session.run());
+        rtcpeer::Run run(std::get<rtcpeer::Options>(std::move(parsed)));
+        return static_cast<int>(run.run());
     } catch (const rtcpeer::Error& failure) {
         std::fprintf(stderr, "%s\n", rtcpeer::name_option(failure).line().c_str());
         return static_cast<int>(rtcpeer::exit_code(failure));

@@ -27,6 +27,7 @@ Error name_option(const Error& error) {
         {"TURN server", "--turn"},
         {"TURN CA file", "--turn-ca"},
         {"host address", "--host-address"},
+        {"connect time-out", "--connect-timeout"},
     };
     for (const auto& [setting, option] : kOptions) {
         if (error.setting() != setting) continue;

@@ -20,7 +20,7 @@ using SignalingKind = signaling::Kind;
 const char* to_string(Role role);
 const char* to_string(SignalingKind kind);
 
-// The signaling channel's configuration, and how the session uses it.
+// The signaling channel's configuration, and how the run uses it.
 struct SignalingOptions : signaling::Config {
     bool trickle = true;  // resolved: --trickle/--no-trickle or the backend's default
 };

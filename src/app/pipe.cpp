@@ -135,7 +135,7 @@ void Pipe::flush_outgoing() {
             case sctp::Association::SendResult::kWouldBlock:
                 return;
             case sctp::Association::SendResult::kFailed:
-                return;  // the session learns why from the association
+                return;  // the run learns why from the association
         }
     }
 }

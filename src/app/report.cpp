@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace rtcpeer {
 
@@ -96,6 +97,24 @@ nlohmann::json stats_json(const RunSummary& s) {
         j["sctp"] = nullptr;
     }
     return j;
+}
+
+void write_reports(const Options& options, const RunSummary& run) {
+    if (options.check) {
+        std::printf("%s\n", check_json(run).dump().c_str());
+        std::fflush(stdout);
+    }
+    if (options.stats_file.empty()) return;
+    const std::string text = stats_json(run).dump() + "\n";
+    if (options.stats_file == "-") {
+        std::fputs(text.c_str(), stderr);
+        return;
+    }
+    FILE* file = std::fopen(options.stats_file.c_str(), "w");
+    if (file == nullptr || std::fputs(text.c_str(), file) < 0 || std::fclose(file) != 0) {
+        std::fprintf(stderr, "rtcpeer: warning: cannot write --stats %s\n",
+                     options.stats_file.c_str());
+    }
 }
 
 }  // namespace rtcpeer

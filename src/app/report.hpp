@@ -42,4 +42,7 @@ struct RunSummary {
 nlohmann::json check_json(const RunSummary& summary);
 nlohmann::json stats_json(const RunSummary& summary);
 
+// The --check JSON on stdout, and the --stats file (or stderr for "-").
+void write_reports(const Options& options, const RunSummary& summary);
+
 }  // namespace rtcpeer

@@ -39,11 +39,12 @@ bool is_certificate_alert(gnutls_alert_description_t alert) {
 
 Transport::Transport(const Certificate& certificate, Role role,
                      std::vector<sdp::Fingerprint> remote, SendDatagram send_datagram,
-                     Callbacks callbacks)
+                     Callbacks callbacks, Scheduler& scheduler)
     : role_(role),
       remote_fingerprints_(std::move(remote)),
       send_datagram_(std::move(send_datagram)),
-      callbacks_(std::move(callbacks)) {
+      callbacks_(std::move(callbacks)),
+      retransmit_(scheduler) {
     const unsigned flags =
         GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT);
     auto check = [](int rc, const char* what) {

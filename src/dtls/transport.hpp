@@ -19,6 +19,7 @@
 
 #include "base/error.hpp"
 #include "base/loop.hpp"
+#include "base/scheduler.hpp"
 #include "dtls/certificate.hpp"
 
 namespace rtcpeer::dtls {
@@ -35,8 +36,11 @@ class Transport {
     };
     using SendDatagram = std::function<int(const std::uint8_t* data, std::size_t size)>;
 
+    // The handshake's retransmission timer waits on scheduler (a test's
+    // ManualScheduler; GLib's main loop by default).
     Transport(const Certificate& certificate, Role role, std::vector<sdp::Fingerprint> remote,
-              SendDatagram send_datagram, Callbacks callbacks);
+              SendDatagram send_datagram, Callbacks callbacks,
+              Scheduler& scheduler = glib_scheduler());
     ~Transport();
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;

@@ -1,7 +1,7 @@
 // ICE (RFC 8445) over libnice: one stream, one component (BUNDLE and
 // rtcp-mux), full ICE, regular nomination and trickle in both directions.
-// Consent freshness (RFC 7675) is checked by the session on DTLS traffic
-// (see agent.cpp for why not by libnice).
+// Consent freshness (RFC 7675) is checked by the connection on DTLS traffic
+// (peer/connection.hpp; see agent.cpp for why not by libnice).
 //
 // Threading: the NiceAgent is created on the program's GLib main context, so
 // every signal and the receive callback run on the main thread, and so does
@@ -21,6 +21,7 @@
 #include "ice/datagram_batch.hpp"
 #include "ice/server_url.hpp"
 #include "ice/tls_proxy.hpp"
+#include "ice/transport.hpp"
 #include "sdp/candidate.hpp"
 
 typedef struct _NiceAgent NiceAgent;
@@ -28,48 +29,28 @@ typedef struct _NiceCandidate NiceCandidate;
 
 namespace rtcpeer::ice {
 
-struct Credentials {
-    std::string ufrag;
-    std::string pwd;
-};
-
-struct SelectedPair {
-    sdp::Candidate local;
-    sdp::Candidate remote;
-    // A local relay candidate: how rtcpeer reaches its TURN server
-    // ("udp", "tcp" or "tls"); empty otherwise.
-    std::string local_relay_protocol;
-    std::string describe() const;  // "udp 127.0.0.1:5000 host -> 127.0.0.1:6000 host"
-};
-
-class Agent {
+class Agent final : public Transport {
   public:
-    struct Callbacks {
-        std::function<void(const sdp::Candidate&)> on_local_candidate;
-        std::function<void()> on_gathering_done;
-        std::function<void(const SelectedPair&)> on_connected;  // a pair was selected
-        std::function<void(const std::string& why)> on_failed;  // checks failed or consent lost
-        std::function<void(const std::uint8_t* data, std::size_t size)> on_packet;
-    };
+    using Callbacks = Transport::Callbacks;
 
     Agent(Config config, Callbacks callbacks);
-    ~Agent();
+    ~Agent() override;
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;
 
-    Credentials local_credentials() const;
+    Credentials local_credentials() const override;
     // Starts gathering; candidates arrive through on_local_candidate.
-    void gather();
-    void set_remote_credentials(const Credentials& credentials);
+    void gather() override;
+    void set_remote_credentials(const Credentials& credentials) override;
     // Returns false (and says why) when libnice cannot use the candidate.
-    bool add_remote_candidate(const sdp::Candidate& candidate, std::string& why);
-    void remote_gathering_done();
+    bool add_remote_candidate(const sdp::Candidate& candidate, std::string& why) override;
+    void remote_gathering_done() override;
     // Sends one datagram on the selected pair: batched (datagram_batch.hpp)
     // on a plain UDP pair, through libnice otherwise.
-    int send(const std::uint8_t* data, std::size_t size);
+    int send(const std::uint8_t* data, std::size_t size) override;
     // After gathering: the TURN servers that gave no relay candidate
     // (all of them when none came; none otherwise).
-    std::vector<std::string> silent_relays() const;
+    std::vector<std::string> silent_relays() const override;
     // The numeric address a configured TURN server was resolved to.
     struct Relay {
         ServerUrl url;

@@ -1,0 +1,567 @@
+#include "app/run.hpp"
+
+#include <glib-unix.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/log.hpp"
+#include "ice/agent.hpp"
+#include "sdp/text.hpp"
+
+namespace rtcpeer {
+
+namespace {
+
+std::string seconds_text(double seconds) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g s", seconds);
+    return text;
+}
+
+// Command-line seconds as a timer's delay.
+std::chrono::milliseconds milliseconds(double seconds) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+// The reason an interrupted rtcpeer gives in its ABORT, followed by the signal.
+constexpr const char* kInterruptReasonPrefix = "interrupted by ";
+
+}  // namespace
+
+Run::Run(Options options) : options_(std::move(options)) {
+    loop_ = g_main_loop_new(nullptr, FALSE);
+}
+
+Run::~Run() {
+    for (guint source : signal_sources_) {
+        if (source != 0) g_source_remove(source);
+    }
+    // No timer of the run may fire while the ICE agent releases its TURN
+    // allocations (which runs the loop).
+    for (loop::Timer* timer :
+         {&signaling_deadline_, &eof_wait_, &bye_grace_, &abort_grace_, &ack_wait_})
+        timer->reset();
+    progress_.stop();
+    // Layers go before the loop they are attached to, top first: the
+    // channel's users, the connection's channel, association and DTLS,
+    // signaling, then its mDNS resolver and ICE; the Stack last.
+    pipe_.reset();
+    check_.reset();  // its timers use the channel
+    if (connection_) connection_->release_data_path();
+    signaling_.reset();
+    connection_.reset();
+    sctp_stack_.reset();
+    g_main_loop_unref(loop_);
+}
+
+template <typename F>
+void Run::guarded(F&& f) {
+    try {
+        f();
+    } catch (const Error& failure) {
+        fail(failure);
+    }
+}
+
+ExitCode Run::run() {
+    start_us_ = g_get_monotonic_time();
+    guarded([this] { start(); });
+    if (!finished_) g_main_loop_run(loop_);
+    if (connection_ && connection_->has_association())
+        sctp_counters_ = sctp::Association::counters();
+    log::end_progress();
+    if (failure_) std::fprintf(stderr, "%s\n", failure_->line().c_str());
+    report();
+    return result_;
+}
+
+void Run::mark(const char* stage) {
+    stage_ms_.emplace_back(stage, static_cast<double>(g_get_monotonic_time() - start_us_) / 1000.0);
+}
+
+RunSummary Run::summary() const {
+    RunSummary s;
+    s.role = options_.role;
+    s.code = result_;
+    s.failure = failure_;
+    s.stage_ms = stage_ms_;
+    s.duration_s = static_cast<double>(end_us_ - start_us_) / 1e6;
+    if (connection_) s.pair = connection_->selected_pair();
+    if (pipe_) {
+        s.bytes_sent = pipe_->bytes_sent();
+        s.bytes_received = pipe_->bytes_received();
+        s.messages_sent = pipe_->messages_sent();
+        s.messages_received = pipe_->messages_received();
+    }
+    if (channel_open_us_ != 0)
+        s.data_seconds = static_cast<double>(end_us_ - channel_open_us_) / 1e6;
+    s.sctp = sctp_counters_;
+    if (check_) {
+        s.remote_answered = check_->remote_answered();
+        s.rtts_ms = check_->rtts_ms();
+    }
+    return s;
+}
+
+void Run::report() const { write_reports(options_, summary()); }
+
+void Run::start() {
+    log::configure(options_.verbosity, options_.quiet);
+    signal_sources_[0] = g_unix_signal_add(
+        SIGINT,
+        [](gpointer self) -> gboolean {
+            static_cast<Run*>(self)->on_interrupt(ExitCode::kInterrupted);
+            return G_SOURCE_CONTINUE;
+        },
+        this);
+    signal_sources_[1] = g_unix_signal_add(
+        SIGTERM,
+        [](gpointer self) -> gboolean {
+            static_cast<Run*>(self)->on_interrupt(ExitCode::kTerminated);
+            return G_SOURCE_CONTINUE;
+        },
+        this);
+
+    ice::Config ice_config = options_.ice;
+    ice_config.controlling =
+        options_.role == Role::kOffer;  // the offerer controls (RFC 8445 §6.1.1)
+    peer::Config config;
+    config.offerer = options_.role == Role::kOffer;
+    config.trickle = options_.signaling.trickle;
+    config.label = options_.check ? kCheckLabel : options_.label;
+    config.relay_only = options_.ice.relay_only;
+    config.connect_timeout = milliseconds(options_.connect_timeout_seconds);
+    peer::Connection::Callbacks callbacks;
+    callbacks.on_local_description = [this](peer::DescriptionType type, const std::string& sdp) {
+        on_local_description(type, sdp);
+    };
+    callbacks.on_local_candidate = [this](const std::string& candidate, const std::string& mid,
+                                          int index) {
+        if (signaling_) signaling_->send(signaling::Message::ice_candidate(candidate, mid, index));
+    };
+    callbacks.on_state = [this](peer::State state) { on_state(state); };
+    callbacks.on_gathering_done = [this] { mark("gathering_done"); };
+    callbacks.on_remote_candidates_done = [this] {
+        if (signaling_) signaling_->remote_complete();
+    };
+    callbacks.explain_unused_candidate = [this](const sdp::Candidate& candidate,
+                                                const std::string& why) {
+        if (!candidate.is_udp() && !options_.ice.tcp) return why + "; --ice-tcp allows it";
+        return why;
+    };
+    callbacks.on_silence = [this](std::int64_t silent_ms) { check_remote_left(silent_ms); };
+    callbacks.on_message = [this](std::string_view data, bool binary) {
+        if (check_) guarded([&] { check_->on_message(data, binary); });
+        if (pipe_) guarded([&] { pipe_->on_message(data, binary); });
+    };
+    callbacks.on_remote_close = [this] {
+        remote_closed_ = true;
+        notify_remote_closed();
+        guarded([&] { check_finish(); });
+    };
+    callbacks.on_writable = [this] {
+        if (pipe_) guarded([&] { pipe_->on_writable(); });
+    };
+    callbacks.on_ended = [this](const std::string& why, bool graceful) {
+        guarded([&] { on_association_ended(why, graceful); });
+    };
+    callbacks.on_failure = [this](const Error& failure) { fail(failure); };
+    connection_ = std::make_unique<peer::Connection>(
+        config,
+        [ice_config](ice::Transport::Callbacks transport_callbacks) {
+            return std::make_unique<ice::Agent>(ice_config, std::move(transport_callbacks));
+        },
+        [this]() -> sctp::Stack& {
+            // usrsctp's process-wide state, made for the connection's association.
+            if (!sctp_stack_) sctp_stack_ = std::make_unique<sctp::Stack>(clock_);
+            return *sctp_stack_;
+        },
+        std::move(callbacks));
+
+    const bool prompts = !options_.quiet;
+    signaling_ =
+        signaling::create_channel(options_.signaling, options_.role == Role::kOffer, prompts);
+    signaling_->start(signaling::Channel::Callbacks{
+        [this] {
+            mark("signaling_connected");
+            log::state("signaling connected (" + signaling_->describe() + ")");
+        },
+        [this](signaling::Message message) { guarded([&] { on_message(std::move(message)); }); },
+        [this] { guarded([&] { on_signaling_closed(); }); },
+        [this](const Error& failure) { fail(failure); },
+    });
+    if (finished_) return;
+    log::state(std::string("started as ") + to_string(options_.role) + " over " +
+               signaling_->describe() +
+               (options_.signaling.trickle ? ", trickle" : ", no trickle"));
+
+    // An explicit --signaling-timeout also bounds the wait for the remote's description.
+    if (options_.signaling.timeout_seconds) {
+        const double seconds = *options_.signaling.timeout_seconds;
+        signaling_deadline_.start_once(milliseconds(seconds), [this, seconds] {
+            fail(Error(ErrorCategory::kTimeout, "signaling",
+                       std::string("no ") + (options_.role == Role::kOffer ? "answer" : "offer") +
+                           " from the remote within " + seconds_text(seconds)));
+        });
+    }
+    connection_->start();
+}
+
+void Run::on_local_description(peer::DescriptionType type, const std::string& sdp) {
+    if (!signaling_) return;
+    if (type == peer::DescriptionType::kOffer) {
+        signaling_->send(signaling::Message::offer(sdp));
+        log::state("offer sent");
+    } else {
+        signaling_->send(signaling::Message::answer(sdp));
+        log::state("answer sent");
+    }
+}
+
+void Run::on_state(peer::State state) {
+    switch (state) {
+        case peer::State::kHandshakingDtls:
+            return mark("ice_connected");
+        case peer::State::kConnectingSctp:
+            return mark("dtls_connected");
+        case peer::State::kOpeningChannel:
+            return mark("sctp_up");
+        case peer::State::kOpen:
+            return on_channel_open();
+        default:
+            return;
+    }
+}
+
+void Run::on_message(signaling::Message message) {
+    using Type = signaling::Message::Type;
+    switch (message.type) {
+        case Type::kOffer:
+        case Type::kAnswer: {
+            const bool had_remote = connection_->has_remote_description();
+            connection_->set_remote_description(message.type == Type::kOffer
+                                                    ? peer::DescriptionType::kOffer
+                                                    : peer::DescriptionType::kAnswer,
+                                                message.sdp);
+            if (!had_remote) signaling_deadline_.reset();
+            return;
+        }
+        case Type::kCandidate:
+            return connection_->add_remote_candidate(message.candidate);
+        case Type::kBye:
+            log::state("bye received");
+            remote_said_bye_ = true;
+            // Before its description the remote cannot have sent anything: it left.
+            if (!connection_->has_remote_description()) {
+                throw Error(ErrorCategory::kConnection, "signaling",
+                            "the remote said bye before its description");
+            }
+            if (abort_grace_.active()) {
+                // The association already ended: this was an orderly leave.
+                abort_grace_.reset();
+                connection_->cancel_pending_end();
+                notify_remote_closed();
+                check_finish();
+                return;
+            }
+            on_remote_bye();
+            return;
+        case Type::kUnknown:
+            log::warn("ignoring a signaling message of unknown type \"" +
+                      sdp::text::printable(message.unknown_type, 40) + "\"");
+            return;
+    }
+}
+
+void Run::on_channel_open() {
+    mark("channel_open");
+    channel_open_us_ = g_get_monotonic_time();
+    datachannel::Channel& channel = connection_->channel();
+    const bool check_channel = channel.label() == kCheckLabel;
+    if (options_.check || check_channel) {
+        start_check(options_.check && check_channel);
+        if (remote_said_bye_) on_remote_bye();
+        return;
+    }
+    const sdp::SessionDescription& remote = connection_->remote_description();
+    PipeConfig config;
+    config.lines = options_.lines;
+    config.message_size = std::min(options_.message_size, remote.remote_max_message_size());
+    if (config.message_size < options_.message_size) {
+        log::state("messages capped at " + std::to_string(config.message_size) +
+                   (remote.max_message_size ? " bytes (the remote's a=max-message-size)"
+                                            : " bytes (the remote gives no a=max-message-size)"));
+    }
+    pipe_ = std::make_unique<Pipe>(config, channel,
+                                   Pipe::Callbacks{
+                                       [this] {
+                                           // The terminal may take signaling again (a bye).
+                                           if (signaling_) signaling_->stdin_done();
+                                           if (options_.eof_wait_seconds) {
+                                               const double seconds = *options_.eof_wait_seconds;
+                                               eof_wait_.start_once(milliseconds(seconds), [this] {
+                                                   log::state("--eof-wait expired");
+                                                   guarded([&] { begin_finish(); });
+                                               });
+                                           }
+                                           guarded([&] { check_finish(); });
+                                       },
+                                       [this] {
+                                           stdout_done_ = true;
+                                           guarded([&] { check_finish(); });
+                                       },
+                                       [this](const Error& failure) { fail(failure); },
+                                       [this](bool receiving) {
+                                           if (connection_) connection_->set_receiving(receiving);
+                                       },
+                                   });
+    pipe_->start();
+    if (log::verbose() && isatty(STDERR_FILENO)) progress_.start(*pipe_, channel_open_us_);
+    // A bye may have come before the channel opened.
+    if (remote_said_bye_) on_remote_bye();
+}
+
+void Run::start_check(bool measuring) {
+    datachannel::Channel& channel = connection_->channel();
+    if (options_.check && !measuring) {
+        // The remote opened a channel of its own: it is not checking, so
+        // only the set-up is measured.
+        log::state("the remote's channel \"" + sdp::text::printable(channel.label(), 60) +
+                   "\" is no check channel: only the set-up is measured");
+        return begin_finish();
+    }
+    if (!options_.check) log::state("answering a connectivity check");
+    check_ = std::make_unique<ConnectivityCheck>(
+        channel, measuring ? options_.check_count : 0,
+        ConnectivityCheck::Callbacks{[this] { guarded([&] { check_finish(); }); },
+                                     [this](const Error& failure) { fail(failure); }});
+    check_->start();
+}
+
+void Run::notify_remote_closed() {
+    if (pipe_) pipe_->on_remote_closed();
+    if (check_) check_->on_remote_closed();
+}
+
+void Run::on_association_ended(const std::string& why, bool graceful) {
+    remote_closed_ = true;
+    if (finishing_) return;
+    // A remote that aborts with a reason (rtcpeer when interrupted, browsers
+    // when closed) before its end of file (marker or channel close) cut its
+    // stream short: what stdout got is not the whole, bye or not.
+    const std::optional<std::string> reason = connection_->remote_abort_reason();
+    if (reason && pipe_) {
+        const bool interrupted = reason->rfind(kInterruptReasonPrefix, 0) == 0;
+        const std::string who =
+            interrupted ? "the remote was " + sdp::text::printable(*reason, 60)
+                        : "the remote aborted (\"" + sdp::text::printable(*reason, 60) + "\")";
+        if (!pipe_->remote_eof()) {
+            throw Error(ErrorCategory::kConnection, "channel",
+                        who + " after " + std::to_string(pipe_->bytes_received()) +
+                            " bytes to stdout; the output is incomplete");
+        }
+        // Its stream was whole, but ours was not all acknowledged: what
+        // was in flight did not arrive, bye or not.
+        if (connection_->ended_unacknowledged()) return fail_undelivered(who);
+    }
+    // Only a clean shutdown counts as the remote's end of file. An abort or a
+    // lost association while data was due is a failure: the output is
+    // incomplete and the exit code must say so.
+    // A remote that said bye left in order, even if its stack ends with
+    // ABORT (aiortc does).
+    const bool channel_in_use = channel_user();
+    if (channel_in_use && (graceful || remote_said_bye_)) {
+        notify_remote_closed();
+        return check_finish();
+    }
+    // An ABORT without a bye means the remote's side failed (a full disk,
+    // say), even if every byte was acknowledged. But the ABORT of a remote
+    // that leaves in order (aiortc) overtakes its bye on signaling: give the
+    // bye a second before calling it a failure.
+    const bool signaling_up = signaling_ && signaling_->connected();
+    const bool nothing_missing =
+        (pipe_ && pipe_->local_eof_sent() && stdout_done_) || (check_ && check_->measured());
+    if (channel_in_use && !signaling_up && nothing_missing) {
+        notify_remote_closed();  // no way to hear a bye; nothing is missing
+        return check_finish();
+    }
+    if (channel_in_use && signaling_up && !abort_grace_.active()) {
+        abort_grace_.start_once(std::chrono::milliseconds(1000), [this, why] {
+            fail(Error(ErrorCategory::kConnection, "sctp", why));
+        });
+        return;
+    }
+    throw Error(ErrorCategory::kConnection, "sctp", why);
+}
+
+void Run::on_remote_bye() {
+    if (!channel_user() || finishing_) return;  // the connect time-out still applies
+    // A bye cuts nothing off that is in flight: read on until the remote's
+    // EOF, a channel close or the association's end, or until the channel
+    // has been quiet for a moment (aiortc's receivers say bye without EOF).
+    bye_grace_.start_repeating(std::chrono::milliseconds(250), [this] {
+        // Quiet means nothing arrived for a second and nothing is held
+        // unread by back-pressure: only then is there nothing in flight.
+        if (clock_.now_ms() - connection_->last_message_ms() < 1000 || connection_->has_unread())
+            return true;
+        guarded([&] {
+            remote_closed_ = true;
+            if (!stdout_done_) notify_remote_closed();
+            check_finish();
+        });
+        return false;
+    });
+    check_finish();
+}
+
+void Run::check_remote_left(std::int64_t silent_ms) {
+    if (finished_) return;
+    // A remote process that ends without closing its connection (killed,
+    // or a program that exits when its channel breaks) drops its signaling
+    // socket without a bye. With our data unacknowledged, a live remote
+    // answers every retransmission (RTO at most 3 s): 4 s of silence after
+    // that means it is gone, and waiting for the connection's 15 s of
+    // silence tells nothing more.
+    constexpr std::int64_t kLeftMs = 4000;
+    if (silent_ms >= kLeftMs && !remote_said_bye_ && channel_user() &&
+        options_.signaling.kind != SignalingKind::kCopyAndPaste && !signaling_->connected() &&
+        connection_->has_association() && !connection_->all_acknowledged()) {
+        const std::string why =
+            "the remote left (its signaling connection closed without a bye, "
+            "then nothing heard for " +
+            std::to_string(kLeftMs / 1000) + " s)";
+        if (pipe_) return fail_undelivered(why);
+        throw Error(ErrorCategory::kConnection, "connection", why);
+    }
+}
+
+void Run::check_finish() {
+    if (finishing_ || finished_) return;
+    if (check_) {
+        if (check_->complete()) return begin_finish();
+        if (remote_closed_ && check_->measured()) return begin_finish();
+        if (remote_closed_) {
+            return fail(Error(ErrorCategory::kConnection, "check",
+                              "the remote closed the channel before the check finished"));
+        }
+        return;
+    }
+    if (!pipe_) return;
+    if (pipe_->local_eof_sent() && stdout_done_) return begin_finish();
+    // An interactive receiver does not wait for Ctrl-D (rtcpeer(1), DATA).
+    if (stdout_done_ && pipe_->stdin_is_terminal()) return begin_finish();
+    if (remote_closed_ && stdout_done_) {
+        if (pipe_->local_eof_sent() || !pipe_->stdin_has_unsent_data()) return begin_finish();
+        return fail_undelivered("the remote closed the channel");
+    }
+}
+
+void Run::fail_undelivered(const std::string& what_happened) {
+    fail(Error(ErrorCategory::kConnection, "channel",
+               what_happened + " after " + std::to_string(pipe_->bytes_sent()) +
+                   " bytes from stdin; the rest of stdin was not delivered"));
+}
+
+void Run::begin_finish() {
+    if (finishing_ || finished_) return;
+    finishing_ = true;
+    connection_->closing();
+    eof_wait_.reset();
+    bye_grace_.reset();
+    if (pipe_) pipe_->stop_input();
+    // Exit 0 promises that everything sent was acknowledged.
+    auto done = [this] {
+        return !connection_->up() || remote_closed_ || connection_->all_acknowledged();
+    };
+    if (done()) return finish(ExitCode::kSuccess);
+    ack_wait_.start_repeating(std::chrono::milliseconds(5), [this, done] {
+        if (!done()) return true;
+        finish(ExitCode::kSuccess);
+        return false;
+    });
+}
+
+void Run::on_signaling_closed() {
+    log::state("signaling closed by the remote");
+    const bool have_remote = connection_ && connection_->has_remote_description();
+    if (!have_remote && options_.signaling.kind != SignalingKind::kCopyAndPaste) {
+        throw Error(ErrorCategory::kConnection, "signaling",
+                    "the remote closed the signaling connection before the exchange");
+    }
+    if (!have_remote) {
+        throw protocol_error("signaling",
+                             "the signaling input ended before the remote's description");
+    }
+    // rtcpeer and aiortc hold the socket connection until they exit, and
+    // one that leaves in order says bye first: a remote whose connection
+    // ends without a bye before the channel is open is gone (killed, or its
+    // host went away), and the connect time-out need not be waited out.
+    if (options_.signaling.kind != SignalingKind::kCopyAndPaste && !remote_said_bye_ &&
+        channel_open_us_ == 0 && !finishing_) {
+        const std::string stage = connection_->stage();
+        throw Error(ErrorCategory::kConnection, "signaling",
+                    "the remote closed the signaling connection without a bye while " + stage +
+                        " was not " + (stage == "ice" ? "connected" : "up") +
+                        " (the remote is gone)");
+    }
+}
+
+void Run::on_interrupt(ExitCode code) {
+    log::state(code == ExitCode::kInterrupted ? "interrupted (SIGINT)" : "terminated (SIGTERM)");
+    finish(code);
+}
+
+void Run::fail(const Error& failure) {
+    if (finished_) return;
+    failure_ = name_option(failure);
+    finish(exit_code(failure));
+}
+
+void Run::finish(ExitCode code) {
+    if (finished_) return;
+    finished_ = true;
+    result_ = code;
+    end_us_ = g_get_monotonic_time();
+    progress_.stop();
+    signaling_deadline_.reset();
+    eof_wait_.reset();
+    bye_grace_.reset();
+    ack_wait_.reset();
+    abort_grace_.reset();
+    if (pipe_) pipe_->stop_input();
+    // Tell the remote at once rather than through a time-out. Success
+    // closes the channel and DTLS; anything else aborts the association, so
+    // that the remote can never take what it has for the whole. An
+    // interrupt says so in the ABORT (a User-Initiated Abort cause): the
+    // remote reports the cut-short stream, and the interrupted side still
+    // leaves in order (DTLS close, bye).
+    const bool interrupted = code == ExitCode::kInterrupted || code == ExitCode::kTerminated;
+    const bool clean = code == ExitCode::kSuccess || interrupted;
+    if (connection_) {
+        if (code == ExitCode::kSuccess) {
+            connection_->close();
+        } else if (interrupted) {
+            connection_->abort(kInterruptReasonPrefix +
+                               std::string(code == ExitCode::kInterrupted ? "SIGINT" : "SIGTERM"));
+            connection_->close_dtls();
+        } else {
+            connection_->abort();
+        }
+    }
+    // A bye means an orderly end. After a failure with the channel open it
+    // is not sent: the remote must not take what it has for the whole. A
+    // remote's bye is answered with one too: aiortc's examples read
+    // signaling until a bye comes, whoever said it first.
+    const bool orderly = clean || !channel_user();
+    if (signaling_ && signaling_->connected()) {
+        if (orderly) {
+            signaling_->send(signaling::Message::bye());
+            log::state("bye sent");
+        }
+        signaling_->close();
+    }
+    g_main_loop_quit(loop_);
+}
+
+}  // namespace rtcpeer

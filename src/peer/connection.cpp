@@ -1,0 +1,328 @@
+#include "peer/connection.hpp"
+
+#include <cstdio>
+#include <span>
+
+#include "base/log.hpp"
+#include "rtp/demux.hpp"
+#include "sdp/text.hpp"
+
+namespace rtcpeer::peer {
+
+const char* to_string(State state) {
+    switch (state) {
+        case State::kNew:
+            return "new";
+        case State::kWaitingForRemote:
+            return "waiting-for-remote";
+        case State::kConnectingIce:
+            return "connecting-ice";
+        case State::kHandshakingDtls:
+            return "handshaking-dtls";
+        case State::kConnectingSctp:
+            return "connecting-sctp";
+        case State::kOpeningChannel:
+            return "opening-channel";
+        case State::kOpen:
+            return "open";
+        case State::kClosing:
+            return "closing";
+        case State::kClosed:
+            return "closed";
+        case State::kFailed:
+            return "failed";
+    }
+    return "?";
+}
+
+const char* to_string(DescriptionType type) {
+    return type == DescriptionType::kOffer ? "offer" : "answer";
+}
+
+Connection::Connection(Config config, ice::TransportFactory transport, StackProvider stack,
+                       Callbacks callbacks, Scheduler& scheduler,
+                       std::optional<dtls::Certificate> certificate)
+    : config_(std::move(config)),
+      callbacks_(std::move(callbacks)),
+      scheduler_(scheduler),
+      clock_(scheduler.clock()),
+      stack_(std::move(stack)),
+      certificate_(certificate ? std::move(*certificate) : dtls::Certificate::generate()),
+      connect_deadline_(scheduler),
+      liveness_(scheduler),
+      dtls_drain_(scheduler) {
+    ice_ = transport(ice::Transport::Callbacks{
+        [this](const sdp::Candidate& c) { guarded([&] { on_local_candidate(c); }); },
+        [this] { guarded([&] { on_gathering_done(); }); },
+        [this](const ice::SelectedPair& pair) { guarded([&] { on_ice_connected(pair); }); },
+        [this](const std::string& why) {
+            // The remote may leave while we close.
+            if (state_ == State::kClosing || state_ == State::kClosed) return;
+            fail(Error(ErrorCategory::kConnection, "ice", why));
+        },
+        [this](const std::uint8_t* data, std::size_t size) { on_datagram(data, size); },
+    });
+}
+
+Connection::~Connection() {
+    release_data_path();
+    mdns_.reset();
+    ice_.reset();
+}
+
+void Connection::release_data_path() {
+    connect_deadline_.reset();
+    liveness_.reset();
+    dtls_drain_.reset();
+    channel_.reset();
+    sctp_.reset();
+    dtls_.reset();
+}
+
+void Connection::fail(const Error& failure) {
+    if (state_ != State::kClosing && state_ != State::kClosed) set_state(State::kFailed);
+    connect_deadline_.reset();
+    liveness_.reset();
+    if (callbacks_.on_failure) callbacks_.on_failure(failure);
+}
+
+void Connection::set_state(State state) {
+    if (state == state_) return;
+    state_ = state;
+    if (state <= State::kOpen && state > reached_) reached_ = state;
+    if (callbacks_.on_state) callbacks_.on_state(state);
+}
+
+const char* Connection::stage() const {
+    switch (reached_) {
+        case State::kHandshakingDtls:
+            return "dtls";
+        case State::kConnectingSctp:
+            return "sctp";
+        case State::kOpeningChannel:
+        case State::kOpen:
+            return "channel";
+        default:
+            return "ice";
+    }
+}
+
+void Connection::start() {
+    set_state(State::kWaitingForRemote);
+    if (config_.offerer) {
+        ice_->gather();
+        if (config_.trickle) send_local_description();
+    }
+}
+
+// ---- The data path ----
+
+void Connection::on_datagram(const std::uint8_t* data, std::size_t size) {
+    last_packet_ms_ = clock_.now_ms();
+    // RFC 7983: one 5-tuple carries STUN, DTLS and SRTP, told apart by the first byte.
+    switch (rtp::classify(std::span<const std::uint8_t>(data, size))) {
+        case rtp::DatagramKind::kDtls:
+            ++demux_.dtls;
+            if (dtls_) guarded([&] { dtls_->on_datagram(data, size); });
+            return;
+        case rtp::DatagramKind::kRtp:
+        case rtp::DatagramKind::kRtcp:
+            on_rtp(data, size);
+            return;
+        case rtp::DatagramKind::kStun:
+            ++demux_.stun;  // the ICE agent answers STUN itself
+            return;
+        default:
+            ++demux_.dropped;
+            return;
+    }
+}
+
+void Connection::on_rtp(const std::uint8_t*, std::size_t) {
+    // SRTP plugs in here (unprotect with the keys DTLS exports); until then
+    // no media is negotiated and the packet is dropped.
+    ++demux_.rtp;
+}
+
+void Connection::create_dtls() {
+    // RFC 8842: the side that says active is the DTLS client.
+    sdp::Setup local_setup =
+        config_.offerer
+            ? (remote_->setup == sdp::Setup::kActive ? sdp::Setup::kPassive : sdp::Setup::kActive)
+            : sdp::answer_setup(remote_->setup);
+    const auto role =
+        local_setup == sdp::Setup::kActive ? dtls::Role::kClient : dtls::Role::kServer;
+    dtls_ = std::make_unique<dtls::Transport>(
+        certificate_, role, remote_->fingerprints,
+        [this](const std::uint8_t* data, std::size_t size) { return ice_->send(data, size); },
+        dtls::Transport::Callbacks{
+            [this] { guarded([&] { on_dtls_connected(); }); },
+            [this](const std::uint8_t* data, std::size_t size) {
+                if (sctp_) sctp_->on_packet(data, size);
+            },
+            [this] {
+                log::state("DTLS closed by the remote");
+                // close_notify overtakes data that back-pressure holds in
+                // SCTP's buffer: the end counts once all of it is read.
+                dtls_drain_.start_repeating(std::chrono::milliseconds(20), [this] {
+                    if (sctp_ && sctp_->has_unread()) return true;
+                    guarded([&] { callbacks_.on_ended("the remote closed DTLS", true); });
+                    return false;
+                });
+            },
+            [this](const Error& failure) {
+                if (state_ != State::kClosing && state_ != State::kClosed) fail(failure);
+            },
+        },
+        scheduler_);
+}
+
+void Connection::on_ice_connected(const ice::SelectedPair& pair) {
+    pair_ = pair;
+    set_state(State::kHandshakingDtls);
+    log::state("ICE connected: " + pair.describe());
+    if (dtls_) dtls_->start();  // gone only while the owner tears down
+}
+
+void Connection::on_dtls_connected() {
+    set_state(State::kConnectingSctp);
+    // Consent is watched from here: during the handshake GnuTLS backs its
+    // retransmissions off to many seconds of silence under heavy loss, and
+    // the connect time-out bounds that phase.
+    last_packet_ms_ = clock_.now_ms();
+    liveness_.start_repeating(std::chrono::milliseconds(1000), [this] {
+        guarded([&] { check_liveness(); });
+        return true;
+    });
+    log::state("DTLS connected (" + dtls_->describe() + "; remote fingerprint verified)");
+    sctp::Config config;
+    config.local_port = config_.sctp_port;
+    config.remote_port = remote_->sctp_port;
+    config.max_message_size = sdp::kLocalMaxMessageSize;
+    sctp_ = std::make_unique<sctp::Association>(
+        stack_(), config,
+        [this](const std::uint8_t* data, std::size_t size, int copies) {
+            return dtls_->send(data, size, copies);
+        },
+        sctp::Association::Callbacks{
+            [this] { guarded([&] { on_sctp_up(); }); },
+            [this](std::uint16_t stream, std::uint32_t ppid, std::string_view data) {
+                last_message_ms_ = clock_.now_ms();
+                if (channel_) guarded([&] { channel_->on_sctp_message(stream, ppid, data); });
+            },
+            [this](std::uint16_t stream) {
+                if (channel_) guarded([&] { channel_->on_incoming_reset(stream); });
+            },
+            [this] {
+                if (callbacks_.on_writable) guarded([&] { callbacks_.on_writable(); });
+            },
+            [this](const std::string& why, bool graceful) {
+                guarded([&] { callbacks_.on_ended(why, graceful); });
+            },
+            [this](const std::string& why) { fail(protocol_error("sctp", why)); },
+        });
+    create_channel();
+    sctp_->connect();
+}
+
+void Connection::on_sctp_up() {
+    log::state("SCTP up (port " + std::to_string(config_.sctp_port) + " -> " +
+               std::to_string(remote_->sctp_port) + ")");
+    set_state(State::kOpeningChannel);
+    open_channel();
+}
+
+void Connection::check_liveness() {
+    if (state_ == State::kClosed || state_ == State::kFailed) return;
+    const std::int64_t silent_ms = clock_.now_ms() - last_packet_ms_;
+    if (callbacks_.on_silence) callbacks_.on_silence(silent_ms);
+    // Consent freshness on authenticated traffic: SCTP heartbeats (every
+    // 5 s) keep even an idle connection audible, so this much silence means
+    // the remote is gone or no longer consents (RFC 7675 allows 30 s).
+    const std::int64_t limit_ms = config_.silence_limit.count();
+    if (silent_ms < limit_ms) return;
+    throw Error(ErrorCategory::kConnection, "connection",
+                "nothing heard from the remote for " + std::to_string(limit_ms / 1000) + " s");
+}
+
+// ---- For the owner ----
+
+bool Connection::up() const { return sctp_ && sctp_->up(); }
+
+bool Connection::all_acknowledged() const { return !sctp_ || sctp_->all_acknowledged(); }
+
+bool Connection::has_unread() { return sctp_ && sctp_->has_unread(); }
+
+std::optional<std::string> Connection::remote_abort_reason() const {
+    if (!sctp_) return std::nullopt;
+    const std::optional<std::string>& reason = sctp_->remote_abort_reason();
+    // An empty reason is what usrsctp puts in any ABORT from a closed
+    // socket: it says nothing about why.
+    if (!reason || reason->empty()) return std::nullopt;
+    return *reason;
+}
+
+bool Connection::ended_unacknowledged() const { return sctp_ && sctp_->ended_unacknowledged(); }
+
+void Connection::set_receiving(bool receiving) {
+    if (sctp_) sctp_->set_receiving(receiving);
+}
+
+void Connection::closing() {
+    connect_deadline_.reset();
+    if (state_ != State::kFailed && state_ != State::kClosed) set_state(State::kClosing);
+}
+
+void Connection::close() {
+    closing();
+    connect_deadline_.reset();
+    liveness_.reset();
+    if (channel_) channel_->close();
+    if (dtls_) dtls_->close();
+    if (state_ == State::kClosing) set_state(State::kClosed);
+}
+
+void Connection::abort(std::string_view reason) {
+    connect_deadline_.reset();
+    liveness_.reset();
+    if (sctp_) sctp_->abort(reason);
+    set_state(State::kFailed);
+}
+
+void Connection::close_dtls() {
+    if (dtls_) dtls_->close();
+}
+
+// ---- The channel ----
+//
+// The data channel layer on the association: one channel today. Everything
+// that knows datachannel::Channel is in this part.
+
+void Connection::create_channel() {
+    const bool dtls_client = dtls_->role() == dtls::Role::kClient;
+    channel_ = std::make_unique<datachannel::Channel>(
+        *sctp_, dtls_client,
+        datachannel::Channel::Callbacks{
+            [this] { guarded([&] { on_channel_open(); }); },
+            [this](std::string_view data, bool binary) {
+                if (callbacks_.on_message) guarded([&] { callbacks_.on_message(data, binary); });
+            },
+            [this] {
+                if (callbacks_.on_remote_close) guarded([&] { callbacks_.on_remote_close(); });
+            },
+            [this](const Error& failure) { fail(failure); },
+        });
+}
+
+void Connection::open_channel() {
+    if (config_.offerer) channel_->open(config_.label);
+}
+
+void Connection::on_channel_open() {
+    connect_deadline_.reset();
+    // Candidates that still trickle in are not needed.
+    if (callbacks_.on_remote_candidates_done) callbacks_.on_remote_candidates_done();
+    set_state(State::kOpen);
+}
+
+}  // namespace rtcpeer::peer

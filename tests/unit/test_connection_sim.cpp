@@ -1,0 +1,634 @@
+// Two real peer::Connections in one process, in simulated time: real DTLS
+// (GnuTLS), real SCTP (usrsctp) and the real data channel, over a fake ICE
+// transport pair joined by in-memory queues on a ManualScheduler. Offer,
+// answer and candidates go from one Connection's callbacks to the other's
+// calls, as signaling would carry them.
+//
+// Simulated time reaches every clock the layers read. The Connection, DTLS's
+// retransmission timer and the sctp::Stack wait on the scheduler. usrsctp
+// also reads gettimeofday() (RTT samples, which chunks a T3-rtx expiry
+// resends, whether a heartbeat is due), and GnuTLS reads
+// clock_gettime(CLOCK_REALTIME) to decide whether a handshake flight is due
+// again: while a pair exists, this binary gives both a time of day that
+// moves with the pair's scheduler (below). That is also why this is a test
+// binary of its own: the SCTP simulation's binary has its own gettimeofday().
+//
+// Each pair uses SCTP ports of its own: usrsctp's AF_CONN address of an
+// association is the object itself, and a later pair may get an association
+// at the address a closed one had (see test_sctp_sim.cpp).
+#include <dlfcn.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/options.hpp"
+#include "base/scheduler.hpp"
+#include "peer/connection.hpp"
+#include "sctp/stack.hpp"
+
+using rtcpeer::Error;
+using rtcpeer::ErrorCategory;
+using rtcpeer::ManualScheduler;
+using rtcpeer::peer::Connection;
+using rtcpeer::peer::DescriptionType;
+using rtcpeer::peer::State;
+using SendResult = rtcpeer::sctp::Association::SendResult;
+namespace ice = rtcpeer::ice;
+namespace sdp = rtcpeer::sdp;
+
+namespace {
+
+constexpr std::int64_t kStepMs = 5;
+
+// ---- The simulated time of day ----
+
+const ManualScheduler* g_simulated = nullptr;
+std::int64_t g_simulated_start_us = 0;  // the time of day when the pair began
+std::int64_t g_simulated_start_ms = 0;  // its scheduler's clock then
+std::int64_t g_offset_us = 0;           // added to the real time outside pairs
+
+using ClockGettime = int (*)(clockid_t, struct timespec*);
+
+ClockGettime real_clock_gettime() {
+    static const auto real = reinterpret_cast<ClockGettime>(dlsym(RTLD_NEXT, "clock_gettime"));
+    return real;
+}
+
+std::int64_t real_time_us() {
+    timespec now{};
+    real_clock_gettime()(CLOCK_REALTIME, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+}
+
+std::int64_t time_of_day_us() {
+    if (g_simulated == nullptr) return real_time_us() + g_offset_us;
+    return g_simulated_start_us + (g_simulated->now_ms() - g_simulated_start_ms) * 1000;
+}
+
+class SimulatedTimeOfDay {
+  public:
+    explicit SimulatedTimeOfDay(const ManualScheduler& scheduler) {
+        g_simulated_start_us = time_of_day_us();
+        g_simulated_start_ms = scheduler.now_ms();
+        g_simulated = &scheduler;
+    }
+    ~SimulatedTimeOfDay() {
+        const std::int64_t now = time_of_day_us();
+        g_simulated = nullptr;
+        g_offset_us = now - real_time_us();
+    }
+    SimulatedTimeOfDay(const SimulatedTimeOfDay&) = delete;
+    SimulatedTimeOfDay& operator=(const SimulatedTimeOfDay&) = delete;
+};
+
+// ---- The link and the fake ICE transport ----
+
+struct Direction {
+    std::deque<std::vector<std::uint8_t>> queue;
+    std::size_t offered = 0;
+    std::size_t dropped = 0;
+    std::size_t drop_every = 0;  // drop every Nth datagram offered (0: none)
+    bool cut = false;            // drop everything
+};
+
+class FakeTransport final : public ice::Transport {
+  public:
+    FakeTransport(ManualScheduler& scheduler, std::string name, Direction& out, Callbacks callbacks)
+        : scheduler_(scheduler),
+          name_(std::move(name)),
+          out_(out),
+          callbacks_(std::move(callbacks)) {}
+    ~FakeTransport() override {
+        for (auto id : timers_) scheduler_.cancel(id);
+    }
+
+    ice::Credentials local_credentials() const override {
+        return {name_ + "uf", name_ + "passwordpasswordpassword"};
+    }
+    void gather() override {
+        later(1, [this] {
+            callbacks_.on_local_candidate(local_candidate());
+            callbacks_.on_gathering_done();
+        });
+    }
+    void set_remote_credentials(const ice::Credentials& credentials) override {
+        remote_credentials_ = credentials;
+        maybe_connect();
+    }
+    bool add_remote_candidate(const sdp::Candidate& candidate, std::string& why) override {
+        ++remote_candidates_added;
+        if (!candidate.is_udp()) {
+            why = "not UDP";
+            return false;
+        }
+        remote_ = candidate;
+        maybe_connect();
+        return true;
+    }
+    void remote_gathering_done() override { remote_gathering_done_ = true; }
+    int send(const std::uint8_t* data, std::size_t size) override {
+        if (!connected_) return -1;
+        const std::size_t index = ++out_.offered;
+        if (out_.cut || (out_.drop_every != 0 && index % out_.drop_every == 0)) {
+            ++out_.dropped;
+            return static_cast<int>(size);
+        }
+        out_.queue.emplace_back(data, data + size);
+        return static_cast<int>(size);
+    }
+    std::vector<std::string> silent_relays() const override { return {}; }
+
+    // What the link delivers.
+    void receive(const std::vector<std::uint8_t>& datagram) {
+        callbacks_.on_packet(datagram.data(), datagram.size());
+    }
+
+    sdp::Candidate local_candidate() const {
+        return sdp::parse_candidate("candidate:1 1 udp 2130706431 192.0.2." +
+                                    std::string(name_ == "a" ? "1" : "2") + " 50000 typ host");
+    }
+
+    bool never_connect = false;
+    unsigned remote_candidates_added = 0;
+    bool remote_gathering_done_ = false;
+
+  private:
+    void later(std::int64_t ms, std::function<void()> f) {
+        timers_.push_back(scheduler_.schedule(std::chrono::milliseconds(ms), [f] {
+            f();
+            return false;
+        }));
+    }
+    // Connectivity checks "succeed" a few milliseconds after both the
+    // remote's credentials and a candidate are known.
+    void maybe_connect() {
+        if (never_connect || connecting_ || !remote_credentials_ || !remote_) return;
+        connecting_ = true;
+        later(5, [this] {
+            connected_ = true;
+            callbacks_.on_connected(ice::SelectedPair{local_candidate(), *remote_, ""});
+        });
+    }
+
+    ManualScheduler& scheduler_;
+    std::string name_;
+    Direction& out_;
+    Callbacks callbacks_;
+    std::vector<ManualScheduler::Id> timers_;
+    std::optional<ice::Credentials> remote_credentials_;
+    std::optional<sdp::Candidate> remote_;
+    bool connecting_ = false;
+    bool connected_ = false;
+};
+
+// ---- One side ----
+
+struct Received {
+    std::string data;
+    bool binary;
+};
+
+struct Signal {
+    enum class Kind { kDescription, kCandidate } kind;
+    DescriptionType type;
+    std::string text;
+};
+
+struct Peer {
+    std::unique_ptr<Connection> connection;
+    FakeTransport* transport = nullptr;
+    std::vector<State> states;
+    std::vector<Received> messages;
+    std::vector<Signal> outbox;  // to the other side, in order
+    std::size_t candidates_sent = 0;
+    bool remote_closed = false;
+    std::optional<std::pair<std::string, bool>> ended;  // why, graceful
+    std::optional<Error> failure;
+    std::int64_t failed_at_ms = -1;
+    std::function<void()> on_writable;
+
+    bool open() const { return connection->state() == State::kOpen; }
+};
+
+struct PairOptions {
+    bool trickle = true;
+    std::chrono::milliseconds connect_timeout{30000};
+    bool a_never_connects = false;
+};
+
+class Pair {
+  public:
+    explicit Pair(PairOptions options = {}) : options_(options) {
+        static std::uint16_t next_port = 6000;
+        const std::uint16_t port = next_port++;
+        make(a_, "a", true, port, a_to_b_);
+        make(b_, "b", false, port, b_to_a_);
+        a_.transport->never_connect = options.a_never_connects;
+    }
+
+    void start() {
+        a_.connection->start();
+        b_.connection->start();
+    }
+
+    // Hands over what waits in the signaling outboxes and on the link, until
+    // everything is quiet.
+    void deliver() {
+        for (int round = 0; round < 1000000; ++round) {
+            if (hold_signaling_) return deliver_link();
+            if (!a_.outbox.empty()) {
+                signal(a_, b_);
+            } else if (!b_.outbox.empty()) {
+                signal(b_, a_);
+            } else if (!a_to_b_.queue.empty()) {
+                carry(a_to_b_, b_);
+            } else if (!b_to_a_.queue.empty()) {
+                carry(b_to_a_, a_);
+            } else {
+                return;
+            }
+        }
+        FAIL("the link never went quiet");
+    }
+
+    void step(std::int64_t ms = kStepMs) {
+        deliver();
+        scheduler_.advance(ms);
+        deliver();
+    }
+
+    bool run_until(const std::function<bool()>& done, std::int64_t limit_ms) {
+        const std::int64_t end = scheduler_.now_ms() + limit_ms;
+        while (!done()) {
+            if (scheduler_.now_ms() >= end) return false;
+            step();
+        }
+        return true;
+    }
+
+    void open() {
+        start();
+        REQUIRE(run_until([&] { return a_.open() && b_.open(); }, 10000));
+    }
+
+    // Sends data as one message, waiting for room in SCTP's buffer.
+    void send(Peer& from, const std::string& data, bool binary = true) {
+        REQUIRE(run_until(
+            [&] {
+                const SendResult result = from.connection->channel().send(data, binary);
+                REQUIRE(result != SendResult::kFailed);
+                return result == SendResult::kSent;
+            },
+            20000));
+    }
+
+    ManualScheduler& scheduler() { return scheduler_; }
+    Peer& a() { return a_; }
+    Peer& b() { return b_; }
+    Direction& a_to_b() { return a_to_b_; }
+    Direction& b_to_a() { return b_to_a_; }
+    bool hold_signaling_ = false;
+
+  private:
+    void deliver_link() {
+        while (!a_to_b_.queue.empty() || !b_to_a_.queue.empty()) {
+            if (!a_to_b_.queue.empty()) carry(a_to_b_, b_);
+            if (!b_to_a_.queue.empty()) carry(b_to_a_, a_);
+        }
+    }
+
+    void carry(Direction& from, Peer& to) {
+        std::vector<std::uint8_t> datagram = std::move(from.queue.front());
+        from.queue.pop_front();
+        to.transport->receive(datagram);
+    }
+
+    static void signal(Peer& from, Peer& to) {
+        Signal signal = std::move(from.outbox.front());
+        from.outbox.erase(from.outbox.begin());
+        if (signal.kind == Signal::Kind::kDescription) {
+            to.connection->set_remote_description(signal.type, signal.text);
+        } else {
+            to.connection->add_remote_candidate(signal.text);
+        }
+    }
+
+    void make(Peer& peer, const std::string& name, bool offerer, std::uint16_t port,
+              Direction& out) {
+        rtcpeer::peer::Config config;
+        config.offerer = offerer;
+        config.trickle = options_.trickle;
+        config.label = "sim-" + name;
+        config.sctp_port = port;
+        config.connect_timeout = options_.connect_timeout;
+        Connection::Callbacks callbacks;
+        callbacks.on_local_description = [&peer](DescriptionType type, const std::string& text) {
+            peer.outbox.push_back({Signal::Kind::kDescription, type, text});
+        };
+        callbacks.on_local_candidate = [&peer](const std::string& candidate, const std::string&,
+                                               int) {
+            ++peer.candidates_sent;
+            peer.outbox.push_back({Signal::Kind::kCandidate, DescriptionType::kOffer, candidate});
+        };
+        callbacks.on_state = [&peer](State state) { peer.states.push_back(state); };
+        callbacks.on_message = [&peer](std::string_view data, bool binary) {
+            peer.messages.push_back({std::string(data), binary});
+        };
+        callbacks.on_remote_close = [&peer] { peer.remote_closed = true; };
+        callbacks.on_writable = [&peer] {
+            if (peer.on_writable) peer.on_writable();
+        };
+        callbacks.on_ended = [&peer](const std::string& why, bool graceful) {
+            if (!peer.ended) peer.ended.emplace(why, graceful);
+        };
+        callbacks.on_failure = [this, &peer](const Error& failure) {
+            if (peer.failure) return;
+            peer.failure = failure;
+            peer.failed_at_ms = scheduler_.now_ms();
+        };
+        peer.connection = std::make_unique<Connection>(
+            config,
+            [this, &peer, name, &out](ice::Transport::Callbacks transport_callbacks) {
+                auto transport = std::make_unique<FakeTransport>(scheduler_, name, out,
+                                                                 std::move(transport_callbacks));
+                peer.transport = transport.get();
+                return transport;
+            },
+            [this]() -> rtcpeer::sctp::Stack& { return stack_; }, std::move(callbacks), scheduler_);
+    }
+
+    // Declared in the order they must be built; the connections go first.
+    PairOptions options_;
+    ManualScheduler scheduler_;
+    SimulatedTimeOfDay time_of_day_{scheduler_};
+    rtcpeer::sctp::Stack stack_{scheduler_};
+    Direction a_to_b_;
+    Direction b_to_a_;
+    Peer a_;
+    Peer b_;
+};
+
+// A message whose content depends on its index and size.
+std::string pattern(std::size_t index, std::size_t size) {
+    std::string data(size, '\0');
+    std::uint32_t x = static_cast<std::uint32_t>(index * 2654435761u + size);
+    for (char& c : data) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    return data;
+}
+
+}  // namespace
+
+// usrsctp and GnuTLS (shared libraries) read the time of day through these;
+// the executable's definitions come first in symbol lookup.
+extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict) __THROW {
+    const std::int64_t now = time_of_day_us();
+    tv->tv_sec = static_cast<time_t>(now / 1000000);
+    tv->tv_usec = static_cast<suseconds_t>(now % 1000000);
+    return 0;
+}
+
+extern "C" int clock_gettime(clockid_t clock, struct timespec* tp) __THROW {
+    if (clock != CLOCK_REALTIME || g_simulated == nullptr) return real_clock_gettime()(clock, tp);
+    const std::int64_t now = time_of_day_us();
+    tp->tv_sec = static_cast<time_t>(now / 1000000);
+    tp->tv_nsec = static_cast<long>(now % 1000000) * 1000;
+    return 0;
+}
+
+TEST_CASE("connection sim: offer, answer, and the channel opens", "[peer][sim]") {
+    Pair pair;
+    pair.start();
+    CHECK(pair.a().connection->state() == State::kWaitingForRemote);
+    CHECK(pair.a().connection->stage() == std::string("ice"));
+    REQUIRE(pair.run_until([&] { return pair.a().open() && pair.b().open(); }, 10000));
+    // No loss: no handshake flight is waited for.
+    CHECK(pair.scheduler().now_ms() < 1000);
+    const std::vector<State> path = {State::kWaitingForRemote, State::kConnectingIce,
+                                     State::kHandshakingDtls,  State::kConnectingSctp,
+                                     State::kOpeningChannel,   State::kOpen};
+    CHECK(pair.a().states == path);
+    CHECK(pair.b().states == path);
+    CHECK(pair.a().connection->stage() == std::string("channel"));
+    // The answerer took the offerer's channel.
+    CHECK(pair.b().connection->channel().label() == "sim-a");
+    CHECK(pair.a().candidates_sent == 1);
+    CHECK(pair.b().candidates_sent == 1);
+    REQUIRE(pair.a().connection->selected_pair());
+    CHECK(pair.a().connection->selected_pair()->remote.address == "192.0.2.2");
+    CHECK(pair.a().connection->demux_counters().dtls > 0);
+    CHECK_FALSE(pair.a().failure);
+    CHECK_FALSE(pair.b().failure);
+}
+
+TEST_CASE("connection sim: without trickle the description carries the candidates", "[peer][sim]") {
+    Pair pair(PairOptions{false});
+    pair.open();
+    CHECK(pair.a().candidates_sent == 0);
+    CHECK(pair.b().candidates_sent == 0);
+    CHECK(pair.b().transport->remote_candidates_added == 1);
+    CHECK(pair.b().transport->remote_gathering_done_);  // a=end-of-candidates
+}
+
+TEST_CASE("connection sim: candidates that overtake the description are kept", "[peer][sim]") {
+    Pair pair;
+    pair.start();
+    pair.scheduler().advance(10);  // the offerer gathered: offer and candidate are in its outbox
+    REQUIRE(pair.a().outbox.size() == 2);
+    std::swap(pair.a().outbox[0], pair.a().outbox[1]);
+    pair.a().outbox.push_back({Signal::Kind::kCandidate, DescriptionType::kOffer, ""});
+    std::swap(pair.a().outbox[1], pair.a().outbox[2]);  // candidate, end, offer
+    REQUIRE(pair.run_until([&] { return pair.a().open() && pair.b().open(); }, 10000));
+    CHECK(pair.b().transport->remote_candidates_added == 1);
+    CHECK(pair.b().transport->remote_gathering_done_);
+}
+
+TEST_CASE("connection sim: messages both ways arrive intact and in order", "[peer][sim]") {
+    Pair pair;
+    pair.open();
+    const std::vector<std::size_t> sizes = {0, 1, 1000, 1187, 1200, 5000, 65536, 100000, 262144};
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        pair.send(pair.a(), pattern(i, sizes[i]), i % 2 == 0);
+        pair.send(pair.b(), pattern(100 + i, sizes[i]), i % 2 == 1);
+    }
+    REQUIRE(pair.run_until(
+        [&] {
+            return pair.a().messages.size() >= sizes.size() &&
+                   pair.b().messages.size() >= sizes.size();
+        },
+        10000));
+    REQUIRE(pair.b().messages.size() == sizes.size());
+    REQUIRE(pair.a().messages.size() == sizes.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        INFO("message " << i << " of " << sizes[i] << " bytes");
+        CHECK(pair.b().messages[i].data == pattern(i, sizes[i]));
+        CHECK(pair.b().messages[i].binary == (i % 2 == 0));
+        CHECK(pair.a().messages[i].data == pattern(100 + i, sizes[i]));
+        CHECK(pair.a().messages[i].binary == (i % 2 == 1));
+    }
+    REQUIRE(pair.run_until(
+        [&] {
+            return pair.a().connection->all_acknowledged() &&
+                   pair.b().connection->all_acknowledged();
+        },
+        5000));
+    CHECK(pair.a().connection->last_message_ms() > 0);
+}
+
+TEST_CASE("connection sim: every 7th datagram lost, from the handshake on", "[peer][sim]") {
+    Pair pair;
+    pair.a_to_b().drop_every = 7;
+    pair.b_to_a().drop_every = 7;
+    pair.start();
+    // DTLS flights are lost too: GnuTLS resends them on the simulated clock.
+    REQUIRE(pair.run_until([&] { return pair.a().open() && pair.b().open(); }, 30000));
+    constexpr std::size_t kCount = 60;
+    for (std::size_t i = 0; i < kCount; ++i) {
+        pair.send(pair.a(), pattern(i, 3000 + i * 101));
+        pair.send(pair.b(), pattern(500 + i, 700 + i * 13));
+    }
+    REQUIRE(pair.run_until(
+        [&] { return pair.b().messages.size() >= kCount && pair.a().messages.size() >= kCount; },
+        60000));
+    CHECK(pair.a_to_b().dropped > 0);
+    CHECK(pair.b_to_a().dropped > 0);
+    for (std::size_t i = 0; i < kCount; ++i) {
+        INFO("message " << i);
+        REQUIRE(pair.b().messages[i].data == pattern(i, 3000 + i * 101));
+        REQUIRE(pair.a().messages[i].data == pattern(500 + i, 700 + i * 13));
+    }
+    CHECK_FALSE(pair.a().failure);
+    CHECK_FALSE(pair.b().failure);
+}
+
+TEST_CASE("connection sim: close reaches the other side in order", "[peer][sim]") {
+    Pair pair;
+    pair.open();
+    pair.send(pair.a(), "last words");
+    pair.a().connection->close();
+    CHECK(pair.a().connection->state() == State::kClosed);
+    REQUIRE(pair.run_until([&] { return pair.b().ended.has_value(); }, 5000));
+    // The channel's stream reset may not get out before close_notify: the
+    // remote learns of the end from DTLS, as an orderly one.
+    CHECK(pair.b().ended->first == "the remote closed DTLS");
+    CHECK(pair.b().ended->second);  // graceful
+    REQUIRE(pair.b().messages.size() == 1);
+    CHECK(pair.b().messages[0].data == "last words");
+    CHECK_FALSE(pair.b().connection->remote_abort_reason());
+    CHECK_FALSE(pair.b().failure);
+}
+
+TEST_CASE("connection sim: an abort carries its reason to the other side", "[peer][sim]") {
+    Pair pair;
+    pair.open();
+    pair.a().connection->abort("interrupted by SIGINT");
+    CHECK(pair.a().connection->state() == State::kFailed);
+    REQUIRE(pair.run_until([&] { return pair.b().ended.has_value(); }, 5000));
+    CHECK_FALSE(pair.b().ended->second);  // not graceful
+    REQUIRE(pair.b().connection->remote_abort_reason());
+    CHECK(*pair.b().connection->remote_abort_reason() == "interrupted by SIGINT");
+}
+
+TEST_CASE("connection sim: a silent remote fails the connection after 15 s", "[peer][sim]") {
+    Pair pair;
+    pair.open();
+    pair.step(2000);  // heartbeats or not, the connection stays
+    REQUIRE_FALSE(pair.b().failure);
+    pair.a_to_b().cut = true;
+    pair.b_to_a().cut = true;
+    // Silence counts from the last datagram heard, before the cut.
+    const std::int64_t heard_at = pair.b().connection->last_packet_ms();
+    REQUIRE(heard_at <= pair.scheduler().now_ms());
+    REQUIRE_FALSE(pair.run_until([&] { return pair.b().failure.has_value(); },
+                                 heard_at + 14500 - pair.scheduler().now_ms()));
+    REQUIRE(pair.run_until([&] { return pair.b().failure.has_value(); }, 3000));
+    const std::int64_t silent = pair.b().failed_at_ms - heard_at;
+    CHECK(silent >= 15000);
+    CHECK(silent <= 16000);  // the check runs once a second
+    CHECK(pair.b().failure->category() == ErrorCategory::kConnection);
+    CHECK(pair.b().failure->line() ==
+          "rtcpeer: connection: nothing heard from the remote for 15 s");
+    CHECK(pair.b().connection->state() == State::kFailed);
+}
+
+TEST_CASE("connection sim: the connect time-out names the stage", "[peer][sim]") {
+    SECTION("ice") {
+        Pair pair(PairOptions{true, std::chrono::milliseconds(2000), true});
+        pair.start();
+        REQUIRE(pair.run_until([&] { return pair.a().failure.has_value(); }, 5000));
+        CHECK(pair.a().failure->category() == ErrorCategory::kTimeout);
+        CHECK(pair.a().failure->line() ==
+              "rtcpeer: ice: not connected within 2 s (connect time-out)");
+        CHECK(pair.a().failure->setting() == "connect time-out");
+        // What the program prints: the app names its flag.
+        CHECK(rtcpeer::name_option(*pair.a().failure).line() ==
+              "rtcpeer: ice: not connected within 2 s (--connect-timeout)");
+    }
+    SECTION("dtls") {
+        Pair pair(PairOptions{true, std::chrono::milliseconds(2000)});
+        pair.a_to_b().cut = true;
+        pair.b_to_a().cut = true;
+        pair.start();
+        REQUIRE(pair.run_until([&] { return pair.a().failure.has_value(); }, 5000));
+        CHECK(pair.a().failure->line() == "rtcpeer: dtls: not up within 2 s (connect time-out)");
+        CHECK(pair.a().connection->state() == State::kFailed);
+        CHECK(pair.a().connection->stage() == std::string("dtls"));
+    }
+}
+
+TEST_CASE("connection sim: RTP, STUN and stray datagrams are sorted out and dropped",
+          "[peer][sim]") {
+    Pair pair;
+    pair.open();
+    const auto before = pair.b().connection->demux_counters();
+    pair.b().transport->receive({0x80, 0x60, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1});  // RTP
+    pair.b().transport->receive({0x80, 0xc8, 0, 1, 0, 0, 0, 1});              // RTCP SR
+    pair.b().transport->receive({0x00, 0x01, 0, 0});                          // STUN
+    pair.b().transport->receive({200, 1, 2, 3});                              // none of them
+    pair.b().transport->receive({});
+    const auto& after = pair.b().connection->demux_counters();
+    CHECK(after.rtp - before.rtp == 2);
+    CHECK(after.stun - before.stun == 1);
+    CHECK(after.dropped - before.dropped == 2);
+    // DTLS and the channel are unharmed.
+    pair.send(pair.a(), "still here");
+    REQUIRE(pair.run_until([&] { return !pair.b().messages.empty(); }, 1000));
+    CHECK(pair.b().messages.back().data == "still here");
+    CHECK_FALSE(pair.b().failure);
+}
+
+TEST_CASE("connection sim: at most 256 remote candidates reach ICE", "[peer][sim]") {
+    Pair pair;
+    pair.start();
+    pair.step(10);
+    for (int i = 0; i < 300; ++i) {
+        pair.a().outbox.push_back({Signal::Kind::kCandidate, DescriptionType::kOffer,
+                                   "candidate:" + std::to_string(i) + " 1 udp 100 198.51.100." +
+                                       std::to_string(i % 250) + " " + std::to_string(1000 + i) +
+                                       " typ host"});
+    }
+    REQUIRE(pair.run_until([&] { return pair.a().open() && pair.b().open(); }, 10000));
+    CHECK(pair.b().transport->remote_candidates_added == 256);
+}
+
+TEST_CASE("connection sim: an unexpected description is refused", "[peer][sim]") {
+    Pair pair;
+    pair.start();
+    try {
+        pair.a().connection->set_remote_description(DescriptionType::kOffer, "v=0\r\n");
+        FAIL("no error");
+    } catch (const Error& failure) {
+        CHECK(failure.line() == "rtcpeer: signaling: unexpected offer (this side is the offerer)");
+        CHECK(failure.category() == ErrorCategory::kProtocol);
+    }
+}
