@@ -198,7 +198,9 @@ std::optional<Fingerprint> parse_fingerprint(std::string_view value) {
     return fingerprint;
 }
 
-SessionDescription parse(std::string_view sdp) {
+SessionDescription parse(std::string_view sdp) { return parse(sdp, DataChannel::kRequired); }
+
+SessionDescription parse(std::string_view sdp, DataChannel data_channel) {
     SessionDescription out;
     Level session;
     std::vector<Section> sections;
@@ -232,6 +234,23 @@ SessionDescription parse(std::string_view sdp) {
     auto data = std::find_if(sections.begin(), sections.end(), [](const Section& s) {
         return s.media.media == "application" && is_dtls_sctp(s.media.proto);
     });
+    if (data != sections.end() && data->media.port == 0 && data_channel == DataChannel::kOptional) {
+        data = sections.end();  // a rejected data channel is no data channel
+    }
+    if (data == sections.end() && data_channel == DataChannel::kOptional) {
+        // The transport of a media-only session: the BUNDLE group's first
+        // section, else the first section not rejected.
+        out.has_data_channel = false;
+        data = std::find_if(sections.begin(), sections.end(), [&](const Section& s) {
+            return s.media.port != 0 && s.media.mid && !out.bundle.empty() &&
+                   *s.media.mid == out.bundle.front();
+        });
+        if (data == sections.end()) {
+            data = std::find_if(sections.begin(), sections.end(),
+                                [](const Section& s) { return s.media.port != 0; });
+        }
+        if (data == sections.end()) invalid("every m= section is rejected (port 0)");
+    }
     if (data == sections.end()) invalid("no data-channel (application DTLS/SCTP) m= section");
     if (data->media.port == 0) invalid("the data-channel m= section is rejected (port 0)");
 
@@ -239,7 +258,9 @@ SessionDescription parse(std::string_view sdp) {
     out.data_index = static_cast<std::size_t>(data - sections.begin());
     out.mid = data->media.mid.value_or(std::to_string(out.data_index));
 
-    if (data->media.proto == "DTLS/SCTP") {
+    if (!out.has_data_channel) {
+        // No SCTP parameters to read.
+    } else if (data->media.proto == "DTLS/SCTP") {
         out.form = SctpForm::kLegacySctpmap;
         auto port = data->sctpmap_port;
         if (!port && !data->media.formats.empty()) {
@@ -286,7 +307,7 @@ SessionDescription parse(std::string_view sdp) {
     return out;
 }
 
-namespace {
+namespace detail {
 
 // m= port and c= line from the best candidate, or the RFC 8840 placeholder.
 std::string connection_lines(const LocalParameters& local, const std::string& m_prefix,
@@ -321,7 +342,29 @@ std::string session_lines(const LocalParameters& local, const std::string& bundl
     return out;
 }
 
-}  // namespace
+std::string data_section_answer(const LocalParameters& local, const MediaSection& m,
+                                SctpForm form) {
+    std::string out;
+    const std::string port = std::to_string(local.sctp_port);
+    if (form == SctpForm::kLegacySctpmap) {
+        out += connection_lines(local, "m=application ", "DTLS/SCTP " + port);
+        if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
+        out += "a=sctpmap:" + port + " webrtc-datachannel 65535\r\n";
+    } else {
+        out += connection_lines(local, "m=application ", m.proto + " webrtc-datachannel");
+        if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
+        out += "a=sctp-port:" + port + "\r\n";
+    }
+    out += "a=max-message-size:" + std::to_string(local.max_message_size) + "\r\n";
+    out += transport_lines(local, local.setup);
+    return out;
+}
+
+}  // namespace detail
+
+using detail::connection_lines;
+using detail::session_lines;
+using detail::transport_lines;
 
 std::string build_offer(const LocalParameters& local) {
     std::string out = session_lines(local, "0");
@@ -347,18 +390,7 @@ std::string build_answer(const LocalParameters& local, const SessionDescription&
             if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
             continue;
         }
-        const std::string port = std::to_string(local.sctp_port);
-        if (offer.form == SctpForm::kLegacySctpmap) {
-            out += connection_lines(local, "m=application ", "DTLS/SCTP " + port);
-            if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
-            out += "a=sctpmap:" + port + " webrtc-datachannel 65535\r\n";
-        } else {
-            out += connection_lines(local, "m=application ", m.proto + " webrtc-datachannel");
-            if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
-            out += "a=sctp-port:" + port + "\r\n";
-        }
-        out += "a=max-message-size:" + std::to_string(local.max_message_size) + "\r\n";
-        out += transport_lines(local, local.setup);
+        out += detail::data_section_answer(local, m, offer.form);
     }
     return out;
 }

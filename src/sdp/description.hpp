@@ -52,6 +52,11 @@ struct MediaSection {
 
 struct SessionDescription {
     std::vector<MediaSection> media;
+    // false only from parse(..., DataChannel::kOptional) for an offer
+    // without one: data_index and mid then name the section whose ICE and
+    // DTLS parameters the session uses (the BUNDLE group's first), and the
+    // SCTP fields keep their defaults.
+    bool has_data_channel = true;
     std::size_t data_index = 0;       // which m= section carries the data channel
     std::string mid;                  // its mid (its index as text when a=mid is absent)
     std::vector<std::string> bundle;  // a=group:BUNDLE mids
@@ -82,6 +87,11 @@ struct SessionDescription {
 // fingerprint, a bad setup value. Accepts CRLF or LF line ends.
 SessionDescription parse(std::string_view sdp);
 
+// kOptional: the same, and an SDP without a data-channel section (or with
+// one rejected) is accepted too, for a media-only session.
+enum class DataChannel { kRequired, kOptional };
+SessionDescription parse(std::string_view sdp, DataChannel data_channel);
+
 // What the local side puts into its description.
 struct LocalParameters {
     std::string ice_ufrag;
@@ -107,5 +117,15 @@ std::string build_offer(const LocalParameters& local);
 // An answer to offer: the data section in the offer's form and mid, with
 // local.setup; every other m= section rejected with port 0.
 std::string build_answer(const LocalParameters& local, const SessionDescription& offer);
+
+// The pieces of a description that sdp/media.cpp shares with the builders here.
+namespace detail {
+std::string connection_lines(const LocalParameters& local, const std::string& m_prefix,
+                             const std::string& m_suffix);
+std::string transport_lines(const LocalParameters& local, Setup setup);
+std::string session_lines(const LocalParameters& local, const std::string& bundle);
+// The accepted data-channel m= section answering m, in the given form.
+std::string data_section_answer(const LocalParameters& local, const MediaSection& m, SctpForm form);
+}  // namespace detail
 
 }  // namespace rtcpeer::sdp
