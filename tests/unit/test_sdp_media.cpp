@@ -499,3 +499,46 @@ TEST_CASE("media: codec names") {
     CHECK(reverse(Direction::kSendonly) == Direction::kRecvonly);
     CHECK(reverse(Direction::kInactive) == Direction::kInactive);
 }
+
+TEST_CASE("media: H.264 without packetization-mode 1 or outside baseline is not taken") {
+    const std::string transport =
+        "a=group:BUNDLE v\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+        "a=fingerprint:sha-256 "
+        "AA:9E:FF:30:84:B0:56:59:35:2F:20:C6:37:3D:29:92:4E:8E:76:C7:4F:C2:78:CA:38:EC:69:B5:71:AE:"
+        "9A:A6\r\n";
+    auto answer_video = [&](const std::string& section) {
+        const std::string offer = kHead + transport + section;
+        auto d = parse(offer, DataChannel::kOptional);
+        return build_media_answer(local_parameters(), wants(false, true, VideoCodec::kH264), d,
+                                  parse_media(offer));
+    };
+    const std::string m =
+        "m=video 9 UDP/TLS/RTP/SAVPF 100 101 102 103\r\na=mid:v\r\na=rtcp-mux\r\n";
+    const std::string h264 = " H264/90000\r\n";
+    // Mode 0 and High come first; the baseline mode-1 one (101) is taken,
+    // the constrained-baseline one (103) before it.
+    auto picked = answer_video(
+        m + "a=rtpmap:100" + h264 + "a=fmtp:100 packetization-mode=0;profile-level-id=42e01f\r\n" +
+        "a=rtpmap:101" + h264 + "a=fmtp:101 packetization-mode=1;profile-level-id=42001f\r\n" +
+        "a=rtpmap:102" + h264 + "a=fmtp:102 packetization-mode=1;profile-level-id=640032\r\n" +
+        "a=rtpmap:103" + h264 + "a=fmtp:103 packetization-mode=1;profile-level-id=42e01f\r\n");
+    REQUIRE(picked.tracks.size() == 1);
+    CHECK(picked.tracks[0].codec.payload_type == 103);
+
+    auto baseline = answer_video(
+        m + "a=rtpmap:100" + h264 + "a=fmtp:100 packetization-mode=0;profile-level-id=42e01f\r\n" +
+        "a=rtpmap:101" + h264 + "a=fmtp:101 packetization-mode=1;profile-level-id=42001f\r\n");
+    REQUIRE(baseline.tracks.size() == 1);
+    CHECK(baseline.tracks[0].codec.payload_type == 101);
+
+    auto none = answer_video(
+        "m=video 9 UDP/TLS/RTP/SAVPF 100 102\r\na=mid:v\r\na=rtcp-mux\r\n"
+        "a=rtpmap:100" +
+        h264 + "a=fmtp:100 packetization-mode=0;profile-level-id=42e01f\r\n" + "a=rtpmap:102" +
+        h264 + "a=fmtp:102 packetization-mode=1;profile-level-id=640032\r\n");
+    CHECK(none.tracks.empty());
+    CHECK(warned(none.warnings,
+                 "has no h264 codec rtcpeer can take (offered: H264 42e01f mode 0, "
+                 "H264 640032 mode 1"));
+    CHECK(parse_media(none.sdp).sections[0].port == 0);
+}
