@@ -542,3 +542,19 @@ TEST_CASE("media: H.264 without packetization-mode 1 or outside baseline is not 
                  "H264 640032 mode 1"));
     CHECK(parse_media(none.sdp).sections[0].port == 0);
 }
+
+TEST_CASE("media: an unwanted section echoes a real codec and never its rtx") {
+    const std::string offer =
+        kHead +
+        "a=group:BUNDLE v\r\na=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+        "a=fingerprint:sha-256 "
+        "AA:9E:FF:30:84:B0:56:59:35:2F:20:C6:37:3D:29:92:4E:8E:76:C7:4F:C2:78:CA:38:EC:69:B5:71:AE:"
+        "9A:A6\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 97 96\r\na=mid:v\r\na=rtcp-mux\r\na=rtpmap:97 rtx/90000\r\n"
+        "a=fmtp:97 apt=96\r\na=rtpmap:96 VP8/90000\r\n";
+    auto answer = build_media_answer(local_parameters(), wants(false, false),
+                                     parse(offer, DataChannel::kOptional), parse_media(offer));
+    const RtpSection& video = parse_media(answer.sdp).sections.at(0);
+    CHECK(video.direction == Direction::kInactive);
+    CHECK(video.formats == std::vector<std::string>{"96"});
+}
