@@ -554,7 +554,7 @@ TEST_CASE("media: an unwanted section echoes a real codec and never its rtx") {
         "a=fmtp:97 apt=96\r\na=rtpmap:96 VP8/90000\r\n";
     auto answer = build_media_answer(local_parameters(), wants(false, false),
                                      parse(offer, DataChannel::kOptional), parse_media(offer));
-    const RtpSection& video = parse_media(answer.sdp).sections.at(0);
+    const RtpSection video = parse_media(answer.sdp).sections.at(0);
     CHECK(video.direction == Direction::kInactive);
     CHECK(video.formats == std::vector<std::string>{"96"});
 }
