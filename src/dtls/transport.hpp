@@ -2,8 +2,9 @@
 //
 // The remote certificate is checked against the SDP fingerprints inside the
 // handshake, before any application data is accepted: a mismatch aborts the
-// handshake (exit 6). use_srtp is offered although no media flows, because
-// aiortc and pion refuse a WebRTC handshake without it.
+// handshake (exit 6). use_srtp is always offered: aiortc and pion refuse a
+// WebRTC handshake without it, and media takes its SRTP keys from it
+// (srtp_keying_material).
 //
 // Threading: everything runs on the GLib main thread (usrsctp runs without
 // threads of its own, see sctp/association.hpp), so the session needs no lock.
