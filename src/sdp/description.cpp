@@ -200,7 +200,8 @@ std::optional<Fingerprint> parse_fingerprint(std::string_view value) {
 
 SessionDescription parse(std::string_view sdp) { return parse(sdp, DataChannel::kRequired); }
 
-SessionDescription parse(std::string_view sdp, DataChannel data_channel) {
+SessionDescription parse(std::string_view sdp, DataChannel data_channel,
+                         std::optional<std::string_view> transport_mid) {
     SessionDescription out;
     Level session;
     std::vector<Section> sections;
@@ -234,22 +235,36 @@ SessionDescription parse(std::string_view sdp, DataChannel data_channel) {
     auto data = std::find_if(sections.begin(), sections.end(), [](const Section& s) {
         return s.media.media == "application" && is_dtls_sctp(s.media.proto);
     });
-    if (data != sections.end() && data->media.port == 0 && data_channel == DataChannel::kOptional) {
+    const bool optional = data_channel == DataChannel::kOptional;
+    if (data != sections.end() && data->media.port == 0 && optional) {
         data = sections.end();  // a rejected data channel is no data channel
     }
-    if (data == sections.end() && data_channel == DataChannel::kOptional) {
-        // The transport of a media-only session: the BUNDLE group's first
-        // section, else the first section not rejected.
-        out.has_data_channel = false;
-        data = std::find_if(sections.begin(), sections.end(), [&](const Section& s) {
-            return s.media.port != 0 && s.media.mid && !out.bundle.empty() &&
-                   *s.media.mid == out.bundle.front();
-        });
-        if (data == sections.end()) {
-            data = std::find_if(sections.begin(), sections.end(),
-                                [](const Section& s) { return s.media.port != 0; });
+    // Where the ICE and DTLS parameters are read: the data section, or in
+    // the optional mode the section every bundled one shares (RFC 8843).
+    auto transport = data;
+    if (optional) {
+        auto with_mid = [&](std::string_view mid) {
+            return std::find_if(sections.begin(), sections.end(), [&](const Section& s) {
+                return s.media.port != 0 && s.media.mid && *s.media.mid == mid;
+            });
+        };
+        if (transport_mid) {
+            transport = with_mid(*transport_mid);
+            if (transport == sections.end()) {
+                invalid("no m= section with mid \"" + text::printable(*transport_mid, 40) +
+                        "\" to take the transport from");
+            }
+        } else if (!out.bundle.empty() && with_mid(out.bundle.front()) != sections.end()) {
+            transport = with_mid(out.bundle.front());
+        } else if (transport == sections.end()) {
+            transport = std::find_if(sections.begin(), sections.end(),
+                                     [](const Section& s) { return s.media.port != 0; });
+            if (transport == sections.end()) invalid("every m= section is rejected (port 0)");
         }
-        if (data == sections.end()) invalid("every m= section is rejected (port 0)");
+        if (data == sections.end()) {
+            out.has_data_channel = false;
+            data = transport;
+        }
     }
     if (data == sections.end()) invalid("no data-channel (application DTLS/SCTP) m= section");
     if (data->media.port == 0) invalid("the data-channel m= section is rejected (port 0)");
@@ -278,7 +293,9 @@ SessionDescription parse(std::string_view sdp, DataChannel data_channel) {
     }
     out.max_message_size = data->max_message_size;
 
-    const Level& media = data->level;
+    out.transport_index = static_cast<std::size_t>(transport - sections.begin());
+    out.transport_mid = transport->media.mid.value_or(std::to_string(out.transport_index));
+    const Level& media = transport->level;
     out.ice_ufrag = media.ice_ufrag.value_or(session.ice_ufrag.value_or(""));
     out.ice_pwd = media.ice_pwd.value_or(session.ice_pwd.value_or(""));
     if (out.ice_ufrag.empty()) invalid("no a=ice-ufrag");
@@ -290,8 +307,8 @@ SessionDescription parse(std::string_view sdp, DataChannel data_channel) {
                             session.fingerprints.end());
     if (out.fingerprints.empty()) invalid("no a=fingerprint");
 
-    out.end_of_candidates = data->end_of_candidates;
-    for (const std::string& line : data->candidate_lines) {
+    out.end_of_candidates = transport->end_of_candidates;
+    for (const std::string& line : transport->candidate_lines) {
         if (out.candidates.size() >= kMaxRemoteCandidates) {
             out.warnings.push_back("more than " + std::to_string(kMaxRemoteCandidates) +
                                    " candidates; the rest are ignored");

@@ -834,6 +834,13 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
             }
         }
     }
+    if (bundled) {
+        answer.transport_mid = group.substr(0, group.find(' '));
+    } else {
+        for (std::size_t i = 0; i < accepted.size() && answer.transport_mid.empty(); ++i) {
+            if (accepted[i]) answer.transport_mid = offer_media.sections[i].mid;
+        }
+    }
     answer.sdp = detail::session_lines(local, group) + body;
     return answer;
 }

@@ -180,6 +180,10 @@ struct MediaAnswer {
     std::vector<NegotiatedTrack> tracks;  // the audio and video sections accepted
     std::vector<std::string> warnings;    // what was asked for and cannot be had
     bool data_channel = false;            // a data-channel section was accepted
+    // The answer's BUNDLE group's first mid: the offer's section whose
+    // transport the session uses (parse(offer, kOptional, transport_mid)).
+    // Empty when the answer accepts nothing.
+    std::string transport_mid;
 };
 
 // The answer to `offer` (already through parse(..., DataChannel::kOptional)

@@ -558,3 +558,41 @@ TEST_CASE("media: an unwanted section echoes a real codec and never its rtx") {
     CHECK(video.direction == Direction::kInactive);
     CHECK(video.formats == std::vector<std::string>{"96"});
 }
+
+TEST_CASE("media: the transport is the BUNDLE group's first section (aiortc's own credentials)") {
+    const std::string text = fixture("aiortc-1.4-av-offer.sdp");
+    // The data-channel parse reads the data section, as it always did.
+    const SessionDescription data = parse(text);
+    CHECK(data.ice_ufrag == "UJFX");
+    CHECK(data.transport_mid == "2");
+    // With media, the section every bundled one shares: audio, mid 0.
+    const SessionDescription offer = parse(text, DataChannel::kOptional);
+    CHECK(offer.has_data_channel);
+    CHECK(offer.mid == "2");
+    CHECK(offer.form == SctpForm::kLegacySctpmap);
+    CHECK(offer.transport_mid == "0");
+    CHECK(offer.transport_index == 0);
+    CHECK(offer.ice_ufrag == "jyam");
+    REQUIRE(offer.candidates.size() == 1);
+    CHECK(offer.candidates[0].port == 44235);
+
+    // aiortc offers no G722: the audio section (the group's first) is
+    // rejected, the answer's group starts at video, and so does the transport.
+    const MediaAnswer answer = build_media_answer(
+        local_parameters(), wants(true, true, VideoCodec::kVp8, AudioCodec::kG722), offer,
+        parse_media(text));
+    CHECK(
+        warned(answer.warnings, "has no g722 codec rtcpeer can take (offered: opus, PCMU, PCMA)"));
+    CHECK(answer.transport_mid == "1");
+    CHECK(parse_media(answer.sdp).bundle == std::vector<std::string>{"1", "2"});
+    const SessionDescription video = parse(text, DataChannel::kOptional, answer.transport_mid);
+    CHECK(video.ice_ufrag == "8Qxc");
+    CHECK(video.candidates.at(0).port == 45082);
+    CHECK_THROWS_AS(parse(text, DataChannel::kOptional, std::string_view("9")), rtcpeer::Error);
+
+    // Chromium's sections share one transport; the answer keeps its tag.
+    const std::string chromium = fixture("chromium-av-sendrecv-offer.sdp");
+    auto a = build_media_answer(local_parameters(), wants(true, true),
+                                parse(chromium, DataChannel::kOptional), parse_media(chromium));
+    CHECK(a.transport_mid == "0");
+}
