@@ -63,6 +63,14 @@ void answer_media(const std::string& text, bool first_byte_odd) {
     for (std::size_t i = 0; i < parsed.sections.size(); ++i) {
         if (parsed.sections[i].mid != offer_media.sections[i].mid) __builtin_trap();
     }
+    // The answer's tag names a section of the offer; reading its transport
+    // succeeds or says why (a bundled section may carry no credentials).
+    if (!answer.transport_mid.empty()) {
+        try {
+            parse(text, DataChannel::kOptional, answer.transport_mid);
+        } catch (const rtcpeer::Error&) {
+        }
+    }
     for (const NegotiatedTrack& track : answer.tracks) {
         if (track.section >= parsed.sections.size()) __builtin_trap();
         const RtpSection& section = parsed.sections[track.section];
