@@ -570,10 +570,18 @@ std::string sending_lines(const LocalMedia& media, const LocalTrack& track) {
            "a=ssrc:" + ssrc + " msid:" + msid + "\r\n";
 }
 
-std::string rejected_section(const RtpSection& s) {
+// Port 0, the offer's formats and mid, and (no candidates) the transport
+// attributes: aiortc 1.4 refuses an answer with any m= section lacking ICE
+// credentials or a=setup, or an audio or video one lacking rtcp-mux.
+std::string rejected_section(const LocalParameters& local, const RtpSection& s) {
     std::string out = "m=" + s.media + " 0 " + s.proto;
     for (const std::string& format : s.formats) out += " " + format;
     out += "\r\nc=IN IP4 0.0.0.0\r\na=mid:" + s.mid + "\r\n";
+    if (s.kind == MediaKind::kAudio || s.kind == MediaKind::kVideo) out += "a=rtcp-mux\r\n";
+    out += "a=ice-ufrag:" + local.ice_ufrag + "\r\n";
+    out += "a=ice-pwd:" + local.ice_pwd + "\r\n";
+    out += "a=fingerprint:" + to_string(local.fingerprint) + "\r\n";
+    out += std::string("a=setup:") + to_string(local.setup) + "\r\n";
     return out;
 }
 
@@ -719,13 +727,13 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
                     answer.warnings.push_back("the offer's data channel (mid " + s.mid +
                                               ") is not in its BUNDLE group; rejected");
                 }
-                body += rejected_section(s);
+                body += rejected_section(local, s);
             }
             continue;
         }
         const LocalTrack* track = track_of(media, s.kind);
         if (track == nullptr || s.rejected() || !is_rtp(s.proto) || s.codecs.empty()) {
-            body += rejected_section(s);
+            body += rejected_section(local, s);
             continue;
         }
         const bool video = s.kind == MediaKind::kVideo;
@@ -734,7 +742,7 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
         auto reject = [&](const std::string& why) {
             answer.warnings.push_back(std::string("the offered ") + kind + " (mid " + s.mid + ") " +
                                       why + "; rejected");
-            body += rejected_section(s);
+            body += rejected_section(local, s);
         };
         if (!transport_ok) {
             reject(bundled ? "is not in the BUNDLE group"
@@ -756,14 +764,15 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
         negotiated.mid = s.mid;
         negotiated.section = i;
         Direction direction = Direction::kInactive;
-        if (track->wanted() && !kind_taken) {
-            chosen = choose_codec(s, media);
-            if (chosen == nullptr) {
-                reject(std::string("has no ") +
-                       (video ? to_string(media.video_codec) : to_string(media.audio_codec)) +
-                       " codec rtcpeer can take (offered: " + codec_names(s) + ")");
-                continue;
-            }
+        const bool wanted = track->wanted() && !kind_taken;
+        if (wanted) chosen = choose_codec(s, media);
+        const std::string no_codec =
+            wanted && chosen == nullptr
+                ? std::string("the offered ") + kind + " (mid " + s.mid + ") has no " +
+                      (video ? to_string(media.video_codec) : to_string(media.audio_codec)) +
+                      " codec rtcpeer can take (offered: " + codec_names(s) + "); "
+                : std::string();
+        if (chosen != nullptr) {
             direction = make_direction(track->send && receives(s.direction),
                                        track->receive && sends(s.direction));
             if (direction == Direction::kInactive) {
@@ -778,7 +787,8 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
                                           to_string(direction) + " is possible");
             }
         } else {
-            // Not wanted: inactive, echoing one real codec of the offer.
+            // Not wanted or no codec to take: inactive, echoing one real
+            // codec of the offer.
             for (const Codec& c : s.codecs) {
                 if (!is_repair_or_comfort(c) && !c.name.empty() && c.clock_rate != 0) {
                     chosen = &c;
@@ -786,9 +796,11 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
                 }
             }
             if (chosen == nullptr) {
-                body += rejected_section(s);
+                if (!no_codec.empty()) answer.warnings.push_back(no_codec + "rejected");
+                body += rejected_section(local, s);
                 continue;
             }
+            if (!no_codec.empty()) answer.warnings.push_back(no_codec + "answered inactive");
         }
         negotiated.direction = direction;
         negotiated.codec = *chosen;

@@ -10,13 +10,18 @@
 // the RFC 9143 mid header extension, rtcp-mux and rtcp-rsize, everything in
 // one BUNDLE group.
 //
-// Answering, an offered section that rtcpeer does not want (a kind not
-// asked for) is answered inactive with its port kept, echoing one offered
-// codec: it stays in the BUNDLE group, so the group's first mid never
-// changes, which every stack handles (aiortc and pion do not all handle a
-// rejected BUNDLE tag). A wanted section with no codec rtcpeer can take, a
-// section of another kind (m=text, ...) and one the offer itself rejected
-// are rejected with port 0.
+// Answering, an offered audio or video section that rtcpeer does not want
+// (a kind not asked for, a second one of a kind), or wants but has no codec
+// for (a warning names the codecs offered), is answered inactive with its
+// port kept, echoing one offered codec. Rejecting it with port 0 is what
+// JSEP suggests, but aiortc 1.4 refuses a whole answer in which an audio or
+// video section has no codec it knows (port 0 or not), and a section that
+// leaves the BUNDLE group makes it start an ICE transport of its own, which
+// then fails; inactive also keeps the group's first mid, so the transport
+// never moves. Port 0 is for what cannot be answered at all: a section the
+// offer rejected, one of another kind (m=text, ...), one without rtcp-mux or
+// outside the BUNDLE group, one with no codec to echo. Those still carry
+// ICE credentials and a=setup (aiortc wants them in every section).
 #pragma once
 
 #include <cstddef>

@@ -265,12 +265,19 @@ TEST_CASE("media: pion's offer answered for vp8 and opus; AV1 is not there") {
 
     auto av1 = answer_fixture("pion-3.1-av-offer.sdp", wants(true, true, VideoCodec::kAv1));
     CHECK(track(av1.answer, MediaKind::kVideo) == nullptr);
-    CHECK(av1.parsed_media.sections[1].port == 0);
     REQUIRE(av1.answer.warnings.size() == 1);
     CHECK(warned(av1.answer.warnings, "has no av1 codec"));
     CHECK(warned(av1.answer.warnings, "VP8, VP9, H264 42001f mode 1"));
-    // The rejected section leaves the BUNDLE group; audio and data stay.
-    CHECK(av1.parsed_media.bundle == std::vector<std::string>{"0", "2"});
+    CHECK(warned(av1.answer.warnings, "answered inactive"));
+    // Inactive, not rejected: the section stays in the BUNDLE group with an
+    // offered codec, which is what aiortc 1.4 needs to take the answer.
+    const RtpSection& video = av1.parsed_media.sections[1];
+    CHECK(video.port != 0);
+    CHECK(video.direction == Direction::kInactive);
+    CHECK(video.formats == std::vector<std::string>{"96"});
+    CHECK(video.ssrcs.empty());
+    CHECK(av1.parsed_media.bundle == std::vector<std::string>{"0", "1", "2"});
+    CHECK(track(av1.answer, MediaKind::kAudio)->direction == Direction::kSendrecv);
 }
 
 TEST_CASE("media: a recvonly offer lets rtcpeer only send") {
@@ -442,6 +449,12 @@ TEST_CASE("media: a wanted section without rtcp-mux or outside BUNDLE is rejecte
     CHECK(m.sections[1].port == 0);
     CHECK(m.sections[2].port == 0);
     CHECK(m.sections[2].kind == MediaKind::kOther);
+    // Rejected, yet with ICE credentials and a=setup, without candidates.
+    CHECK(answer.sdp.find("m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\n"
+                          "a=rtcp-mux\r\na=ice-ufrag:uFrA\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+                          "a=fingerprint:sha-256 AA:9E:") != std::string::npos);
+    CHECK(answer.sdp.find("a=setup:active\r\nm=audio 0") != std::string::npos);
+    CHECK(answer.sdp.find("a=candidate") == std::string::npos);
 }
 
 TEST_CASE("media: nonsense and oversize descriptions are protocol errors") {
@@ -540,7 +553,10 @@ TEST_CASE("media: H.264 without packetization-mode 1 or outside baseline is not 
     CHECK(warned(none.warnings,
                  "has no h264 codec rtcpeer can take (offered: H264 42e01f mode 0, "
                  "H264 640032 mode 1"));
-    CHECK(parse_media(none.sdp).sections[0].port == 0);
+    CHECK(warned(none.warnings, "answered inactive"));
+    const RtpSection echoed = parse_media(none.sdp).sections.at(0);
+    CHECK(echoed.direction == Direction::kInactive);
+    CHECK(echoed.formats == std::vector<std::string>{"100"});
 }
 
 TEST_CASE("media: an unwanted section echoes a real codec and never its rtx") {
@@ -577,12 +593,23 @@ TEST_CASE("media: the transport is the BUNDLE group's first section (aiortc's ow
     CHECK(offer.candidates[0].port == 44235);
 
     // aiortc offers no G722: the audio section (the group's first) is
-    // rejected, the answer's group starts at video, and so does the transport.
-    const MediaAnswer answer = build_media_answer(
+    // answered inactive, so the transport stays with it.
+    const MediaAnswer g722 = build_media_answer(
         local_parameters(), wants(true, true, VideoCodec::kVp8, AudioCodec::kG722), offer,
         parse_media(text));
-    CHECK(
-        warned(answer.warnings, "has no g722 codec rtcpeer can take (offered: opus, PCMU, PCMA)"));
+    CHECK(warned(
+        g722.warnings,
+        "has no g722 codec rtcpeer can take (offered: opus, PCMU, PCMA); answered inactive"));
+    CHECK(g722.transport_mid == "0");
+
+    // An audio section without rtcp-mux cannot be answered at all: port 0,
+    // the answer's group starts at video, and so does the transport.
+    std::string no_mux = text;
+    no_mux.erase(no_mux.find("a=rtcp-mux\r\n"), 12);
+    const MediaAnswer answer =
+        build_media_answer(local_parameters(), wants(true, true),
+                           parse(no_mux, DataChannel::kOptional), parse_media(no_mux));
+    CHECK(warned(answer.warnings, "audio (mid 0) does not offer rtcp-mux; rejected"));
     CHECK(answer.transport_mid == "1");
     CHECK(parse_media(answer.sdp).bundle == std::vector<std::string>{"1", "2"});
     const SessionDescription video = parse(text, DataChannel::kOptional, answer.transport_mid);
