@@ -174,7 +174,7 @@ struct NegotiatedTrack {
 };
 
 // An offer: an audio section (if the audio track is wanted), a video
-// section (likewise), the data channel (if local_media.data_channel), mids
+// section (likewise), the data channel (if media.data_channel), mids
 // "0", "1", "2" in that order, all in one BUNDLE group, each with the
 // transport lines of build_offer. Throws a usage error when nothing at all is
 // asked for.
