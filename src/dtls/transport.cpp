@@ -18,9 +18,11 @@ constexpr const char* kPriorities =
     "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
     "+AES-128-CBC:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE";
 
-// RFC 5764 profiles. GnuTLS 3.7 knows no AEAD SRTP profiles and cannot have
-// its built-in use_srtp extension replaced, so the AES-CM ones are offered;
-// every WebRTC stack accepts SRTP_AES128_CM_HMAC_SHA1_80.
+// RFC 5764 profiles. GnuTLS 3.7.9 (Debian 12) knows no AEAD SRTP profile:
+// its gnutls_srtp_profile_t has AES128_CM_HMAC_SHA1_80 and _32 and the two
+// NULL ones only (the AEAD_AES_128/256_GCM names came in a later GnuTLS), and
+// its built-in use_srtp extension cannot be replaced, so the AES-CM ones are
+// offered; every WebRTC stack accepts SRTP_AES128_CM_HMAC_SHA1_80.
 constexpr const char* kSrtpProfiles = "SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32";
 
 // The handshake's first retransmission after 400 ms (RFC 6347 suggests 1 s;
@@ -84,6 +86,22 @@ std::string Transport::describe() const {
     const char* kx = gnutls_kx_get_name(gnutls_kx_get(session_));
     return std::string(version ? version : "?") + " " + (kx ? kx : "?") + " " +
            (cipher ? cipher : "?") + (role_ == Role::kClient ? ", client" : ", server");
+}
+
+std::optional<Transport::SrtpKeyingMaterial> Transport::srtp_keying_material() const {
+    if (!connected_ || failed_) return std::nullopt;
+    gnutls_srtp_profile_t profile{};
+    if (gnutls_srtp_get_selected_profile(session_, &profile) < 0) return std::nullopt;
+    // Two keys and two salts of at most 32 and 14 bytes.
+    std::uint8_t buffer[2 * (32 + 14)];
+    gnutls_datum_t client_key, client_salt, server_key, server_salt;
+    const int size = gnutls_srtp_get_keys(session_, buffer, sizeof buffer, &client_key,
+                                          &client_salt, &server_key, &server_salt);
+    if (size <= 0) return std::nullopt;
+    SrtpKeyingMaterial out;
+    out.profile = static_cast<std::uint16_t>(profile);
+    out.material.assign(buffer, buffer + size);
+    return out;
 }
 
 ssize_t Transport::push(gnutls_transport_ptr_t ptr, const void* data, size_t size) {

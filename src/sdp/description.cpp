@@ -198,7 +198,10 @@ std::optional<Fingerprint> parse_fingerprint(std::string_view value) {
     return fingerprint;
 }
 
-SessionDescription parse(std::string_view sdp) {
+SessionDescription parse(std::string_view sdp) { return parse(sdp, DataChannel::kRequired); }
+
+SessionDescription parse(std::string_view sdp, DataChannel data_channel,
+                         std::optional<std::string_view> transport_mid) {
     SessionDescription out;
     Level session;
     std::vector<Section> sections;
@@ -232,6 +235,37 @@ SessionDescription parse(std::string_view sdp) {
     auto data = std::find_if(sections.begin(), sections.end(), [](const Section& s) {
         return s.media.media == "application" && is_dtls_sctp(s.media.proto);
     });
+    const bool optional = data_channel == DataChannel::kOptional;
+    if (data != sections.end() && data->media.port == 0 && optional) {
+        data = sections.end();  // a rejected data channel is no data channel
+    }
+    // Where the ICE and DTLS parameters are read: the data section, or in
+    // the optional mode the section every bundled one shares (RFC 8843).
+    auto transport = data;
+    if (optional) {
+        auto with_mid = [&](std::string_view mid) {
+            return std::find_if(sections.begin(), sections.end(), [&](const Section& s) {
+                return s.media.port != 0 && s.media.mid && *s.media.mid == mid;
+            });
+        };
+        if (transport_mid) {
+            transport = with_mid(*transport_mid);
+            if (transport == sections.end()) {
+                invalid("no m= section with mid \"" + text::printable(*transport_mid, 40) +
+                        "\" to take the transport from");
+            }
+        } else if (!out.bundle.empty() && with_mid(out.bundle.front()) != sections.end()) {
+            transport = with_mid(out.bundle.front());
+        } else if (transport == sections.end()) {
+            transport = std::find_if(sections.begin(), sections.end(),
+                                     [](const Section& s) { return s.media.port != 0; });
+            if (transport == sections.end()) invalid("every m= section is rejected (port 0)");
+        }
+        if (data == sections.end()) {
+            out.has_data_channel = false;
+            data = transport;
+        }
+    }
     if (data == sections.end()) invalid("no data-channel (application DTLS/SCTP) m= section");
     if (data->media.port == 0) invalid("the data-channel m= section is rejected (port 0)");
 
@@ -239,7 +273,9 @@ SessionDescription parse(std::string_view sdp) {
     out.data_index = static_cast<std::size_t>(data - sections.begin());
     out.mid = data->media.mid.value_or(std::to_string(out.data_index));
 
-    if (data->media.proto == "DTLS/SCTP") {
+    if (!out.has_data_channel) {
+        // No SCTP parameters to read.
+    } else if (data->media.proto == "DTLS/SCTP") {
         out.form = SctpForm::kLegacySctpmap;
         auto port = data->sctpmap_port;
         if (!port && !data->media.formats.empty()) {
@@ -257,7 +293,9 @@ SessionDescription parse(std::string_view sdp) {
     }
     out.max_message_size = data->max_message_size;
 
-    const Level& media = data->level;
+    out.transport_index = static_cast<std::size_t>(transport - sections.begin());
+    out.transport_mid = transport->media.mid.value_or(std::to_string(out.transport_index));
+    const Level& media = transport->level;
     out.ice_ufrag = media.ice_ufrag.value_or(session.ice_ufrag.value_or(""));
     out.ice_pwd = media.ice_pwd.value_or(session.ice_pwd.value_or(""));
     if (out.ice_ufrag.empty()) invalid("no a=ice-ufrag");
@@ -269,8 +307,8 @@ SessionDescription parse(std::string_view sdp) {
                             session.fingerprints.end());
     if (out.fingerprints.empty()) invalid("no a=fingerprint");
 
-    out.end_of_candidates = data->end_of_candidates;
-    for (const std::string& line : data->candidate_lines) {
+    out.end_of_candidates = transport->end_of_candidates;
+    for (const std::string& line : transport->candidate_lines) {
         if (out.candidates.size() >= kMaxRemoteCandidates) {
             out.warnings.push_back("more than " + std::to_string(kMaxRemoteCandidates) +
                                    " candidates; the rest are ignored");
@@ -286,7 +324,7 @@ SessionDescription parse(std::string_view sdp) {
     return out;
 }
 
-namespace {
+namespace detail {
 
 // m= port and c= line from the best candidate, or the RFC 8840 placeholder.
 std::string connection_lines(const LocalParameters& local, const std::string& m_prefix,
@@ -321,7 +359,29 @@ std::string session_lines(const LocalParameters& local, const std::string& bundl
     return out;
 }
 
-}  // namespace
+std::string data_section_answer(const LocalParameters& local, const MediaSection& m,
+                                SctpForm form) {
+    std::string out;
+    const std::string port = std::to_string(local.sctp_port);
+    if (form == SctpForm::kLegacySctpmap) {
+        out += connection_lines(local, "m=application ", "DTLS/SCTP " + port);
+        if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
+        out += "a=sctpmap:" + port + " webrtc-datachannel 65535\r\n";
+    } else {
+        out += connection_lines(local, "m=application ", m.proto + " webrtc-datachannel");
+        if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
+        out += "a=sctp-port:" + port + "\r\n";
+    }
+    out += "a=max-message-size:" + std::to_string(local.max_message_size) + "\r\n";
+    out += transport_lines(local, local.setup);
+    return out;
+}
+
+}  // namespace detail
+
+using detail::connection_lines;
+using detail::session_lines;
+using detail::transport_lines;
 
 std::string build_offer(const LocalParameters& local) {
     std::string out = session_lines(local, "0");
@@ -347,18 +407,7 @@ std::string build_answer(const LocalParameters& local, const SessionDescription&
             if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
             continue;
         }
-        const std::string port = std::to_string(local.sctp_port);
-        if (offer.form == SctpForm::kLegacySctpmap) {
-            out += connection_lines(local, "m=application ", "DTLS/SCTP " + port);
-            if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
-            out += "a=sctpmap:" + port + " webrtc-datachannel 65535\r\n";
-        } else {
-            out += connection_lines(local, "m=application ", m.proto + " webrtc-datachannel");
-            if (m.mid) out += "a=mid:" + *m.mid + "\r\n";
-            out += "a=sctp-port:" + port + "\r\n";
-        }
-        out += "a=max-message-size:" + std::to_string(local.max_message_size) + "\r\n";
-        out += transport_lines(local, local.setup);
+        out += detail::data_section_answer(local, m, offer.form);
     }
     return out;
 }

@@ -52,8 +52,17 @@ struct MediaSection {
 
 struct SessionDescription {
     std::vector<MediaSection> media;
-    std::size_t data_index = 0;       // which m= section carries the data channel
-    std::string mid;                  // its mid (its index as text when a=mid is absent)
+    // false only from parse(..., DataChannel::kOptional) for a description
+    // without one: data_index and mid then name the transport section, and
+    // the SCTP fields keep their defaults.
+    bool has_data_channel = true;
+    std::size_t data_index = 0;  // which m= section carries the data channel
+    std::string mid;             // its mid (its index as text when a=mid is absent)
+    // The section whose ICE credentials, fingerprints, setup and candidates
+    // the fields below are: the data section from parse(sdp), the BUNDLE
+    // group's first (or a chosen) section from parse(sdp, kOptional, ...).
+    std::size_t transport_index = 0;
+    std::string transport_mid;
     std::vector<std::string> bundle;  // a=group:BUNDLE mids
 
     SctpForm form = SctpForm::kRfc8841;
@@ -82,6 +91,19 @@ struct SessionDescription {
 // fingerprint, a bad setup value. Accepts CRLF or LF line ends.
 SessionDescription parse(std::string_view sdp);
 
+// For sessions with media. kOptional: an SDP without a data-channel
+// section (or with one rejected) is accepted too, and the transport (ICE,
+// DTLS, candidates) is read from the section with transport_mid, by default
+// the BUNDLE group's first section (RFC 8843: every bundled section uses
+// its transport; aiortc gives each of its sections credentials of its own
+// and keeps the first's), else the data section, else the first not
+// rejected. An answerer whose answer leaves the offer's first bundled
+// section out reads the transport of the first one its answer keeps
+// (MediaAnswer::transport_mid).
+enum class DataChannel { kRequired, kOptional };
+SessionDescription parse(std::string_view sdp, DataChannel data_channel,
+                         std::optional<std::string_view> transport_mid = std::nullopt);
+
 // What the local side puts into its description.
 struct LocalParameters {
     std::string ice_ufrag;
@@ -107,5 +129,15 @@ std::string build_offer(const LocalParameters& local);
 // An answer to offer: the data section in the offer's form and mid, with
 // local.setup; every other m= section rejected with port 0.
 std::string build_answer(const LocalParameters& local, const SessionDescription& offer);
+
+// The pieces of a description that sdp/media.cpp shares with the builders here.
+namespace detail {
+std::string connection_lines(const LocalParameters& local, const std::string& m_prefix,
+                             const std::string& m_suffix);
+std::string transport_lines(const LocalParameters& local, Setup setup);
+std::string session_lines(const LocalParameters& local, const std::string& bundle);
+// The accepted data-channel m= section answering m, in the given form.
+std::string data_section_answer(const LocalParameters& local, const MediaSection& m, SctpForm form);
+}  // namespace detail
 
 }  // namespace rtcpeer::sdp

@@ -1,5 +1,7 @@
 #include "srtp/keying.hpp"
 
+#include <utility>
+
 namespace rtcpeer::srtp {
 
 std::string_view to_string(Profile profile) {
@@ -73,6 +75,15 @@ std::optional<Keys> split_keying_material(Profile profile, DtlsRole role,
     std::vector<std::uint8_t> server = join(key, 2 * key + salt);
     if (role == DtlsRole::kClient) return Keys{std::move(client), std::move(server)};
     return Keys{std::move(server), std::move(client)};
+}
+
+std::optional<DtlsSrtpKeys> keys_from_dtls(std::uint16_t profile_id, DtlsRole role,
+                                           std::span<const std::uint8_t> material) {
+    const auto profile = profile_from_id(profile_id);
+    if (!profile) return std::nullopt;
+    auto keys = split_keying_material(*profile, role, material);
+    if (!keys) return std::nullopt;
+    return DtlsSrtpKeys{*profile, std::move(*keys)};
 }
 
 }  // namespace rtcpeer::srtp

@@ -14,6 +14,10 @@
 namespace rtcpeer::srtp {
 
 // IANA "DTLS-SRTP Protection Profiles" values, as use_srtp carries them.
+// libsrtp protects with all four; which one a connection gets is up to the
+// DTLS library, and GnuTLS 3.7.9 (Debian 12) negotiates only the AES-CM ones
+// (see dtls/transport.cpp): the GCM profiles are here for keys that come
+// from elsewhere and for a later GnuTLS.
 enum class Profile : std::uint16_t {
     kAes128CmHmacSha1_80 = 0x0001,
     kAes128CmHmacSha1_32 = 0x0002,
@@ -44,5 +48,15 @@ struct Keys {
 // DTLS client sends with the client's. nullopt when the length is wrong.
 std::optional<Keys> split_keying_material(Profile profile, DtlsRole role,
                                           std::span<const std::uint8_t> material);
+
+// What a DTLS handshake exported (dtls::Transport::srtp_keying_material:
+// the profile's IANA id and the material), split for this side. nullopt
+// for a profile rtcpeer does not know or material of the wrong length.
+struct DtlsSrtpKeys {
+    Profile profile;
+    Keys keys;
+};
+std::optional<DtlsSrtpKeys> keys_from_dtls(std::uint16_t profile_id, DtlsRole role,
+                                           std::span<const std::uint8_t> material);
 
 }  // namespace rtcpeer::srtp
