@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,60 +14,60 @@
 namespace rtcpeer {
 
 namespace {
-// Above this many bytes waiting for stdout the channel is not read; below the
+// Above this many bytes waiting for the output the channel is not read; below the
 // low mark reading resumes. A slow consumer thus costs at most ~1 MiB here.
-constexpr std::size_t kStdoutHighWater = 1 << 20;
-constexpr std::size_t kStdoutLowWater = 256 << 10;
+constexpr std::size_t kOutputHighWater = 1 << 20;
+constexpr std::size_t kOutputLowWater = 256 << 10;
 }  // namespace
 
 Pipe::Pipe(PipeConfig config, datachannel::Channel& channel, Callbacks callbacks)
     : config_(config), channel_(channel), callbacks_(std::move(callbacks)) {
     read_buffer_.resize(config_.message_size);
-    stdin_is_terminal_ = ::isatty(STDIN_FILENO) != 0;
+    input_is_terminal_ = ::isatty(config_.input_fd) != 0;
     struct stat st {};
-    stdin_is_regular_ = ::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
-    // Writes to a pipe or socket must not block the loop: make stdout
+    input_is_regular_ = ::fstat(config_.input_fd, &st) == 0 && S_ISREG(st.st_mode);
+    // Writes to a pipe or socket must not block the loop: make the output
     // non-blocking for the run (restored at the end). Files and terminals
     // are left as they are: they do not stall, and the terminal is shared.
     struct stat out {};
-    if (::fstat(STDOUT_FILENO, &out) == 0 && (S_ISFIFO(out.st_mode) || S_ISSOCK(out.st_mode))) {
-        stdout_saved_flags_ = ::fcntl(STDOUT_FILENO, F_GETFL);
-        if (stdout_saved_flags_ >= 0 &&
-            ::fcntl(STDOUT_FILENO, F_SETFL, stdout_saved_flags_ | O_NONBLOCK) == 0) {
-            stdout_nonblocking_ = true;
+    if (::fstat(config_.output_fd, &out) == 0 && (S_ISFIFO(out.st_mode) || S_ISSOCK(out.st_mode))) {
+        output_saved_flags_ = ::fcntl(config_.output_fd, F_GETFL);
+        if (output_saved_flags_ >= 0 &&
+            ::fcntl(config_.output_fd, F_SETFL, output_saved_flags_ | O_NONBLOCK) == 0) {
+            output_nonblocking_ = true;
         }
     }
 }
 
 Pipe::~Pipe() {
-    stdin_watch_.reset();
-    stdout_watch_.reset();
-    if (stdout_nonblocking_ && !stdout_closed_)
-        ::fcntl(STDOUT_FILENO, F_SETFL, stdout_saved_flags_);
+    input_watch_.reset();
+    output_watch_.reset();
+    if (output_nonblocking_ && !output_closed_)
+        ::fcntl(config_.output_fd, F_SETFL, output_saved_flags_);
 }
 
 void Pipe::start() {
-    stdin_watch_ =
-        loop::FdWatch(STDIN_FILENO, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
-                      [this](GIOCondition c) { return on_stdin(c); });
+    input_watch_ =
+        loop::FdWatch(config_.input_fd, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                      [this](GIOCondition c) { return on_input(c); });
 }
 
-void Pipe::stop_input() { stdin_watch_.reset(); }
+void Pipe::stop_input() { input_watch_.reset(); }
 
-bool Pipe::on_stdin(GIOCondition) {
+bool Pipe::on_input(GIOCondition) {
     // A regular file never blocks: read several messages per wake-up. A pipe
     // or terminal gets one read, since a second one could block.
-    const int rounds = stdin_is_regular_ ? 16 : 1;
+    const int rounds = input_is_regular_ ? 16 : 1;
     for (int i = 0; i < rounds && outgoing_.empty() && !failed_; ++i) {
-        ssize_t n = ::read(STDIN_FILENO, read_buffer_.data(), read_buffer_.size());
+        ssize_t n = ::read(config_.input_fd, read_buffer_.data(), read_buffer_.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n < 0) {
-            fail("stdin", std::string("read failed: ") + std::strerror(errno));
+            fail(config_.input_name, std::string("read failed: ") + std::strerror(errno));
             return false;
         }
         if (n == 0) {
-            stdin_eof_ = true;
+            input_eof_ = true;
             if (config_.lines && !partial_line_.empty()) {
                 outgoing_.push_back({std::move(partial_line_), false});
                 partial_line_.clear();
@@ -74,7 +75,7 @@ bool Pipe::on_stdin(GIOCondition) {
             // The end-of-file marker of aiortc's datachannel-filexfer.
             outgoing_.push_back({std::string(), true});
             flush_outgoing();
-            stdin_watch_ = {};
+            input_watch_ = {};
             return false;
         }
         queue_input(read_buffer_.data(), static_cast<std::size_t>(n));
@@ -82,7 +83,7 @@ bool Pipe::on_stdin(GIOCondition) {
     }
     if (!outgoing_.empty()) {
         // Back-pressure: wait for on_writable().
-        stdin_watch_ = {};
+        input_watch_ = {};
         return false;
     }
     return true;
@@ -117,7 +118,7 @@ void Pipe::flush_outgoing() {
     while (!outgoing_.empty() && !failed_) {
         Outgoing& next = outgoing_.front();
         const bool is_eof_marker =
-            stdin_eof_ && outgoing_.size() == 1 && next.data.empty() && next.binary;
+            input_eof_ && outgoing_.size() == 1 && next.data.empty() && next.binary;
         switch (channel_.send(next.data, next.binary)) {
             case sctp::Association::SendResult::kSent:
                 bytes_sent_ += next.data.size();
@@ -125,7 +126,8 @@ void Pipe::flush_outgoing() {
                 outgoing_.pop_front();
                 if (is_eof_marker) {
                     local_eof_sent_ = true;
-                    log::state("EOF sent (" + std::to_string(bytes_sent_) + " bytes from stdin)");
+                    log::state("EOF sent (" + std::to_string(bytes_sent_) + " bytes from " +
+                               config_.input_name + ")");
                     if (callbacks_.on_local_eof) callbacks_.on_local_eof();
                     return;
                 }
@@ -140,25 +142,25 @@ void Pipe::flush_outgoing() {
 
 void Pipe::on_writable() {
     flush_outgoing();
-    if (outgoing_.empty() && !stdin_eof_ && !stdin_watch_.active() && !failed_) start();
+    if (outgoing_.empty() && !input_eof_ && !input_watch_.active() && !failed_) start();
 }
 
 bool Pipe::stdin_has_unsent_data() {
     if (!outgoing_.empty() && !(outgoing_.size() == 1 && outgoing_.front().data.empty()))
         return true;
-    if (stdin_eof_) return false;
+    if (input_eof_) return false;
     if (!partial_line_.empty()) return true;
-    if (stdin_is_regular_) {
+    if (input_is_regular_) {
         struct stat st {};
-        const off_t offset = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
-        return ::fstat(STDIN_FILENO, &st) == 0 && offset >= 0 && st.st_size > offset;
+        const off_t offset = ::lseek(config_.input_fd, 0, SEEK_CUR);
+        return ::fstat(config_.input_fd, &st) == 0 && offset >= 0 && st.st_size > offset;
     }
-    pollfd pfd{STDIN_FILENO, POLLIN, 0};
+    pollfd pfd{config_.input_fd, POLLIN, 0};
     if (::poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN)) return false;
     // Readable: data, or just the end of it.
     char probe[4096];
-    ssize_t n = ::read(STDIN_FILENO, probe, sizeof probe);
-    if (n == 0) stdin_eof_ = true;
+    ssize_t n = ::read(config_.input_fd, probe, sizeof probe);
+    if (n == 0) input_eof_ = true;
     return n > 0;
 }
 
@@ -176,8 +178,9 @@ void Pipe::on_message(std::string_view data, bool binary) {
     // message is an empty line, and only an empty binary message ends.
     if (data.empty() && (binary || !config_.lines)) {
         remote_eof_ = true;
-        log::state("EOF received (" + std::to_string(bytes_received_) + " bytes to stdout)");
-        close_stdout_if_done();
+        log::state("EOF received (" + std::to_string(bytes_received_) + " bytes to " +
+                   config_.output_name + ")");
+        close_output_if_done();
         return;
     }
     bytes_received_ += data.size();
@@ -186,96 +189,103 @@ void Pipe::on_message(std::string_view data, bool binary) {
         line.reserve(data.size() + 1);
         line.append(data);
         line.push_back('\n');
-        write_stdout(line);
+        write_output(line);
     } else {
-        write_stdout(data);
+        write_output(data);
     }
 }
 
 void Pipe::on_remote_closed() {
     if (remote_eof_) return;
     remote_eof_ = true;
-    log::state("remote closed (" + std::to_string(bytes_received_) + " bytes to stdout)");
-    close_stdout_if_done();
+    log::state("remote closed (" + std::to_string(bytes_received_) + " bytes to " +
+               config_.output_name + ")");
+    close_output_if_done();
 }
 
-void Pipe::write_stdout(std::string_view data) {
-    if (stdout_closed_ || failed_) return;
+void Pipe::write_output(std::string_view data) {
+    if (output_closed_ || failed_) return;
     // Write through while nothing is queued; queue only what does not fit.
-    while (stdout_queue_.empty() && !data.empty()) {
-        ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+    while (output_queue_.empty() && !data.empty()) {
+        ssize_t n = ::write(config_.output_fd, data.data(), data.size());
         if (n > 0) {
             data.remove_prefix(static_cast<std::size_t>(n));
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        fail("stdout", std::string("write failed: ") + std::strerror(errno));
+        fail(config_.output_name, std::string("write failed: ") + std::strerror(errno));
         return;
     }
     if (data.empty()) return;
-    stdout_queue_.emplace_back(data);
-    stdout_queued_ += data.size();
-    if (!stdout_watch_.active()) {
-        stdout_watch_ =
-            loop::FdWatch(STDOUT_FILENO, static_cast<GIOCondition>(G_IO_OUT | G_IO_ERR | G_IO_HUP),
-                          [this](GIOCondition c) { return on_stdout_writable(c); });
+    output_queue_.emplace_back(data);
+    output_queued_ += data.size();
+    if (!output_watch_.active()) {
+        output_watch_ = loop::FdWatch(config_.output_fd,
+                                      static_cast<GIOCondition>(G_IO_OUT | G_IO_ERR | G_IO_HUP),
+                                      [this](GIOCondition c) { return on_output_writable(c); });
     }
     update_receiving();
 }
 
-bool Pipe::on_stdout_writable(GIOCondition) {
-    drain_stdout();
-    if (failed_ || stdout_queue_.empty()) {
-        stdout_watch_ = {};
-        close_stdout_if_done();
+bool Pipe::on_output_writable(GIOCondition) {
+    drain_output();
+    if (failed_ || output_queue_.empty()) {
+        output_watch_ = {};
+        close_output_if_done();
         return false;
     }
     return true;
 }
 
-void Pipe::drain_stdout() {
-    while (!stdout_queue_.empty()) {
-        std::string& front = stdout_queue_.front();
-        ssize_t n =
-            ::write(STDOUT_FILENO, front.data() + stdout_offset_, front.size() - stdout_offset_);
+void Pipe::drain_output() {
+    while (!output_queue_.empty()) {
+        std::string& front = output_queue_.front();
+        ssize_t n = ::write(config_.output_fd, front.data() + output_offset_,
+                            front.size() - output_offset_);
         if (n > 0) {
-            stdout_offset_ += static_cast<std::size_t>(n);
-            stdout_queued_ -= static_cast<std::size_t>(n);
-            if (stdout_offset_ == front.size()) {
-                stdout_queue_.pop_front();
-                stdout_offset_ = 0;
+            output_offset_ += static_cast<std::size_t>(n);
+            output_queued_ -= static_cast<std::size_t>(n);
+            if (output_offset_ == front.size()) {
+                output_queue_.pop_front();
+                output_offset_ = 0;
             }
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        fail("stdout", std::string("write failed: ") + std::strerror(errno));
+        fail(config_.output_name, std::string("write failed: ") + std::strerror(errno));
         return;
     }
     update_receiving();
 }
 
 void Pipe::update_receiving() {
-    const bool receive = stdout_queued_ < (receiving_ ? kStdoutHighWater : kStdoutLowWater);
+    const bool receive = output_queued_ < (receiving_ ? kOutputHighWater : kOutputLowWater);
     if (receive != receiving_) {
         receiving_ = receive;
         if (callbacks_.set_receiving) callbacks_.set_receiving(receive);
     }
 }
 
-void Pipe::close_stdout_if_done() {
-    if (!remote_eof_ || !stdout_queue_.empty() || stdout_closed_ || failed_) return;
-    stdout_closed_ = true;
-    if (stdout_nonblocking_) ::fcntl(STDOUT_FILENO, F_SETFL, stdout_saved_flags_);
-    // Closing tells the consumer that the stream is complete; fd 1 then
-    // points at /dev/null so that nothing else can take its number.
-    int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (null_fd >= 0) {
-        ::dup2(null_fd, STDOUT_FILENO);
-        ::close(null_fd);
+void Pipe::close_output_if_done() {
+    if (!remote_eof_ || !output_queue_.empty() || output_closed_ || failed_) return;
+    output_closed_ = true;
+    if (output_nonblocking_) ::fcntl(config_.output_fd, F_SETFL, output_saved_flags_);
+    // Closing tells the consumer that the stream is complete. A socket that
+    // is also the input is half-closed (its reading side stays open); any
+    // other output then points at /dev/null so that nothing else can take
+    // its number.
+    if (config_.output_fd == config_.input_fd) {
+        ::shutdown(config_.output_fd, SHUT_WR);
     } else {
-        ::close(STDOUT_FILENO);
+        int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null_fd >= 0) {
+            ::dup2(null_fd, config_.output_fd);
+            ::close(null_fd);
+        } else {
+            ::close(config_.output_fd);
+        }
     }
     if (callbacks_.on_remote_eof) callbacks_.on_remote_eof();
 }
@@ -283,8 +293,8 @@ void Pipe::close_stdout_if_done() {
 void Pipe::fail(const std::string& stage, const std::string& why) {
     if (failed_) return;
     failed_ = true;
-    stdin_watch_ = {};
-    stdout_watch_ = {};
+    input_watch_ = {};
+    output_watch_ = {};
     if (callbacks_.on_failure) callbacks_.on_failure(Error(ErrorCategory::kRuntime, stage, why));
 }
 

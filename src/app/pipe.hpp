@@ -1,7 +1,7 @@
 // stdin -> data channel -> remote, remote -> data channel -> stdout
 // (rtcpeer(1), DATA), with back-pressure both ways and bounded memory:
 //   - stdin is not read while a message waits for room in SCTP's send buffer;
-//   - the channel is not read while more than kStdoutHighWater bytes wait for
+//   - the channel is not read while more than kOutputHighWater bytes wait for
 //     stdout, so SCTP's receive window closes on the remote sender.
 // End of stream: EOF on stdin sends one empty binary message; an empty
 // message from the remote (in --lines mode: an empty binary one) is its EOF,
@@ -23,13 +23,19 @@ namespace rtcpeer {
 struct PipeConfig {
     bool lines = false;
     std::size_t message_size = 65536;
+    // The two ends: stdin/stdout, or one connected socket for both. The
+    // names go into log lines and errors ("EOF sent (N bytes from stdin)").
+    int input_fd = 0;
+    int output_fd = 1;
+    std::string input_name = "stdin";
+    std::string output_name = "stdout";
 };
 
 class Pipe {
   public:
     struct Callbacks {
         std::function<void()> on_local_eof;   // the EOF marker is in SCTP's hands
-        std::function<void()> on_remote_eof;  // remote EOF written out, stdout closed
+        std::function<void()> on_remote_eof;  // remote EOF written out, output closed
         std::function<void(const Error&)> on_failure;
         std::function<void(bool receiving)> set_receiving;  // back-pressure on the association
     };
@@ -48,10 +54,10 @@ class Pipe {
 
     bool local_eof_sent() const { return local_eof_sent_; }
     bool remote_eof() const { return remote_eof_; }
-    bool stdin_is_terminal() const { return stdin_is_terminal_; }
-    // Whether stdin still holds data that was not sent (checked without blocking).
+    bool stdin_is_terminal() const { return input_is_terminal_; }
+    // Whether the input still holds data that was not sent (checked without blocking).
     bool stdin_has_unsent_data();
-    // Stops reading stdin (the run is ending).
+    // Stops reading the input (the run is ending).
     void stop_input();
     std::uint64_t bytes_sent() const { return bytes_sent_; }
     std::uint64_t bytes_received() const { return bytes_received_; }
@@ -63,13 +69,13 @@ class Pipe {
         std::string data;
         bool binary;
     };
-    bool on_stdin(GIOCondition condition);
+    bool on_input(GIOCondition condition);
     void queue_input(const char* data, std::size_t size);
     void flush_outgoing();
-    void write_stdout(std::string_view data);
-    bool on_stdout_writable(GIOCondition condition);
-    void drain_stdout();
-    void close_stdout_if_done();
+    void write_output(std::string_view data);
+    bool on_output_writable(GIOCondition condition);
+    void drain_output();
+    void close_output_if_done();
     void update_receiving();
     void fail(const std::string& stage, const std::string& why);
 
@@ -79,23 +85,23 @@ class Pipe {
     std::vector<char> read_buffer_;
     std::string partial_line_;
     std::deque<Outgoing> outgoing_;
-    bool stdin_eof_ = false;
+    bool input_eof_ = false;
     bool local_eof_sent_ = false;
-    bool stdin_is_terminal_ = false;
-    bool stdin_is_regular_ = false;
-    loop::FdWatch stdin_watch_;
+    bool input_is_terminal_ = false;
+    bool input_is_regular_ = false;
+    loop::FdWatch input_watch_;
 
-    std::deque<std::string> stdout_queue_;
-    std::size_t stdout_queued_ = 0;
-    std::size_t stdout_offset_ = 0;  // into stdout_queue_.front()
-    bool stdout_nonblocking_ = false;
-    int stdout_saved_flags_ = -1;
-    bool stdout_closed_ = false;
+    std::deque<std::string> output_queue_;
+    std::size_t output_queued_ = 0;
+    std::size_t output_offset_ = 0;  // into output_queue_.front()
+    bool output_nonblocking_ = false;
+    int output_saved_flags_ = -1;
+    bool output_closed_ = false;
     bool remote_eof_ = false;
     bool receiving_ = true;
     bool failed_ = false;
     bool warned_after_eof_ = false;
-    loop::FdWatch stdout_watch_;
+    loop::FdWatch output_watch_;
 
     std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, messages_sent_ = 0, messages_received_ = 0;
 };

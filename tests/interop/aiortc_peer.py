@@ -137,8 +137,27 @@ async def run(args):
                     if report["pings"] >= args.count:
                         asyncio.get_running_loop().call_later(0.5, finish)
 
+    def channel_options():
+        return dict(ordered=not args.unordered, maxRetransmits=args.max_retransmits,
+                    maxPacketLifeTime=args.max_packet_lifetime, protocol=args.protocol,
+                    negotiated=args.negotiated is not None, id=args.negotiated)
+
+    attached = []
+
+    def describe(channel):
+        return dict(label=channel.label, protocol=channel.protocol, ordered=channel.ordered,
+                    maxRetransmits=channel.maxRetransmits, maxPacketLifeTime=channel.maxPacketLifeTime,
+                    negotiated=channel.negotiated, id=channel.id)
+
+    if args.role == "answer" and args.negotiated is not None:
+        # A negotiated channel is created on both sides and never announced.
+        channel = pc.createDataChannel(args.label, **channel_options())
+        attached.append(channel)
+        attach(channel)
+
     if args.role == "offer":
-        channel = pc.createDataChannel(args.label)
+        channel = pc.createDataChannel(args.label, **channel_options())
+        attached.append(channel)
         if args.mode == "send":
             fp = open(args.file, "rb")
             state = {"done": False}
@@ -188,6 +207,7 @@ async def run(args):
         @pc.on("datachannel")
         def on_datachannel(channel):
             event(f"datachannel {channel.label}")
+            attached.append(channel)
             attach(channel)
 
     consumer = asyncio.ensure_future(consume_signaling(pc, signaling, args.trickle))
@@ -195,6 +215,8 @@ async def run(args):
     await asyncio.wait([consumer], timeout=args.timeout)
     report["ice_connected"] = "completed" in report["ice_states"]
     report["finished"] = consumer.done()
+    if attached:
+        report["channel"] = describe(attached[0])
     consumer.cancel()
     await pc.close()
     await signaling.close()
@@ -211,6 +233,12 @@ def main():
     parser.add_argument("--chunk-size", type=int, default=16384, help="send: bytes per message")
     parser.add_argument("--extra-channels", type=int, default=0, help="send: also open this many channels")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--unordered", action="store_true", help="the channel is unordered")
+    parser.add_argument("--max-retransmits", type=int, help="the channel's maxRetransmits")
+    parser.add_argument("--max-packet-lifetime", type=int, help="the channel's maxPacketLifeTime (ms)")
+    parser.add_argument("--protocol", default="", help="the channel's protocol")
+    parser.add_argument("--negotiated", type=int, metavar="ID",
+                        help="both sides create the channel with this id (no DCEP)")
     parser.add_argument("--report")
     parser.add_argument("--trickle", action="store_true",
                         help="send candidates as separate candidate messages (aiortc's encoding)")

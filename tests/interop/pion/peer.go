@@ -59,6 +59,69 @@ type options struct {
 	advertise  int
 	timeout    time.Duration
 	report     string
+	// The channel's options (RTCDataChannelInit); -1 leaves one unset.
+	unordered         bool
+	maxRetransmits    int
+	maxPacketLifetime int
+	protocol          string
+	negotiated        int
+}
+
+// channelInit is what the options ask of the channel, nil when nothing.
+func (o *options) channelInit() *webrtc.DataChannelInit {
+	init := &webrtc.DataChannelInit{}
+	set := false
+	if o.unordered {
+		ordered := false
+		init.Ordered = &ordered
+		set = true
+	}
+	if o.maxRetransmits >= 0 {
+		n := uint16(o.maxRetransmits)
+		init.MaxRetransmits = &n
+		set = true
+	}
+	if o.maxPacketLifetime >= 0 {
+		ms := uint16(o.maxPacketLifetime)
+		init.MaxPacketLifeTime = &ms
+		set = true
+	}
+	if o.protocol != "" {
+		init.Protocol = &o.protocol
+		set = true
+	}
+	if o.negotiated >= 0 {
+		negotiated := true
+		id := uint16(o.negotiated)
+		init.Negotiated = &negotiated
+		init.ID = &id
+		set = true
+	}
+	if !set {
+		return nil
+	}
+	return init
+}
+
+// describeChannel is what the report says of a channel: the options it
+// carries as this side sees them (from DCEP, or from our own init).
+func describeChannel(dc *webrtc.DataChannel) map[string]interface{} {
+	d := map[string]interface{}{
+		"label":      dc.Label(),
+		"protocol":   dc.Protocol(),
+		"ordered":    dc.Ordered(),
+		"negotiated": dc.Negotiated(),
+	}
+	if id := dc.ID(); id != nil {
+		d["id"] = *id
+	}
+	if n := dc.MaxRetransmits(); n != nil {
+		d["maxRetransmits"] = *n
+	}
+	if ms := dc.MaxPacketLifeTime(); ms != nil {
+		d["maxPacketLifeTime"] = *ms
+	}
+	return d
 }
 
 // report collects what happened; it is written as JSON at exit.
@@ -204,6 +267,7 @@ type peer struct {
 	mu         sync.Mutex
 	descSent   bool
 	candidates []webrtc.ICECandidateInit
+	channel    *webrtc.DataChannel // the one attached, for the report
 }
 
 func (p *peer) finish(ok bool) {
@@ -338,6 +402,9 @@ func (p *peer) consumeSignaling() {
 }
 
 func (p *peer) attach(dc *webrtc.DataChannel) {
+	p.mu.Lock()
+	p.channel = dc
+	p.mu.Unlock()
 	dc.OnClose(func() { p.rep.event("channel closed") })
 	dc.OnError(func(err error) { p.rep.event("channel error: %v", err) })
 	switch p.o.mode {
@@ -570,12 +637,15 @@ func run(o *options, rep *report) error {
 		}
 	})
 
-	if o.role == "offer" {
-		dc, err := pc.CreateDataChannel(o.label, nil)
+	// A negotiated channel is created by both sides and never announced.
+	if o.role == "offer" || o.negotiated >= 0 {
+		dc, err := pc.CreateDataChannel(o.label, o.channelInit())
 		if err != nil {
 			return err
 		}
 		p.attach(dc)
+	}
+	if o.role == "offer" {
 		offer, err := pc.CreateOffer(nil)
 		if err != nil {
 			return err
@@ -608,6 +678,11 @@ func run(o *options, rep *report) error {
 	case <-time.After(o.timeout):
 		rep.event("timed out")
 	}
+	p.mu.Lock()
+	if p.channel != nil {
+		rep.set("channel", describeChannel(p.channel))
+	}
+	p.mu.Unlock()
 	return nil
 }
 
@@ -629,6 +704,11 @@ func main() {
 	flags.Int64Var(&o.closeAfter, "close-after", 0, "receive: close the channel after this many bytes")
 	flags.DurationVar(&o.stall, "stall", 0, "receive with --close-after: stop reading this long before closing")
 	flags.IntVar(&o.advertise, "advertise-max-message-size", 0, "add a=max-message-size to the description sent")
+	flags.BoolVar(&o.unordered, "unordered", false, "the channel is unordered")
+	flags.IntVar(&o.maxRetransmits, "max-retransmits", -1, "the channel's maxRetransmits")
+	flags.IntVar(&o.maxPacketLifetime, "max-packet-lifetime", -1, "the channel's maxPacketLifeTime (ms)")
+	flags.StringVar(&o.protocol, "protocol", "", "the channel's protocol")
+	flags.IntVar(&o.negotiated, "negotiated", -1, "both sides create the channel with this id (no DCEP)")
 	timeout := flags.Float64("timeout", 60, "seconds before giving up")
 	flags.StringVar(&o.report, "report", "", "JSON report file (default: stdout)")
 	signalingName := flags.String("signaling", "tcp-socket", "only tcp-socket")
