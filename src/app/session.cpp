@@ -51,7 +51,8 @@ Session::~Session() {
     // Layers go before the loop they are attached to, top first.
     pipe_.reset();
     check_.reset();  // its timers use the channel
-    channel_.reset();
+    channel_ = nullptr;
+    registry_.reset();
     sctp_.reset();
     dtls_.reset();
     signaling_.reset();
@@ -498,35 +499,22 @@ void Session::on_dtls_connected() {
             [this] { guarded([&] { on_sctp_up(); }); },
             [this](std::uint16_t stream, std::uint32_t ppid, std::string_view data) {
                 last_message_ms_ = clock_.now_ms();
-                if (channel_) guarded([&] { channel_->on_sctp_message(stream, ppid, data); });
+                if (registry_) guarded([&] { registry_->on_sctp_message(stream, ppid, data); });
             },
             [this](std::uint16_t stream) {
-                if (channel_) guarded([&] { channel_->on_incoming_reset(stream); });
+                if (registry_) guarded([&] { registry_->on_incoming_reset(stream); });
             },
             [this] {
-                if (pipe_) guarded([&] { pipe_->on_writable(); });
+                if (registry_) guarded([&] { registry_->on_writable(); });
             },
             [this](const std::string& why, bool graceful) {
                 guarded([&] { on_association_ended(why, graceful); });
+                association_ended_ = true;
+                if (registry_) guarded([&] { registry_->on_association_ended(); });
             },
             [this](const std::string& why) { fail(protocol_error("sctp", why)); },
         });
-    const bool dtls_client = dtls_->role() == dtls::Role::kClient;
-    channel_ = std::make_unique<datachannel::Channel>(
-        *sctp_, dtls_client,
-        datachannel::Channel::Callbacks{
-            [this] { guarded([&] { on_channel_open(); }); },
-            [this](std::string_view data, bool binary) {
-                if (check_) guarded([&] { check_->on_message(data, binary); });
-                if (pipe_) guarded([&] { pipe_->on_message(data, binary); });
-            },
-            [this] {
-                remote_closed_ = true;
-                notify_remote_closed();
-                guarded([&] { check_finish(); });
-            },
-            [this](const Error& failure) { fail(failure); },
-        });
+    create_registry(dtls_->role() == dtls::Role::kClient);
     sctp_->connect();
 }
 
@@ -535,8 +523,7 @@ void Session::on_sctp_up() {
                std::to_string(remote_->sctp_port) + ")");
     mark("sctp_up");
     stage_ = "channel";
-    if (options_.role == Role::kOffer)
-        channel_->open(options_.check ? kCheckLabel : options_.label);
+    open_local_channel();
 }
 
 void Session::on_channel_open() {
@@ -551,7 +538,7 @@ void Session::on_channel_open() {
         if (remote_said_bye_) on_remote_bye();
         return;
     }
-    PipeConfig config;
+    StreamPipeConfig config;
     config.lines = options_.lines;
     config.message_size = std::min(options_.message_size, remote_->remote_max_message_size());
     if (config.message_size < options_.message_size) {
@@ -559,29 +546,30 @@ void Session::on_channel_open() {
                    (remote_->max_message_size ? " bytes (the remote's a=max-message-size)"
                                               : " bytes (the remote gives no a=max-message-size)"));
     }
-    pipe_ = std::make_unique<Pipe>(config, *channel_,
-                                   Pipe::Callbacks{
-                                       [this] {
-                                           // The terminal may take signaling again (a bye).
-                                           if (signaling_) signaling_->stdin_done();
-                                           if (options_.eof_wait_seconds) {
-                                               const double seconds = *options_.eof_wait_seconds;
-                                               eof_wait_.start_once(milliseconds(seconds), [this] {
-                                                   log::state("--eof-wait expired");
-                                                   guarded([&] { begin_finish(); });
-                                               });
-                                           }
-                                           guarded([&] { check_finish(); });
-                                       },
-                                       [this] {
-                                           stdout_done_ = true;
-                                           guarded([&] { check_finish(); });
-                                       },
-                                       [this](const Error& failure) { fail(failure); },
-                                       [this](bool receiving) {
-                                           if (sctp_) sctp_->set_receiving(receiving);
-                                       },
-                                   });
+    pipe_ = std::make_unique<StreamPipe>(
+        config, *channel_,
+        StreamPipe::Callbacks{
+            [this] {
+                // The terminal may take signaling again (a bye).
+                if (signaling_) signaling_->stdin_done();
+                if (options_.eof_wait_seconds) {
+                    const double seconds = *options_.eof_wait_seconds;
+                    eof_wait_.start_once(milliseconds(seconds), [this] {
+                        log::state("--eof-wait expired");
+                        guarded([&] { begin_finish(); });
+                    });
+                }
+                guarded([&] { check_finish(); });
+            },
+            [this] {
+                stdout_done_ = true;
+                guarded([&] { check_finish(); });
+            },
+            [this](const Error& failure) { fail(failure); },
+            [this](bool receiving) {
+                if (sctp_) sctp_->set_receiving(receiving);
+            },
+        });
     pipe_->start();
     if (log::verbose() && isatty(STDERR_FILENO)) {
         progress_.start_repeating(std::chrono::milliseconds(1000), [this] {
@@ -863,6 +851,73 @@ void Session::finish(ExitCode code) {
         signaling_->close();
     }
     g_main_loop_quit(loop_);
+}
+
+// The data channels ---------------------------------------------------------
+
+void Session::create_registry(bool dtls_client) {
+    registry_ = std::make_unique<datachannel::Registry>(
+        *sctp_, dtls_client,
+        datachannel::Registry::Callbacks{
+            [this](const datachannel::IncomingChannel& incoming) {
+                return accept_channel(incoming);
+            },
+            [this](datachannel::DataChannel& channel) {
+                channel_ = &channel;
+                auto callbacks = channel_callbacks();
+                callbacks.on_open = [this] { guarded([&] { on_channel_open(); }); };
+                channel.set_callbacks(std::move(callbacks));
+            },
+        });
+}
+
+void Session::open_local_channel() {
+    // The answerer waits for the remote's channel.
+    if (options_.role != Role::kOffer) return;
+    channel_taken_ = true;
+    channel_ = &registry_->open(options_.check ? kCheckLabel : options_.label, {},
+                                channel_callbacks());
+    on_channel_open();
+}
+
+bool Session::accept_channel(const datachannel::IncomingChannel& incoming) {
+    // One channel per run: the first the remote opens; the rest are refused.
+    if (options_.role == Role::kOffer || channel_taken_) return false;
+    channel_taken_ = true;
+    if (!incoming.options.ordered || !incoming.options.reliable()) {
+        log::warn(
+            "the remote's channel is not reliable and ordered; bytes may be lost or reordered");
+    }
+    return true;
+}
+
+datachannel::DataChannel::Callbacks Session::channel_callbacks() {
+    datachannel::DataChannel::Callbacks callbacks;
+    callbacks.on_message = [this](std::string_view data, bool binary) {
+        if (check_) guarded([&] { check_->on_message(data, binary); });
+        if (pipe_) guarded([&] { pipe_->on_message(data, binary); });
+    };
+    callbacks.on_buffered_amount_low = [this] {
+        if (pipe_) guarded([&] { pipe_->on_buffered_amount_low(); });
+    };
+    callbacks.on_queue_drained = [this] {
+        if (pipe_) guarded([&] { pipe_->on_queue_drained(); });
+    };
+    callbacks.on_closed = [this] { on_channel_closed(); };
+    return callbacks;
+}
+
+void Session::on_channel_closed() {
+    // The channel object goes away after this: nobody may keep it.
+    if (pipe_) pipe_->on_channel_closed();
+    if (check_) check_->on_channel_closed();
+    channel_ = nullptr;
+    // The association's end is on_association_ended's to judge; our own
+    // close at the end of the run needs nothing more.
+    if (association_ended_ || finished_) return;
+    remote_closed_ = true;
+    notify_remote_closed();
+    guarded([&] { check_finish(); });
 }
 
 }  // namespace rtcpeer

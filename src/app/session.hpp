@@ -15,11 +15,11 @@
 #include "app/check.hpp"
 #include "app/exit_code.hpp"
 #include "app/options.hpp"
-#include "app/pipe.hpp"
 #include "app/report.hpp"
+#include "app/stream_pipe.hpp"
 #include "base/clock.hpp"
 #include "base/loop.hpp"
-#include "datachannel/channel.hpp"
+#include "datachannel/registry.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
 #include "ice/agent.hpp"
@@ -71,6 +71,13 @@ class Session {
     bool channel_user() const { return pipe_ || check_; }
     void show_progress();
 
+    // The data channels (the registry on the association, the pipe's channel).
+    void create_registry(bool dtls_client);
+    void open_local_channel();  // the offerer's, or a negotiated one in either role
+    bool accept_channel(const datachannel::IncomingChannel& incoming);
+    datachannel::DataChannel::Callbacks channel_callbacks();
+    void on_channel_closed();
+
     // Reporting: stage times, the --check JSON and the --stats file.
     void mark(const char* stage);
     RunSummary summary() const;
@@ -104,8 +111,11 @@ class Session {
     std::unique_ptr<dtls::Transport> dtls_;
     std::unique_ptr<sctp::Stack> sctp_stack_;  // outlives the association
     std::unique_ptr<sctp::Association> sctp_;
-    std::unique_ptr<datachannel::Channel> channel_;
-    std::unique_ptr<Pipe> pipe_;
+    std::unique_ptr<datachannel::Registry> registry_;
+    datachannel::DataChannel* channel_ = nullptr;  // the pipe's or check's; null once closed
+    bool channel_taken_ = false;                   // the one channel of the run is chosen
+    bool association_ended_ = false;
+    std::unique_ptr<StreamPipe> pipe_;
     std::unique_ptr<ConnectivityCheck> check_;  // instead of the pipe: --check or a check channel
 
     std::optional<sdp::SessionDescription> remote_;
