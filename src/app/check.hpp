@@ -26,7 +26,7 @@
 
 #include "base/error.hpp"
 #include "base/loop.hpp"
-#include "datachannel/channel.hpp"
+#include "datachannel/data_channel.hpp"
 
 namespace rtcpeer {
 
@@ -44,11 +44,13 @@ class ConnectivityCheck {
     };
 
     // count 0: answer the remote's pings only.
-    ConnectivityCheck(datachannel::Channel& channel, unsigned count, Callbacks callbacks);
+    ConnectivityCheck(datachannel::DataChannel& channel, unsigned count, Callbacks callbacks);
 
     void start();
     void on_message(std::string_view data, bool binary);
     void on_remote_closed() { remote_done_ = true; }
+    // The channel is gone: nothing more can be sent on it.
+    void on_channel_closed() { channel_ = nullptr; }
 
     // Every ping we meant to send is answered, or the remote does not answer.
     bool measured() const { return measured_; }
@@ -68,7 +70,7 @@ class ConnectivityCheck {
     void watch_remote_pings();
     void send(std::string_view text, bool binary);
 
-    datachannel::Channel& channel_;
+    datachannel::DataChannel* channel_;  // null once closed
     unsigned count_;
     Callbacks callbacks_;
     unsigned next_ = 1;

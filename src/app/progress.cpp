@@ -21,7 +21,7 @@ std::string amount_text(double bytes) {
     return text;
 }
 
-void Progress::start(const Pipe& pipe, std::int64_t since_us) {
+void Progress::start(const StreamPipe& pipe, std::int64_t since_us) {
     pipe_ = &pipe;
     since_us_ = since_us;
     timer_.start_repeating(std::chrono::milliseconds(1000), [this] {

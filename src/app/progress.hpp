@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "app/pipe.hpp"
+#include "app/stream_pipe.hpp"
 #include "base/loop.hpp"
 
 namespace rtcpeer {
@@ -17,13 +17,13 @@ class Progress {
   public:
     // Draws the line every second from now; since_us: when the channel
     // opened (g_get_monotonic_time). pipe must outlive the drawing (stop()).
-    void start(const Pipe& pipe, std::int64_t since_us);
+    void start(const StreamPipe& pipe, std::int64_t since_us);
     void stop() { timer_.reset(); }
 
   private:
     void show() const;
     loop::Timer timer_;
-    const Pipe* pipe_ = nullptr;
+    const StreamPipe* pipe_ = nullptr;
     std::int64_t since_us_ = 0;
 };
 

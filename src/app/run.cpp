@@ -129,7 +129,6 @@ void Run::start() {
     peer::Config config;
     config.offerer = options_.role == Role::kOffer;
     config.trickle = options_.signaling.trickle;
-    config.label = options_.check ? kCheckLabel : options_.label;
     config.relay_only = options_.ice.relay_only;
     config.connect_timeout = milliseconds(options_.connect_timeout_seconds);
     peer::Connection::Callbacks callbacks;
@@ -151,20 +150,19 @@ void Run::start() {
         return why;
     };
     callbacks.on_silence = [this](std::int64_t silent_ms) { check_remote_left(silent_ms); };
-    callbacks.on_message = [this](std::string_view data, bool binary) {
-        if (check_) guarded([&] { check_->on_message(data, binary); });
-        if (pipe_) guarded([&] { pipe_->on_message(data, binary); });
+    callbacks.accept_channel = [this](const datachannel::IncomingChannel& incoming) {
+        return accept_channel(incoming);
     };
-    callbacks.on_remote_close = [this] {
-        remote_closed_ = true;
-        notify_remote_closed();
-        guarded([&] { check_finish(); });
-    };
-    callbacks.on_writable = [this] {
-        if (pipe_) guarded([&] { pipe_->on_writable(); });
+    callbacks.on_channel = [this](datachannel::DataChannel& channel) {
+        channel_ = &channel;
+        auto callbacks = channel_callbacks();
+        callbacks.on_open = [this] { guarded([&] { on_channel_open(); }); };
+        channel.set_callbacks(std::move(callbacks));
     };
     callbacks.on_ended = [this](const std::string& why, bool graceful) {
         guarded([&] { on_association_ended(why, graceful); });
+        // The channels close next: that is this end's to judge, not theirs.
+        association_ended_ = true;
     };
     callbacks.on_failure = [this](const Error& failure) { fail(failure); };
     connection_ = std::make_unique<peer::Connection>(
@@ -226,9 +224,8 @@ void Run::on_state(peer::State state) {
         case peer::State::kConnectingSctp:
             return mark("dtls_connected");
         case peer::State::kOpeningChannel:
-            return mark("sctp_up");
-        case peer::State::kOpen:
-            return on_channel_open();
+            mark("sctp_up");
+            return open_local_channel();
         default:
             return;
     }
@@ -277,7 +274,7 @@ void Run::on_message(signaling::Message message) {
 void Run::on_channel_open() {
     mark("channel_open");
     channel_open_us_ = g_get_monotonic_time();
-    datachannel::Channel& channel = connection_->channel();
+    datachannel::DataChannel& channel = *channel_;
     const bool check_channel = channel.label() == kCheckLabel;
     if (options_.check || check_channel) {
         start_check(options_.check && check_channel);
@@ -285,7 +282,7 @@ void Run::on_channel_open() {
         return;
     }
     const sdp::SessionDescription& remote = connection_->remote_description();
-    PipeConfig config;
+    StreamPipeConfig config;
     config.lines = options_.lines;
     config.message_size = std::min(options_.message_size, remote.remote_max_message_size());
     if (config.message_size < options_.message_size) {
@@ -293,29 +290,30 @@ void Run::on_channel_open() {
                    (remote.max_message_size ? " bytes (the remote's a=max-message-size)"
                                             : " bytes (the remote gives no a=max-message-size)"));
     }
-    pipe_ = std::make_unique<Pipe>(config, channel,
-                                   Pipe::Callbacks{
-                                       [this] {
-                                           // The terminal may take signaling again (a bye).
-                                           if (signaling_) signaling_->stdin_done();
-                                           if (options_.eof_wait_seconds) {
-                                               const double seconds = *options_.eof_wait_seconds;
-                                               eof_wait_.start_once(milliseconds(seconds), [this] {
-                                                   log::state("--eof-wait expired");
-                                                   guarded([&] { begin_finish(); });
-                                               });
-                                           }
-                                           guarded([&] { check_finish(); });
-                                       },
-                                       [this] {
-                                           stdout_done_ = true;
-                                           guarded([&] { check_finish(); });
-                                       },
-                                       [this](const Error& failure) { fail(failure); },
-                                       [this](bool receiving) {
-                                           if (connection_) connection_->set_receiving(receiving);
-                                       },
-                                   });
+    pipe_ = std::make_unique<StreamPipe>(
+        config, channel,
+        StreamPipe::Callbacks{
+            [this] {
+                // The terminal may take signaling again (a bye).
+                if (signaling_) signaling_->stdin_done();
+                if (options_.eof_wait_seconds) {
+                    const double seconds = *options_.eof_wait_seconds;
+                    eof_wait_.start_once(milliseconds(seconds), [this] {
+                        log::state("--eof-wait expired");
+                        guarded([&] { begin_finish(); });
+                    });
+                }
+                guarded([&] { check_finish(); });
+            },
+            [this] {
+                stdout_done_ = true;
+                guarded([&] { check_finish(); });
+            },
+            [this](const Error& failure) { fail(failure); },
+            [this](bool receiving) {
+                if (connection_) connection_->set_receiving(receiving);
+            },
+        });
     pipe_->start();
     if (log::verbose() && isatty(STDERR_FILENO)) progress_.start(*pipe_, channel_open_us_);
     // A bye may have come before the channel opened.
@@ -323,7 +321,7 @@ void Run::on_channel_open() {
 }
 
 void Run::start_check(bool measuring) {
-    datachannel::Channel& channel = connection_->channel();
+    datachannel::DataChannel& channel = *channel_;
     if (options_.check && !measuring) {
         // The remote opened a channel of its own: it is not checking, so
         // only the set-up is measured.
@@ -562,6 +560,57 @@ void Run::finish(ExitCode code) {
         signaling_->close();
     }
     g_main_loop_quit(loop_);
+}
+
+// ---- The channels ----
+
+void Run::open_local_channel() {
+    // The answerer waits for the remote's channel.
+    if (options_.role != Role::kOffer) return;
+    channel_taken_ = true;
+    channel_ = &connection_->open_channel(options_.check ? kCheckLabel : options_.label, {},
+                                          channel_callbacks());
+    on_channel_open();
+}
+
+bool Run::accept_channel(const datachannel::IncomingChannel& incoming) {
+    // One channel per run: the first the remote opens; the rest are refused.
+    if (options_.role == Role::kOffer || channel_taken_) return false;
+    channel_taken_ = true;
+    if (!incoming.options.ordered || !incoming.options.reliable()) {
+        log::warn(
+            "the remote's channel is not reliable and ordered; bytes may be lost or reordered");
+    }
+    return true;
+}
+
+datachannel::DataChannel::Callbacks Run::channel_callbacks() {
+    datachannel::DataChannel::Callbacks callbacks;
+    callbacks.on_message = [this](std::string_view data, bool binary) {
+        if (check_) guarded([&] { check_->on_message(data, binary); });
+        if (pipe_) guarded([&] { pipe_->on_message(data, binary); });
+    };
+    callbacks.on_buffered_amount_low = [this] {
+        if (pipe_) guarded([&] { pipe_->on_buffered_amount_low(); });
+    };
+    callbacks.on_queue_drained = [this] {
+        if (pipe_) guarded([&] { pipe_->on_queue_drained(); });
+    };
+    callbacks.on_closed = [this] { on_channel_closed(); };
+    return callbacks;
+}
+
+void Run::on_channel_closed() {
+    // The channel object goes away after this: nobody may keep it.
+    if (pipe_) pipe_->on_channel_closed();
+    if (check_) check_->on_channel_closed();
+    channel_ = nullptr;
+    // The association's end is on_association_ended's to judge; our own
+    // close at the end of the run needs nothing more.
+    if (association_ended_ || finished_) return;
+    remote_closed_ = true;
+    notify_remote_closed();
+    guarded([&] { check_finish(); });
 }
 
 }  // namespace rtcpeer

@@ -19,9 +19,9 @@
 #include "app/check.hpp"
 #include "app/exit_code.hpp"
 #include "app/options.hpp"
-#include "app/pipe.hpp"
 #include "app/progress.hpp"
 #include "app/report.hpp"
+#include "app/stream_pipe.hpp"
 #include "base/clock.hpp"
 #include "base/loop.hpp"
 #include "peer/connection.hpp"
@@ -55,6 +55,12 @@ class Run {
     // The channel is open and carries the pipe or a check.
     bool channel_user() const { return pipe_ || check_; }
 
+    // The data channels (the pipe's or the check's channel).
+    void open_local_channel();  // the offerer's
+    bool accept_channel(const datachannel::IncomingChannel& incoming);
+    datachannel::DataChannel::Callbacks channel_callbacks();
+    void on_channel_closed();
+
     // Reporting: stage times, the --check JSON and the --stats file.
     void mark(const char* stage);
     RunSummary summary() const;
@@ -84,7 +90,10 @@ class Run {
     std::unique_ptr<sctp::Stack> sctp_stack_;
     std::unique_ptr<peer::Connection> connection_;
     std::unique_ptr<signaling::Channel> signaling_;
-    std::unique_ptr<Pipe> pipe_;
+    datachannel::DataChannel* channel_ = nullptr;  // the pipe's or check's; null once closed
+    bool channel_taken_ = false;                   // the one channel of the run is chosen
+    bool association_ended_ = false;
+    std::unique_ptr<StreamPipe> pipe_;
     std::unique_ptr<ConnectivityCheck> check_;  // instead of the pipe: --check or a check channel
 
     bool remote_said_bye_ = false;

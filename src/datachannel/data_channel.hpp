@@ -34,6 +34,10 @@ class DataChannel {
         // Both directions are closed (the remote reset its stream, or the
         // association ended); nothing more is sent or delivered.
         std::function<void()> on_closed;
+        // The queue emptied by sending: every message sent so far, empty
+        // ones included (which buffered_amount() does not count), is in
+        // SCTP's hands.
+        std::function<void()> on_queue_drained;
     };
 
     enum class State {
@@ -66,6 +70,12 @@ class DataChannel {
     std::size_t buffered_amount() const { return buffered_; }
     void set_buffered_amount_low_threshold(std::size_t bytes) { low_threshold_ = bytes; }
     std::size_t buffered_amount_low_threshold() const { return low_threshold_; }
+    // Whether messages wait in the queue (buffered_amount() counts only
+    // their bytes, not empty messages).
+    bool has_queued() const { return !queue_.empty(); }
+    // Bytes that were still queued when the channel closed and so never
+    // went to SCTP (readable in on_closed).
+    std::size_t unsent_at_close() const { return unsent_at_close_; }
     // Resets our outgoing stream once what is queued has gone to SCTP
     // (RFC 8831 §6.7); on_closed follows when the remote resets its own.
     void close();
@@ -91,6 +101,7 @@ class DataChannel {
     std::deque<Outgoing> queue_;
     std::size_t buffered_ = 0;  // bytes of user data in queue_
     std::size_t low_threshold_ = 0;
+    std::size_t unsent_at_close_ = 0;
 };
 
 }  // namespace rtcpeer::datachannel

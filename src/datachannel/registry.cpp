@@ -89,6 +89,11 @@ std::size_t Registry::size() const {
     return n;
 }
 
+void Registry::close_all() {
+    Entry entry(*this);
+    for (auto& [id, channel] : channels_) channel->close();
+}
+
 std::size_t Registry::buffered_amount() const {
     std::size_t n = 0;
     for (const auto& [id, channel] : channels_) n += channel->buffered_;
@@ -202,6 +207,7 @@ void Registry::on_association_ended() {
 void Registry::finish(DataChannel& channel, const char* why) {
     // RFC 8831 §6.7: answer the remote's reset with ours; what is still
     // queued has nobody to read it.
+    channel.unsent_at_close_ = channel.buffered_;
     channel.queue_.clear();
     channel.buffered_ = 0;
     if (!channel.reset_sent_ && !ended_) association_.reset_stream(channel.stream_.value());
@@ -299,6 +305,10 @@ void Registry::flush() {
                 channel.buffered_ <= channel.low_threshold_ &&
                 channel.callbacks_.on_buffered_amount_low) {
                 channel.callbacks_.on_buffered_amount_low();
+            }
+            if (channel.queue_.empty() && channel.state_ != DataChannel::State::kClosed &&
+                channel.callbacks_.on_queue_drained) {
+                channel.callbacks_.on_queue_drained();
             }
         }
     } while (flush_again_ && !waiting_writable_ && !ended_);

@@ -101,6 +101,8 @@ class Registry {
     DataChannel* find(StreamId stream);
     // Channels open or closing.
     std::size_t size() const;
+    // Closes every open channel (DataChannel::close), as an orderly end does.
+    void close_all();
     // Bytes queued in every channel, not yet taken by SCTP.
     std::size_t buffered_amount() const;
 

@@ -74,7 +74,7 @@ void Connection::release_data_path() {
     connect_deadline_.reset();
     liveness_.reset();
     dtls_drain_.reset();
-    channel_.reset();
+    registry_.reset();
     sctp_.reset();
     dtls_.reset();
 }
@@ -208,20 +208,22 @@ void Connection::on_dtls_connected() {
             [this] { guarded([&] { on_sctp_up(); }); },
             [this](std::uint16_t stream, std::uint32_t ppid, std::string_view data) {
                 last_message_ms_ = clock_.now_ms();
-                if (channel_) guarded([&] { channel_->on_sctp_message(stream, ppid, data); });
+                if (registry_) guarded([&] { registry_->on_sctp_message(stream, ppid, data); });
             },
             [this](std::uint16_t stream) {
-                if (channel_) guarded([&] { channel_->on_incoming_reset(stream); });
+                if (registry_) guarded([&] { registry_->on_incoming_reset(stream); });
             },
             [this] {
-                if (callbacks_.on_writable) guarded([&] { callbacks_.on_writable(); });
+                if (registry_) guarded([&] { registry_->on_writable(); });
             },
             [this](const std::string& why, bool graceful) {
+                // The owner judges the end first; its channels then close.
                 guarded([&] { callbacks_.on_ended(why, graceful); });
+                if (registry_) guarded([&] { registry_->on_association_ended(); });
             },
             [this](const std::string& why) { fail(protocol_error("sctp", why)); },
         });
-    create_channel();
+    create_registry();
     sctp_->connect();
 }
 
@@ -229,7 +231,6 @@ void Connection::on_sctp_up() {
     log::state("SCTP up (port " + std::to_string(config_.sctp_port) + " -> " +
                std::to_string(remote_->sctp_port) + ")");
     set_state(State::kOpeningChannel);
-    open_channel();
 }
 
 void Connection::check_liveness() {
@@ -277,7 +278,7 @@ void Connection::close() {
     closing();
     connect_deadline_.reset();
     liveness_.reset();
-    if (channel_) channel_->close();
+    if (registry_) registry_->close_all();
     if (dtls_) dtls_->close();
     if (state_ == State::kClosing) set_state(State::kClosed);
 }
@@ -293,32 +294,46 @@ void Connection::close_dtls() {
     if (dtls_) dtls_->close();
 }
 
-// ---- The channel ----
+// ---- The channels ----
 //
-// The data channel layer on the association: one channel today. Everything
-// that knows datachannel::Channel is in this part.
+// The data channel layer on the association: everything that knows the
+// registry is in this part. The connection counts as open once the first
+// channel is (ours, or one of the remote's that the owner took).
 
-void Connection::create_channel() {
+void Connection::create_registry() {
     const bool dtls_client = dtls_->role() == dtls::Role::kClient;
-    channel_ = std::make_unique<datachannel::Channel>(
+    registry_ = std::make_unique<datachannel::Registry>(
         *sctp_, dtls_client,
-        datachannel::Channel::Callbacks{
-            [this] { guarded([&] { on_channel_open(); }); },
-            [this](std::string_view data, bool binary) {
-                if (callbacks_.on_message) guarded([&] { callbacks_.on_message(data, binary); });
+        datachannel::Registry::Callbacks{
+            [this](const datachannel::IncomingChannel& incoming) {
+                return callbacks_.accept_channel && callbacks_.accept_channel(incoming);
             },
-            [this] {
-                if (callbacks_.on_remote_close) guarded([&] { callbacks_.on_remote_close(); });
+            [this](datachannel::DataChannel& channel) {
+                // Taken: the ACK is on its way, the connection is open.
+                on_channel_open();
+                if (callbacks_.on_channel) callbacks_.on_channel(channel);
             },
-            [this](const Error& failure) { fail(failure); },
         });
 }
 
-void Connection::open_channel() {
-    if (config_.offerer) channel_->open(config_.label);
+datachannel::DataChannel& Connection::open_channel(std::string label,
+                                                   datachannel::ChannelOptions options,
+                                                   datachannel::DataChannel::Callbacks callbacks) {
+    if (!registry_) {
+        throw Error(ErrorCategory::kRuntime, "channel", "no SCTP association to open it on");
+    }
+    auto on_open = std::move(callbacks.on_open);
+    callbacks.on_open = [this, on_open] {
+        on_channel_open();
+        if (on_open) on_open();
+    };
+    return registry_->open(std::move(label), std::move(options), std::move(callbacks));
 }
 
+std::uint64_t Connection::abandoned_messages() const { return sctp_ ? sctp_->abandoned() : 0; }
+
 void Connection::on_channel_open() {
+    if (state_ != State::kOpeningChannel) return;
     connect_deadline_.reset();
     // Candidates that still trickle in are not needed.
     if (callbacks_.on_remote_candidates_done) callbacks_.on_remote_candidates_done();

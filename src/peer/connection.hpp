@@ -35,7 +35,7 @@
 #include "base/error.hpp"
 #include "base/loop.hpp"
 #include "base/scheduler.hpp"
-#include "datachannel/channel.hpp"
+#include "datachannel/registry.hpp"
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
 #include "ice/mdns.hpp"
@@ -57,8 +57,8 @@ enum class State {
     kConnectingIce,     // the remote's description is in: ICE checks run
     kHandshakingDtls,   // a pair is selected: the DTLS handshake runs
     kConnectingSctp,    // DTLS is up (fingerprint verified): SCTP associates
-    kOpeningChannel,    // SCTP is up: the data channel opens (DCEP)
-    kOpen,              // the channel is open
+    kOpeningChannel,    // SCTP is up: data channels may open (DCEP)
+    kOpen,              // a data channel is open
     kClosing,           // the owner is ending the connection
     kClosed,            // closed in order (channel and DTLS closed)
     kFailed,            // a failure was reported, or the owner aborted
@@ -69,13 +69,13 @@ enum class DescriptionType { kOffer, kAnswer };
 const char* to_string(DescriptionType type);
 
 struct Config {
-    // The offerer controls ICE (its owner configures the transport so), sends
-    // the offer and opens the channel; the answerer takes the first channel.
+    // The offerer controls ICE (its owner configures the transport so) and
+    // sends the offer. Which channels open, and which of the remote's are
+    // taken, is the owner's to say (channels(), Callbacks::accept_channel).
     bool offerer = true;
     // Trickle ICE: the description goes out at once and each candidate
     // follows; without, the description waits for gathering and carries all.
     bool trickle = true;
-    std::string label;  // of the channel the offerer opens
     // Only relay candidates are gathered: none at all is a failure.
     bool relay_only = false;
     // The local SCTP port (a=sctp-port); a test gives each pair its own.
@@ -114,10 +114,11 @@ class Connection {
         // connection's own rule; may throw to end the connection earlier.
         std::function<void(std::int64_t silent_ms)> on_silence;
 
-        // The channel's users.
-        std::function<void(std::string_view data, bool binary)> on_message;
-        std::function<void()> on_remote_close;  // the remote reset the channel's stream
-        std::function<void()> on_writable;      // room in SCTP's send buffer again
+        // The data channels: whether to take a channel the remote opens
+        // (absent: refuse all), and each one taken, before its on_open (set
+        // its callbacks there; datachannel/registry.hpp).
+        std::function<bool(const datachannel::IncomingChannel& incoming)> accept_channel;
+        std::function<void(datachannel::DataChannel& channel)> on_channel;
         // The association ended (graceful: a clean shutdown or DTLS closed by
         // the remote after everything held back was read).
         std::function<void(const std::string& why, bool graceful)> on_ended;
@@ -157,9 +158,15 @@ class Connection {
     const std::optional<ice::SelectedPair>& selected_pair() const { return pair_; }
     const DemuxCounters& demux_counters() const { return demux_; }
 
-    // The open data channel (valid from kOpeningChannel until destruction).
-    datachannel::Channel& channel() { return *channel_; }
+    // Opens a data channel (from kOpeningChannel on; on_open runs before
+    // this returns). Throws Error (datachannel::Registry::open).
+    datachannel::DataChannel& open_channel(std::string label, datachannel::ChannelOptions options,
+                                           datachannel::DataChannel::Callbacks callbacks);
+    // The association's channels (from kConnectingSctp until release_data_path()).
+    datachannel::Registry& channels() { return *registry_; }
     bool has_association() const { return sctp_ != nullptr; }
+    // Messages PR-SCTP abandoned on this association (partially reliable channels).
+    std::uint64_t abandoned_messages() const;
 
     // For the owner's finishing rules.
     std::int64_t last_packet_ms() const { return last_packet_ms_; }    // any datagram
@@ -175,17 +182,17 @@ class Connection {
     // longer reported and the connect time-out stops (liveness is watched
     // until close or abort).
     void closing();
-    // Orderly: the channel closes (stream reset), then DTLS (close_notify).
+    // Orderly: the channels close (stream reset), then DTLS (close_notify).
     void close();
     // Aborts the association (with the reason in a User-Initiated Abort
     // cause, if any): the remote learns that the connection failed.
     void abort(std::string_view reason = {});
-    // close_notify without closing the channel (after abort, an orderly leave).
+    // close_notify without closing the channels (after abort, an orderly leave).
     void close_dtls();
     // The owner has taken the remote's leave otherwise (a bye): a DTLS close
     // still waiting for held-back data to be read is not reported.
     void cancel_pending_end() { dtls_drain_.reset(); }
-    // Destroys timers, channel, association and DTLS now; ICE and mDNS stay
+    // Destroys timers, channels, association and DTLS now; ICE and mDNS stay
     // until destruction (the owner tears its signaling down in between).
     void release_data_path();
 
@@ -220,9 +227,8 @@ class Connection {
     void on_sctp_up();
     void check_liveness();
 
-    // The data channel layer (connection.cpp, "The channel").
-    void create_channel();
-    void open_channel();
+    // The data channel layer (connection.cpp, "The channels").
+    void create_registry();
     void on_channel_open();
 
     Config config_;
@@ -257,7 +263,7 @@ class Connection {
     std::unique_ptr<ice::mdns::Resolver> mdns_;  // made when a ".local" candidate comes
     std::unique_ptr<dtls::Transport> dtls_;
     std::unique_ptr<sctp::Association> sctp_;
-    std::unique_ptr<datachannel::Channel> channel_;
+    std::unique_ptr<datachannel::Registry> registry_;
 };
 
 }  // namespace rtcpeer::peer

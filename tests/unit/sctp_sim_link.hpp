@@ -6,10 +6,9 @@
 // (sctp/stack.hpp). usrsctp also reads the time of day, and not only for RTT
 // samples: a T3-rtx expiry resends only chunks sent at least an RTO ago by
 // that clock, a heartbeat is skipped if the path was used recently by it, and
-// a PR-SCTP lifetime is measured by it. So while a pair exists, the unit-test
+// a PR-SCTP lifetime is measured by it. So while a pair exists, the test
 // binary gives usrsctp a gettimeofday() that follows the pair's simulated
-// clock (time_of_day_us() below; the definition is in test_sctp_sim.cpp); the
-// link has no delay, so the RTO stays at its floor.
+// clock (sim_time.hpp); the link has no delay, so the RTO stays at its floor.
 //
 // Packets are queued by the output callback and delivered from the test's
 // own loop, never from inside usrsctp. usrsctp's AF_CONN address of an
@@ -17,9 +16,6 @@
 // association at an address that a closed one had, so each pair uses ports
 // of its own and no stale association can take its packets.
 #pragma once
-
-#include <sys/time.h>
-#include <time.h>
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -36,6 +32,7 @@
 #include "base/scheduler.hpp"
 #include "sctp/association.hpp"
 #include "sctp/stack.hpp"
+#include "sim_time.hpp"
 
 namespace rtcpeer::sim {
 
@@ -45,42 +42,6 @@ using rtcpeer::sctp::Config;
 using rtcpeer::sctp::Stack;
 
 inline constexpr std::int64_t kStepMs = 10;
-
-// The time of day that usrsctp reads. Outside a pair: the real time plus an
-// offset. While a pair exists: frozen at its start, then moving with its
-// scheduler's clock only. It never goes back.
-inline const ManualScheduler* g_simulated = nullptr;
-inline std::int64_t g_simulated_start_us = 0;  // the time of day when the pair began
-inline std::int64_t g_simulated_start_ms = 0;  // its scheduler's clock then
-inline std::int64_t g_offset_us = 0;           // added to the real time outside pairs
-
-inline std::int64_t real_time_us() {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    return static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
-}
-
-inline std::int64_t time_of_day_us() {
-    if (g_simulated == nullptr) return real_time_us() + g_offset_us;
-    return g_simulated_start_us + (g_simulated->now_ms() - g_simulated_start_ms) * 1000;
-}
-
-// Makes usrsctp's time of day follow scheduler while it lives.
-class SimulatedTimeOfDay {
-  public:
-    explicit SimulatedTimeOfDay(const ManualScheduler& scheduler) {
-        g_simulated_start_us = time_of_day_us();
-        g_simulated_start_ms = scheduler.now_ms();
-        g_simulated = &scheduler;
-    }
-    ~SimulatedTimeOfDay() {
-        const std::int64_t now = time_of_day_us();
-        g_simulated = nullptr;
-        g_offset_us = now - real_time_us();
-    }
-    SimulatedTimeOfDay(const SimulatedTimeOfDay&) = delete;
-    SimulatedTimeOfDay& operator=(const SimulatedTimeOfDay&) = delete;
-};
 
 // Whether an SCTP packet carries a DATA chunk (type 0).
 inline bool carries_data(const std::vector<std::uint8_t>& packet) {

@@ -5,21 +5,15 @@
 // calls, as signaling would carry them.
 //
 // Simulated time reaches every clock the layers read. The Connection, DTLS's
-// retransmission timer and the sctp::Stack wait on the scheduler. usrsctp
-// also reads gettimeofday() (RTT samples, which chunks a T3-rtx expiry
-// resends, whether a heartbeat is due), and GnuTLS reads
-// clock_gettime(CLOCK_REALTIME) to decide whether a handshake flight is due
-// again: while a pair exists, this binary gives both a time of day that
-// moves with the pair's scheduler (below). That is also why this is a test
-// binary of its own: the SCTP simulation's binary has its own gettimeofday().
+// retransmission timer and the sctp::Stack wait on the scheduler; the time
+// of day that usrsctp and GnuTLS read moves with it while a pair exists
+// (sim_time.hpp).
 //
 // Each pair uses SCTP ports of its own: usrsctp's AF_CONN address of an
 // association is the object itself, and a later pair may get an association
 // at the address a closed one had (see test_sctp_sim.cpp).
-#include <dlfcn.h>
-#include <sys/time.h>
-#include <time.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <deque>
@@ -33,6 +27,7 @@
 #include "base/scheduler.hpp"
 #include "peer/connection.hpp"
 #include "sctp/stack.hpp"
+#include "sim_time.hpp"
 
 using rtcpeer::Error;
 using rtcpeer::ErrorCategory;
@@ -40,54 +35,14 @@ using rtcpeer::ManualScheduler;
 using rtcpeer::peer::Connection;
 using rtcpeer::peer::DescriptionType;
 using rtcpeer::peer::State;
-using SendResult = rtcpeer::sctp::Association::SendResult;
+using rtcpeer::sim::SimulatedTimeOfDay;
+namespace datachannel = rtcpeer::datachannel;
 namespace ice = rtcpeer::ice;
 namespace sdp = rtcpeer::sdp;
 
 namespace {
 
 constexpr std::int64_t kStepMs = 5;
-
-// ---- The simulated time of day ----
-
-const ManualScheduler* g_simulated = nullptr;
-std::int64_t g_simulated_start_us = 0;  // the time of day when the pair began
-std::int64_t g_simulated_start_ms = 0;  // its scheduler's clock then
-std::int64_t g_offset_us = 0;           // added to the real time outside pairs
-
-using ClockGettime = int (*)(clockid_t, struct timespec*);
-
-ClockGettime real_clock_gettime() {
-    static const auto real = reinterpret_cast<ClockGettime>(dlsym(RTLD_NEXT, "clock_gettime"));
-    return real;
-}
-
-std::int64_t real_time_us() {
-    timespec now{};
-    real_clock_gettime()(CLOCK_REALTIME, &now);
-    return static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
-}
-
-std::int64_t time_of_day_us() {
-    if (g_simulated == nullptr) return real_time_us() + g_offset_us;
-    return g_simulated_start_us + (g_simulated->now_ms() - g_simulated_start_ms) * 1000;
-}
-
-class SimulatedTimeOfDay {
-  public:
-    explicit SimulatedTimeOfDay(const ManualScheduler& scheduler) {
-        g_simulated_start_us = time_of_day_us();
-        g_simulated_start_ms = scheduler.now_ms();
-        g_simulated = &scheduler;
-    }
-    ~SimulatedTimeOfDay() {
-        const std::int64_t now = time_of_day_us();
-        g_simulated = nullptr;
-        g_offset_us = now - real_time_us();
-    }
-    SimulatedTimeOfDay(const SimulatedTimeOfDay&) = delete;
-    SimulatedTimeOfDay& operator=(const SimulatedTimeOfDay&) = delete;
-};
 
 // ---- The link and the fake ICE transport ----
 
@@ -194,6 +149,7 @@ class FakeTransport final : public ice::Transport {
 struct Received {
     std::string data;
     bool binary;
+    std::string label;  // of the channel it came on
 };
 
 struct Signal {
@@ -209,11 +165,12 @@ struct Peer {
     std::vector<Received> messages;
     std::vector<Signal> outbox;  // to the other side, in order
     std::size_t candidates_sent = 0;
-    bool remote_closed = false;
+    datachannel::DataChannel* channel = nullptr;  // the first channel, ours or the remote's
+    std::vector<std::string> channels_taken;      // labels of the remote's channels taken
+    unsigned channels_closed = 0;
     std::optional<std::pair<std::string, bool>> ended;  // why, graceful
     std::optional<Error> failure;
     std::int64_t failed_at_ms = -1;
-    std::function<void()> on_writable;
 
     bool open() const { return connection->state() == State::kOpen; }
 };
@@ -222,6 +179,7 @@ struct PairOptions {
     bool trickle = true;
     std::chrono::milliseconds connect_timeout{30000};
     bool a_never_connects = false;
+    unsigned accept = 1;  // how many of the remote's channels each side takes
 };
 
 class Pair {
@@ -279,15 +237,10 @@ class Pair {
         REQUIRE(run_until([&] { return a_.open() && b_.open(); }, 10000));
     }
 
-    // Sends data as one message, waiting for room in SCTP's buffer.
+    // Sends data as one message on the side's first channel (it queues).
     void send(Peer& from, const std::string& data, bool binary = true) {
-        REQUIRE(run_until(
-            [&] {
-                const SendResult result = from.connection->channel().send(data, binary);
-                REQUIRE(result != SendResult::kFailed);
-                return result == SendResult::kSent;
-            },
-            20000));
+        REQUIRE(from.channel != nullptr);
+        REQUIRE(from.channel->send(data, binary));
     }
 
     ManualScheduler& scheduler() { return scheduler_; }
@@ -326,7 +279,6 @@ class Pair {
         rtcpeer::peer::Config config;
         config.offerer = offerer;
         config.trickle = options_.trickle;
-        config.label = "sim-" + name;
         config.sctp_port = port;
         config.connect_timeout = options_.connect_timeout;
         Connection::Callbacks callbacks;
@@ -338,13 +290,20 @@ class Pair {
             ++peer.candidates_sent;
             peer.outbox.push_back({Signal::Kind::kCandidate, DescriptionType::kOffer, candidate});
         };
-        callbacks.on_state = [&peer](State state) { peer.states.push_back(state); };
-        callbacks.on_message = [&peer](std::string_view data, bool binary) {
-            peer.messages.push_back({std::string(data), binary});
+        // The offerer opens "sim-a" once SCTP is up, as the run does.
+        callbacks.on_state = [&peer, offerer, name](State state) {
+            peer.states.push_back(state);
+            if (state == State::kOpeningChannel && offerer)
+                peer.channel = &peer.connection->open_channel("sim-" + name, {},
+                                                              receiver(peer, "sim-" + name));
         };
-        callbacks.on_remote_close = [&peer] { peer.remote_closed = true; };
-        callbacks.on_writable = [&peer] {
-            if (peer.on_writable) peer.on_writable();
+        callbacks.accept_channel = [this, &peer](const datachannel::IncomingChannel&) {
+            return peer.channels_taken.size() < options_.accept;
+        };
+        callbacks.on_channel = [&peer](datachannel::DataChannel& channel) {
+            peer.channels_taken.push_back(channel.label());
+            if (peer.channel == nullptr) peer.channel = &channel;
+            channel.set_callbacks(receiver(peer, channel.label(), &channel));
         };
         callbacks.on_ended = [&peer](const std::string& why, bool graceful) {
             if (!peer.ended) peer.ended.emplace(why, graceful);
@@ -365,6 +324,23 @@ class Pair {
             [this]() -> rtcpeer::sctp::Stack& { return stack_; }, std::move(callbacks), scheduler_);
     }
 
+  public:
+    // Callbacks that keep what a channel receives, labelled.
+    // channel: the remote's channel, taken; null for the offerer's own.
+    static datachannel::DataChannel::Callbacks receiver(
+        Peer& peer, std::string label, datachannel::DataChannel* channel = nullptr) {
+        datachannel::DataChannel::Callbacks callbacks;
+        callbacks.on_message = [&peer, label](std::string_view data, bool binary) {
+            peer.messages.push_back({std::string(data), binary, label});
+        };
+        callbacks.on_closed = [&peer, channel] {
+            ++peer.channels_closed;
+            if (peer.channel == channel || channel == nullptr) peer.channel = nullptr;
+        };
+        return callbacks;
+    }
+
+  private:
     // Declared in the order they must be built; the connections go first.
     PairOptions options_;
     ManualScheduler scheduler_;
@@ -389,23 +365,6 @@ std::string pattern(std::size_t index, std::size_t size) {
 
 }  // namespace
 
-// usrsctp and GnuTLS (shared libraries) read the time of day through these;
-// the executable's definitions come first in symbol lookup.
-extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict) __THROW {
-    const std::int64_t now = time_of_day_us();
-    tv->tv_sec = static_cast<time_t>(now / 1000000);
-    tv->tv_usec = static_cast<suseconds_t>(now % 1000000);
-    return 0;
-}
-
-extern "C" int clock_gettime(clockid_t clock, struct timespec* tp) __THROW {
-    if (clock != CLOCK_REALTIME || g_simulated == nullptr) return real_clock_gettime()(clock, tp);
-    const std::int64_t now = time_of_day_us();
-    tp->tv_sec = static_cast<time_t>(now / 1000000);
-    tp->tv_nsec = static_cast<long>(now % 1000000) * 1000;
-    return 0;
-}
-
 TEST_CASE("connection sim: offer, answer, and the channel opens", "[peer][sim]") {
     Pair pair;
     pair.start();
@@ -421,7 +380,8 @@ TEST_CASE("connection sim: offer, answer, and the channel opens", "[peer][sim]")
     CHECK(pair.b().states == path);
     CHECK(pair.a().connection->stage() == std::string("channel"));
     // The answerer took the offerer's channel.
-    CHECK(pair.b().connection->channel().label() == "sim-a");
+    REQUIRE(pair.b().channel != nullptr);
+    CHECK(pair.b().channel->label() == "sim-a");
     CHECK(pair.a().candidates_sent == 1);
     CHECK(pair.b().candidates_sent == 1);
     REQUIRE(pair.a().connection->selected_pair());
@@ -631,4 +591,114 @@ TEST_CASE("connection sim: an unexpected description is refused", "[peer][sim]")
         CHECK(failure.line() == "rtcpeer: signaling: unexpected offer (this side is the offerer)");
         CHECK(failure.category() == ErrorCategory::kProtocol);
     }
+}
+
+TEST_CASE("connection sim: many channels both ways on one connection", "[peer][sim]") {
+    PairOptions options;
+    options.accept = 100;
+    Pair pair(options);
+    pair.open();
+    // 20 more from the offerer, 10 from the answerer, half of them unordered.
+    std::vector<datachannel::DataChannel*> ours;
+    for (int i = 0; i < 30; ++i) {
+        Peer& from = i < 20 ? pair.a() : pair.b();
+        datachannel::ChannelOptions channel_options;
+        channel_options.ordered = i % 2 == 0;
+        const std::string label = "c" + std::to_string(i);
+        ours.push_back(
+            &from.connection->open_channel(label, channel_options, Pair::receiver(from, label)));
+    }
+    for (int i = 0; i < 30; ++i) {
+        for (int m = 0; m < 5; ++m)
+            REQUIRE(ours[i]->send(pattern(i * 10 + m, 2000 + i * 97), true));
+    }
+    auto count = [](const Peer& peer, const std::string& label) {
+        std::size_t n = 0;
+        for (const Received& r : peer.messages) n += r.label == label;
+        return n;
+    };
+    REQUIRE(pair.run_until(
+        [&] {
+            for (int i = 0; i < 30; ++i)
+                if (count(i < 20 ? pair.b() : pair.a(), "c" + std::to_string(i)) < 5) return false;
+            return true;
+        },
+        10000));
+    for (int i = 0; i < 30; ++i) {
+        const Peer& to = i < 20 ? pair.b() : pair.a();
+        std::vector<std::string> got;
+        for (const Received& r : to.messages)
+            if (r.label == "c" + std::to_string(i)) got.push_back(r.data);
+        REQUIRE(got.size() == 5);
+        for (int m = 0; m < 5; ++m) CHECK(got[m] == pattern(i * 10 + m, 2000 + i * 97));
+    }
+    // Each side's ids have its DTLS role's parity, the other side's the other.
+    const bool a_even = ours[0]->stream().value() % 2 == 0;
+    for (int i = 0; i < 30; ++i)
+        CHECK((ours[i]->stream().value() % 2 == 0) == (a_even == (i < 20)));
+    CHECK(pair.b().channels_taken.size() == 21);  // sim-a and c0..c19
+    CHECK(pair.a().channels_taken.size() == 10);
+    CHECK_FALSE(pair.a().failure);
+    CHECK_FALSE(pair.b().failure);
+}
+
+TEST_CASE("connection sim: an unordered channel under loss delivers every message", "[peer][sim]") {
+    PairOptions options;
+    options.accept = 2;
+    Pair pair(options);
+    pair.open();
+    datachannel::ChannelOptions unordered;
+    unordered.ordered = false;
+    datachannel::DataChannel& loose =
+        pair.a().connection->open_channel("loose", unordered, Pair::receiver(pair.a(), "loose"));
+    REQUIRE(pair.run_until([&] { return pair.b().channels_taken.size() == 2; }, 1000));
+    pair.a_to_b().drop_every = 5;
+    pair.b_to_a().drop_every = 5;
+    constexpr std::size_t kCount = 300;
+    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(loose.send(pattern(i, 900), true));
+    REQUIRE(pair.run_until([&] { return pair.b().messages.size() >= kCount; }, 30000));
+    std::vector<std::string> expected;
+    for (std::size_t i = 0; i < kCount; ++i) expected.push_back(pattern(i, 900));
+    std::vector<std::string> got;
+    for (const Received& r : pair.b().messages) {
+        CHECK(r.label == "loose");
+        got.push_back(r.data);
+    }
+    // Reliable: every message, once; unordered: a lost one does not hold
+    // back those behind it, so some arrive before their predecessors.
+    CHECK(got != expected);
+    std::sort(got.begin(), got.end());
+    std::sort(expected.begin(), expected.end());
+    CHECK(got == expected);
+    CHECK_FALSE(pair.b().failure);
+}
+
+TEST_CASE("connection sim: a receiver that stops reading holds the sender back", "[peer][sim]") {
+    Pair pair;
+    pair.open();
+    datachannel::DataChannel& channel = *pair.a().channel;
+    channel.set_buffered_amount_low_threshold(256 * 1024);
+    unsigned lows = 0;
+    auto callbacks = Pair::receiver(pair.a(), "sim-a");
+    callbacks.on_buffered_amount_low = [&lows] { ++lows; };
+    channel.set_callbacks(callbacks);
+    pair.b().connection->set_receiving(false);
+    constexpr std::size_t kMessages = 128;  // 8 MiB, more than SCTP's buffers hold
+    constexpr std::size_t kSize = 64 * 1024;
+    for (std::size_t i = 0; i < kMessages; ++i) REQUIRE(channel.send(pattern(i, kSize), true));
+    pair.step(3000);
+    // Held: SCTP's window closed, the rest waits in the channel's queue.
+    CHECK(pair.b().messages.empty());
+    CHECK(channel.buffered_amount() > kSize * kMessages / 2);
+    CHECK(lows == 0);
+    CHECK_FALSE(pair.a().connection->all_acknowledged());
+    pair.b().connection->set_receiving(true);
+    REQUIRE(pair.run_until([&] { return pair.b().messages.size() >= kMessages; }, 60000));
+    for (std::size_t i = 0; i < kMessages; ++i)
+        REQUIRE(pair.b().messages[i].data == pattern(i, kSize));
+    CHECK(channel.buffered_amount() == 0);
+    CHECK(lows >= 1);
+    REQUIRE(pair.run_until([&] { return pair.a().connection->all_acknowledged(); }, 5000));
+    CHECK_FALSE(pair.a().failure);
+    CHECK_FALSE(pair.b().failure);
 }

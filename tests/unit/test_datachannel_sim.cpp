@@ -580,6 +580,7 @@ TEST_CASE("datachannel sim: a channel with 5 MB queued does not hold up another"
         },
         nullptr,
         nullptr,
+        nullptr,
     });
     constexpr std::size_t kSize = 65536;
     constexpr std::size_t kCount = 80;  // 5.2 MB

@@ -1,10 +1,8 @@
 // Two real SCTP associations (usrsctp) in one process, joined by an
 // in-memory datagram link and driven in simulated time by a
 // ManualScheduler: no sockets, no DTLS. The link, the pair and the simulated
-// time of day are in sctp_sim_link.hpp, which says why usrsctp's
-// gettimeofday() must follow the simulated clock; this file defines it.
-#include <sys/time.h>
-#include <time.h>
+// time of day are in sctp_sim_link.hpp and sim_time.hpp, which say why
+// usrsctp's gettimeofday() must follow the simulated clock.
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -34,16 +32,6 @@ SendResult send(Peer& peer, std::uint16_t stream, const std::string& data) {
 }
 
 }  // namespace
-
-// usrsctp (a shared library) calls gettimeofday(); the executable's
-// definition comes first in symbol lookup. Nothing else in the unit tests
-// reads it.
-extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict) __THROW {
-    const std::int64_t now = rtcpeer::sim::time_of_day_us();
-    tv->tv_sec = static_cast<time_t>(now / 1000000);
-    tv->tv_usec = static_cast<suseconds_t>(now % 1000000);
-    return 0;
-}
 
 TEST_CASE("sim: both ends come up from simultaneous INITs", "[sctp][sim]") {
     Pair pair;

@@ -1,4 +1,4 @@
-#include "app/pipe.hpp"
+#include "app/stream_pipe.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,8 +20,10 @@ constexpr std::size_t kOutputHighWater = 1 << 20;
 constexpr std::size_t kOutputLowWater = 256 << 10;
 }  // namespace
 
-Pipe::Pipe(PipeConfig config, datachannel::Channel& channel, Callbacks callbacks)
-    : config_(config), channel_(channel), callbacks_(std::move(callbacks)) {
+StreamPipe::StreamPipe(StreamPipeConfig config, datachannel::DataChannel& channel,
+                       Callbacks callbacks)
+    : config_(std::move(config)), channel_(&channel), callbacks_(std::move(callbacks)) {
+    channel_->set_buffered_amount_low_threshold(kInputLowWater);
     read_buffer_.resize(config_.message_size);
     input_is_terminal_ = ::isatty(config_.input_fd) != 0;
     struct stat st {};
@@ -39,26 +41,35 @@ Pipe::Pipe(PipeConfig config, datachannel::Channel& channel, Callbacks callbacks
     }
 }
 
-Pipe::~Pipe() {
+StreamPipe::~StreamPipe() {
     input_watch_.reset();
     output_watch_.reset();
     if (output_nonblocking_ && !output_closed_)
         ::fcntl(config_.output_fd, F_SETFL, output_saved_flags_);
 }
 
-void Pipe::start() {
+void StreamPipe::start() {
     input_watch_ =
         loop::FdWatch(config_.input_fd, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
                       [this](GIOCondition c) { return on_input(c); });
 }
 
-void Pipe::stop_input() { input_watch_.reset(); }
+void StreamPipe::stop_input() { input_watch_.reset(); }
 
-bool Pipe::on_input(GIOCondition) {
+bool StreamPipe::channel_full() const {
+    return channel_ != nullptr && channel_->buffered_amount() >= kInputHighWater;
+}
+
+bool StreamPipe::on_input(GIOCondition) {
     // A regular file never blocks: read several messages per wake-up. A pipe
     // or terminal gets one read, since a second one could block.
     const int rounds = input_is_regular_ ? 16 : 1;
-    for (int i = 0; i < rounds && outgoing_.empty() && !failed_; ++i) {
+    for (int i = 0; i < rounds && !channel_full() && !failed_; ++i) {
+        if (channel_ == nullptr) {
+            // The channel closed under us: nothing more can go.
+            input_watch_ = {};
+            return false;
+        }
         ssize_t n = ::read(config_.input_fd, read_buffer_.data(), read_buffer_.size());
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
@@ -68,32 +79,38 @@ bool Pipe::on_input(GIOCondition) {
         }
         if (n == 0) {
             input_eof_ = true;
+            input_watch_ = {};
             if (config_.lines && !partial_line_.empty()) {
-                outgoing_.push_back({std::move(partial_line_), false});
+                send(partial_line_, false);
                 partial_line_.clear();
             }
             // The end-of-file marker of aiortc's datachannel-filexfer.
-            outgoing_.push_back({std::string(), true});
-            flush_outgoing();
-            input_watch_ = {};
+            eof_queued_ = true;
+            send({}, true);
             return false;
         }
-        queue_input(read_buffer_.data(), static_cast<std::size_t>(n));
-        flush_outgoing();
+        send_input(read_buffer_.data(), static_cast<std::size_t>(n));
     }
-    if (!outgoing_.empty()) {
-        // Back-pressure: wait for on_writable().
+    if (channel_full()) {
+        // Back-pressure: wait for on_buffered_amount_low().
         input_watch_ = {};
         return false;
     }
     return true;
 }
 
-void Pipe::queue_input(const char* data, std::size_t size) {
-    if (!config_.lines) {
-        outgoing_.push_back({std::string(data, size), true});
-        return;
-    }
+void StreamPipe::send(std::string_view data, bool binary) {
+    if (channel_ == nullptr || !channel_->send(data, binary)) return;
+    bytes_sent_ += data.size();
+    ++messages_sent_;
+    // The marker may have gone to SCTP inside send(); if not,
+    // on_queue_drained() says when.
+    if (eof_queued_ && !local_eof_sent_ && channel_ != nullptr && !channel_->has_queued())
+        eof_left_queue();
+}
+
+void StreamPipe::send_input(const char* data, std::size_t size) {
+    if (!config_.lines) return send(std::string_view(data, size), true);
     std::string_view rest(data, size);
     while (!rest.empty()) {
         const std::size_t newline = rest.find('\n');
@@ -103,50 +120,42 @@ void Pipe::queue_input(const char* data, std::size_t size) {
         } else {
             partial_line_.append(rest.substr(0, newline));
             rest.remove_prefix(newline + 1);
-            outgoing_.push_back({std::move(partial_line_), false});
+            send(partial_line_, false);
             partial_line_.clear();
         }
         // A line longer than a message goes out in message-sized pieces.
         while (partial_line_.size() >= config_.message_size) {
-            outgoing_.push_back({partial_line_.substr(0, config_.message_size), false});
+            send(std::string_view(partial_line_).substr(0, config_.message_size), false);
             partial_line_.erase(0, config_.message_size);
         }
     }
 }
 
-void Pipe::flush_outgoing() {
-    while (!outgoing_.empty() && !failed_) {
-        Outgoing& next = outgoing_.front();
-        const bool is_eof_marker =
-            input_eof_ && outgoing_.size() == 1 && next.data.empty() && next.binary;
-        switch (channel_.send(next.data, next.binary)) {
-            case sctp::Association::SendResult::kSent:
-                bytes_sent_ += next.data.size();
-                ++messages_sent_;
-                outgoing_.pop_front();
-                if (is_eof_marker) {
-                    local_eof_sent_ = true;
-                    log::state("EOF sent (" + std::to_string(bytes_sent_) + " bytes from " +
-                               config_.input_name + ")");
-                    if (callbacks_.on_local_eof) callbacks_.on_local_eof();
-                    return;
-                }
-                break;
-            case sctp::Association::SendResult::kWouldBlock:
-                return;
-            case sctp::Association::SendResult::kFailed:
-                return;  // the run learns why from the association
-        }
-    }
+void StreamPipe::eof_left_queue() {
+    local_eof_sent_ = true;
+    log::state("EOF sent (" + std::to_string(bytes_sent_) + " bytes from " + config_.input_name +
+               ")");
+    if (callbacks_.on_local_eof) callbacks_.on_local_eof();
 }
 
-void Pipe::on_writable() {
-    flush_outgoing();
-    if (outgoing_.empty() && !input_eof_ && !input_watch_.active() && !failed_) start();
+void StreamPipe::on_queue_drained() {
+    if (eof_queued_ && !local_eof_sent_) eof_left_queue();
 }
 
-bool Pipe::stdin_has_unsent_data() {
-    if (!outgoing_.empty() && !(outgoing_.size() == 1 && outgoing_.front().data.empty()))
+void StreamPipe::on_buffered_amount_low() {
+    if (!input_eof_ && !input_watch_.active() && !failed_ && channel_ != nullptr) start();
+}
+
+void StreamPipe::on_channel_closed() {
+    if (channel_ == nullptr) return;
+    unsent_at_close_ = channel_->unsent_at_close();
+    channel_ = nullptr;
+}
+
+bool StreamPipe::stdin_has_unsent_data() {
+    // Bytes still in the channel's queue (or dropped from it at a close)
+    // were not sent; a lone EOF marker there is no data.
+    if (unsent_at_close_ > 0 || (channel_ != nullptr && channel_->buffered_amount() > 0))
         return true;
     if (input_eof_) return false;
     if (!partial_line_.empty()) return true;
@@ -164,7 +173,7 @@ bool Pipe::stdin_has_unsent_data() {
     return n > 0;
 }
 
-void Pipe::on_message(std::string_view data, bool binary) {
+void StreamPipe::on_message(std::string_view data, bool binary) {
     if (remote_eof_) {
         // Nothing counts after the remote's EOF, but it is never dropped silently.
         if (!warned_after_eof_) {
@@ -195,7 +204,7 @@ void Pipe::on_message(std::string_view data, bool binary) {
     }
 }
 
-void Pipe::on_remote_closed() {
+void StreamPipe::on_remote_closed() {
     if (remote_eof_) return;
     remote_eof_ = true;
     log::state("remote closed (" + std::to_string(bytes_received_) + " bytes to " +
@@ -203,7 +212,7 @@ void Pipe::on_remote_closed() {
     close_output_if_done();
 }
 
-void Pipe::write_output(std::string_view data) {
+void StreamPipe::write_output(std::string_view data) {
     if (output_closed_ || failed_) return;
     // Write through while nothing is queued; queue only what does not fit.
     while (output_queue_.empty() && !data.empty()) {
@@ -228,7 +237,7 @@ void Pipe::write_output(std::string_view data) {
     update_receiving();
 }
 
-bool Pipe::on_output_writable(GIOCondition) {
+bool StreamPipe::on_output_writable(GIOCondition) {
     drain_output();
     if (failed_ || output_queue_.empty()) {
         output_watch_ = {};
@@ -238,7 +247,7 @@ bool Pipe::on_output_writable(GIOCondition) {
     return true;
 }
 
-void Pipe::drain_output() {
+void StreamPipe::drain_output() {
     while (!output_queue_.empty()) {
         std::string& front = output_queue_.front();
         ssize_t n = ::write(config_.output_fd, front.data() + output_offset_,
@@ -260,7 +269,7 @@ void Pipe::drain_output() {
     update_receiving();
 }
 
-void Pipe::update_receiving() {
+void StreamPipe::update_receiving() {
     const bool receive = output_queued_ < (receiving_ ? kOutputHighWater : kOutputLowWater);
     if (receive != receiving_) {
         receiving_ = receive;
@@ -268,7 +277,7 @@ void Pipe::update_receiving() {
     }
 }
 
-void Pipe::close_output_if_done() {
+void StreamPipe::close_output_if_done() {
     if (!remote_eof_ || !output_queue_.empty() || output_closed_ || failed_) return;
     output_closed_ = true;
     if (output_nonblocking_) ::fcntl(config_.output_fd, F_SETFL, output_saved_flags_);
@@ -290,7 +299,7 @@ void Pipe::close_output_if_done() {
     if (callbacks_.on_remote_eof) callbacks_.on_remote_eof();
 }
 
-void Pipe::fail(const std::string& stage, const std::string& why) {
+void StreamPipe::fail(const std::string& stage, const std::string& why) {
     if (failed_) return;
     failed_ = true;
     input_watch_ = {};
