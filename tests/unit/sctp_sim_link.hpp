@@ -87,9 +87,9 @@ struct Peer {
     std::function<void()> on_ended;
 };
 
-class Pair {
+class Pair : public Driver {
   public:
-    explicit Pair(std::uint32_t seed = 1) : rng_(seed) {
+    explicit Pair(std::uint32_t seed = 1) : Driver(kStepMs), rng_(seed) {
         static std::uint16_t next_port = 5000;
         const std::uint16_t port = next_port++;
         Config config;
@@ -106,7 +106,7 @@ class Pair {
     }
 
     // Hands every queued packet to its receiver, until the link is empty.
-    void deliver() {
+    void deliver() override {
         for (int round = 0; round < 1000000; ++round) {
             Direction* from = !a_to_b_.queue.empty()   ? &a_to_b_
                               : !b_to_a_.queue.empty() ? &b_to_a_
@@ -120,29 +120,11 @@ class Pair {
         FAIL("the link never went quiet");
     }
 
-    // Delivers, then lets simulated time pass.
-    void step(std::int64_t ms = kStepMs) {
-        deliver();
-        scheduler_.advance(ms);
-        deliver();
-    }
-
-    // Steps until done() or until limit_ms of simulated time passed.
-    bool run_until(const std::function<bool()>& done, std::int64_t limit_ms) {
-        const std::int64_t end = scheduler_.now_ms() + limit_ms;
-        while (!done()) {
-            if (scheduler_.now_ms() >= end) return false;
-            step();
-        }
-        return true;
-    }
-
     void connect_and_wait() {
         connect();
         REQUIRE(run_until([&] { return a_.up && b_.up; }, 5000));
     }
 
-    ManualScheduler& scheduler() { return scheduler_; }
     Peer& a() { return a_; }
     Peer& b() { return b_; }
     Direction& a_to_b() { return a_to_b_; }
@@ -190,7 +172,6 @@ class Pair {
     }
 
     // Declared in the order they must be built; associations go first.
-    ManualScheduler scheduler_;
     SimulatedTimeOfDay time_of_day_{scheduler_};
     Stack stack_{scheduler_};
     std::mt19937 rng_;
@@ -199,16 +180,5 @@ class Pair {
     Peer a_;
     Peer b_;
 };
-
-// A message whose content depends on its index and size.
-inline std::string pattern(std::size_t index, std::size_t size) {
-    std::string data(size, '\0');
-    std::uint32_t x = static_cast<std::uint32_t>(index * 2654435761u + size);
-    for (char& c : data) {
-        x = x * 1664525u + 1013904223u;
-        c = static_cast<char>(x >> 24);
-    }
-    return data;
-}
 
 }  // namespace rtcpeer::sim

@@ -35,7 +35,10 @@ using rtcpeer::ManualScheduler;
 using rtcpeer::peer::Connection;
 using rtcpeer::peer::DescriptionType;
 using rtcpeer::peer::State;
+using rtcpeer::sim::Driver;
+using rtcpeer::sim::pattern;
 using rtcpeer::sim::SimulatedTimeOfDay;
+
 namespace datachannel = rtcpeer::datachannel;
 namespace ice = rtcpeer::ice;
 namespace sdp = rtcpeer::sdp;
@@ -182,9 +185,9 @@ struct PairOptions {
     unsigned accept = 1;  // how many of the remote's channels each side takes
 };
 
-class Pair {
+class Pair : public Driver {
   public:
-    explicit Pair(PairOptions options = {}) : options_(options) {
+    explicit Pair(PairOptions options = {}) : Driver(kStepMs), options_(options) {
         static std::uint16_t next_port = 6000;
         const std::uint16_t port = next_port++;
         make(a_, "a", true, port, a_to_b_);
@@ -199,7 +202,7 @@ class Pair {
 
     // Hands over what waits in the signaling outboxes and on the link, until
     // everything is quiet.
-    void deliver() {
+    void deliver() override {
         for (int round = 0; round < 1000000; ++round) {
             if (hold_signaling_) return deliver_link();
             if (!a_.outbox.empty()) {
@@ -217,21 +220,6 @@ class Pair {
         FAIL("the link never went quiet");
     }
 
-    void step(std::int64_t ms = kStepMs) {
-        deliver();
-        scheduler_.advance(ms);
-        deliver();
-    }
-
-    bool run_until(const std::function<bool()>& done, std::int64_t limit_ms) {
-        const std::int64_t end = scheduler_.now_ms() + limit_ms;
-        while (!done()) {
-            if (scheduler_.now_ms() >= end) return false;
-            step();
-        }
-        return true;
-    }
-
     void open() {
         start();
         REQUIRE(run_until([&] { return a_.open() && b_.open(); }, 10000));
@@ -243,7 +231,6 @@ class Pair {
         REQUIRE(from.channel->send(data, binary));
     }
 
-    ManualScheduler& scheduler() { return scheduler_; }
     Peer& a() { return a_; }
     Peer& b() { return b_; }
     Direction& a_to_b() { return a_to_b_; }
@@ -343,7 +330,6 @@ class Pair {
   private:
     // Declared in the order they must be built; the connections go first.
     PairOptions options_;
-    ManualScheduler scheduler_;
     SimulatedTimeOfDay time_of_day_{scheduler_};
     rtcpeer::sctp::Stack stack_{scheduler_};
     Direction a_to_b_;
@@ -351,17 +337,6 @@ class Pair {
     Peer a_;
     Peer b_;
 };
-
-// A message whose content depends on its index and size.
-std::string pattern(std::size_t index, std::size_t size) {
-    std::string data(size, '\0');
-    std::uint32_t x = static_cast<std::uint32_t>(index * 2654435761u + size);
-    for (char& c : data) {
-        x = x * 1664525u + 1013904223u;
-        c = static_cast<char>(x >> 24);
-    }
-    return data;
-}
 
 }  // namespace
 

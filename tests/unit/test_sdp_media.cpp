@@ -1,36 +1,19 @@
 // Media sections: parsing the real offers of Chromium, aiortc and pion,
 // answering them for what rtcpeer can be asked for, and our own offers.
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "base/error.hpp"
 #include "sdp/description.hpp"
 #include "sdp/media.hpp"
+#include "sdp_fixtures.hpp"
 
 using namespace rtcpeer::sdp;
+using testing::fixture;
 
 namespace {
 
-std::string fixture(const std::string& name) {
-    std::ifstream in(std::string(RTCPEER_FIXTURES) + "/sdp/" + name, std::ios::binary);
-    REQUIRE(in);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 LocalParameters local_parameters() {
-    LocalParameters local;
-    local.ice_ufrag = "uFrA";
-    local.ice_pwd = "0123456789abcdefghijkl";
-    local.fingerprint = *parse_fingerprint(
-        "sha-256 "
-        "AA:9E:FF:30:84:B0:56:59:35:2F:20:C6:37:3D:29:92:4E:8E:76:C7:4F:C2:78:CA:38:EC:69:B5:71:AE:"
-        "9A:A6");
-    local.candidates.push_back(parse_candidate("1 1 udp 2015363327 127.0.0.1 40000 typ host"));
-    local.end_of_candidates = true;
-    local.session_id = 42;
+    LocalParameters local = testing::local_parameters();
     local.setup = Setup::kActive;
     return local;
 }
@@ -84,15 +67,7 @@ bool warned(const std::vector<std::string>& warnings, const std::string& part) {
 }
 
 std::string media_error(const std::string& sdp) {
-    try {
-        parse_media(sdp);
-    } catch (const rtcpeer::Error& failure) {
-        CHECK(failure.category() == rtcpeer::ErrorCategory::kProtocol);
-        CHECK(failure.stage() == "sdp");
-        return failure.what();
-    }
-    FAIL("parsed: " << sdp);
-    return {};
+    return testing::protocol_error([&] { parse_media(sdp); });
 }
 
 const std::string kHead = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
