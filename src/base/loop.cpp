@@ -56,13 +56,17 @@ void Timer::start_repeating(std::chrono::milliseconds period, Callback callback)
 void Timer::start(std::chrono::milliseconds delay, bool once, Callback callback) {
     reset();
     const std::uint64_t generation = ++generation_;
-    id_ = scheduler_->schedule(delay, [this, generation, once, callback = std::move(callback)] {
-        // The callback may restart or reset the timer: only a timer that is
-        // still this start() of it finishes here.
-        const bool keep = callback() && !once;
-        if (!keep && generation_ == generation) id_ = 0;
-        return keep;
-    });
+    std::weak_ptr<const Timer*> alive = alive_;
+    id_ = scheduler_->schedule(delay,
+                               [this, alive, generation, once, callback = std::move(callback)] {
+                                   // The callback may restart, reset or destroy the timer: only a
+                                   // timer that still exists and is still this start() of it
+                                   // finishes here.
+                                   const bool keep = callback() && !once;
+                                   if (alive.expired()) return false;
+                                   if (!keep && generation_ == generation) id_ = 0;
+                                   return keep;
+                               });
 }
 
 void Timer::reset() {

@@ -63,6 +63,9 @@ class Timer {
     Scheduler* scheduler_;
     Scheduler::Id id_ = 0;
     std::uint64_t generation_ = 0;  // which start() a running callback belongs to
+    // Gone with the timer: a callback that destroyed its own timer (its
+    // owner ended) must not touch it afterwards.
+    std::shared_ptr<const Timer*> alive_ = std::make_shared<const Timer*>(this);
 };
 
 }  // namespace rtcpeer::loop

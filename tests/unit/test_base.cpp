@@ -1,11 +1,15 @@
 // The base layer: errors and their categories, the exit codes the app maps
-// them to, the option names the app puts into messages, the manual clock.
+// them to, the option names the app puts into messages, the manual clock,
+// timers on a manual scheduler.
 #include <catch2/catch.hpp>
+#include <memory>
 
 #include "app/exit_code.hpp"
 #include "app/options.hpp"
 #include "base/clock.hpp"
 #include "base/error.hpp"
+#include "base/loop.hpp"
+#include "base/scheduler.hpp"
 
 using rtcpeer::Error;
 using rtcpeer::ErrorCategory;
@@ -48,4 +52,29 @@ TEST_CASE("a manual clock moves only when told and never back") {
     CHECK(read.now_ms() == 1250);
     const std::int64_t a = rtcpeer::system_clock().now_ms();
     CHECK(rtcpeer::system_clock().now_ms() >= a);
+}
+
+TEST_CASE("a timer runs on its scheduler's time and may end itself or its owner") {
+    rtcpeer::ManualScheduler scheduler;
+    int ticks = 0;
+    rtcpeer::loop::Timer repeating(scheduler);
+    repeating.start_repeating(std::chrono::milliseconds(100), [&] { return ++ticks < 3; });
+    scheduler.advance(99);
+    CHECK(ticks == 0);
+    scheduler.advance(1000);
+    CHECK(ticks == 3);  // stopped itself by returning false
+    CHECK_FALSE(repeating.active());
+
+    // A callback that destroys its own timer (its owner ends) must leave the
+    // timer alone afterwards (the sanitizer build sees any use after free).
+    auto owned = std::make_unique<rtcpeer::loop::Timer>(scheduler);
+    int calls = 0;
+    owned->start_repeating(std::chrono::milliseconds(10), [&] {
+        ++calls;
+        owned.reset();
+        return true;
+    });
+    scheduler.advance(100);
+    CHECK(calls == 1);
+    CHECK(owned == nullptr);
 }
