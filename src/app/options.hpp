@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "datachannel/options.hpp"
 #include "ice/config.hpp"
 #include "signaling/config.hpp"
 
@@ -43,6 +44,7 @@ struct Options {
     bool lines = false;
     std::size_t message_size = 65536;  // capped by the remote's a=max-message-size
     std::string label = "rtcpeer";
+    datachannel::ChannelOptions channel;  // --unordered ... --negotiated (app/channel_options.hpp)
     std::optional<double> eof_wait_seconds;
     int verbosity = 0;  // -v count
     bool quiet = false;

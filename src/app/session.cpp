@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "app/channel_options.hpp"
 #include "base/log.hpp"
 #include "sdp/text.hpp"
 
@@ -75,6 +76,7 @@ ExitCode Session::run() {
     guarded([this] { start(); });
     if (!finished_) g_main_loop_run(loop_);
     if (sctp_) sctp_counters_ = sctp::Association::counters();
+    if (sctp_) abandoned_ = sctp_->abandoned();
     log::end_progress();
     if (failure_) std::fprintf(stderr, "%s\n", failure_->line().c_str());
     report();
@@ -102,6 +104,8 @@ RunSummary Session::summary() const {
     if (channel_open_us_ != 0)
         s.data_seconds = static_cast<double>(end_us_ - channel_open_us_) / 1e6;
     s.sctp = sctp_counters_;
+    s.abandoned_messages = abandoned_;
+    s.channel = channel_summary_;
     if (check_) {
         s.remote_answered = check_->remote_answered();
         s.rtts_ms = check_->rtts_ms();
@@ -541,6 +545,8 @@ void Session::on_channel_open() {
     StreamPipeConfig config;
     config.lines = options_.lines;
     config.message_size = std::min(options_.message_size, remote_->remote_max_message_size());
+    if (!channel_->options().ordered)
+        config.all_acknowledged = [this] { return !sctp_ || sctp_->all_acknowledged(); };
     if (config.message_size < options_.message_size) {
         log::state("messages capped at " + std::to_string(config.message_size) +
                    (remote_->max_message_size ? " bytes (the remote's a=max-message-size)"
@@ -872,11 +878,15 @@ void Session::create_registry(bool dtls_client) {
 }
 
 void Session::open_local_channel() {
-    // The answerer waits for the remote's channel.
-    if (options_.role != Role::kOffer) return;
+    // The answerer waits for the remote's channel, unless both sides
+    // negotiated it (then each opens it on the stream id given).
+    if (options_.role != Role::kOffer && !options_.channel.negotiated) return;
     channel_taken_ = true;
-    channel_ = &registry_->open(options_.check ? kCheckLabel : options_.label, {},
+    channel_ = &registry_->open(options_.check ? kCheckLabel : options_.label, options_.channel,
                                 channel_callbacks());
+    log::state("our channel: " + describe(options_.channel));
+    channel_summary_ =
+        ChannelSummary{channel_->label(), options_.channel, channel_->stream().value(), false};
     on_channel_open();
 }
 
@@ -884,6 +894,11 @@ bool Session::accept_channel(const datachannel::IncomingChannel& incoming) {
     // One channel per run: the first the remote opens; the rest are refused.
     if (options_.role == Role::kOffer || channel_taken_) return false;
     channel_taken_ = true;
+    channel_summary_ =
+        ChannelSummary{incoming.label, incoming.options, incoming.stream.value(), true};
+    log::state("the remote's channel \"" + sdp::text::printable(incoming.label, 60) +
+               "\" asks for: " + describe(incoming.options) + ", stream " +
+               incoming.stream.to_string());
     if (!incoming.options.ordered || !incoming.options.reliable()) {
         log::warn(
             "the remote's channel is not reliable and ordered; bytes may be lost or reordered");

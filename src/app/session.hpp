@@ -115,6 +115,8 @@ class Session {
     datachannel::DataChannel* channel_ = nullptr;  // the pipe's or check's; null once closed
     bool channel_taken_ = false;                   // the one channel of the run is chosen
     bool association_ended_ = false;
+    std::optional<ChannelSummary> channel_summary_;  // what the channel asked for, for --stats
+    std::optional<std::uint64_t> abandoned_;         // messages PR-SCTP gave up
     std::unique_ptr<StreamPipe> pipe_;
     std::unique_ptr<ConnectivityCheck> check_;  // instead of the pipe: --check or a check channel
 
