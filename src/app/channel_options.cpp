@@ -1,5 +1,6 @@
 #include "app/channel_options.hpp"
 
+#include "base/error.hpp"
 #include "base/text.hpp"
 
 namespace rtcpeer {
@@ -70,6 +71,58 @@ std::optional<std::string> resolve_channel_options(const CLI::App& command,
     options.protocol = flags.protocol;
     if (negotiated)
         options.negotiated = datachannel::StreamId(static_cast<std::uint16_t>(flags.negotiated));
+    return std::nullopt;
+}
+
+void add_forward_options(CLI::App& command, ForwardFlags& flags, unsigned& max_channels,
+                         bool& once) {
+    command
+        .add_option("--listen", flags.listen,
+                    "forward connections accepted here, each on a new channel labelled NAME "
+                    "(repeatable)")
+        ->type_name("NAME=tcp:[ADDR:]PORT|unix:PATH");
+    command
+        .add_option("--connect", flags.connect,
+                    "connect each channel labelled NAME that the remote opens to this address "
+                    "(repeatable)")
+        ->type_name("NAME=tcp:HOST:PORT|unix:PATH");
+    command
+        .add_option("--max-channels", max_channels,
+                    "forwarding: at most N connections at once; the rest are refused")
+        ->check(up_to(100000, "a number of channels"))
+        ->type_name("N")
+        ->default_str("64");
+    command.add_flag("--once", once, "forwarding: end after the first connection closes");
+}
+
+std::optional<std::string> resolve_forward_options(const CLI::App& command,
+                                                   const ForwardFlags& flags,
+                                                   std::vector<ForwardSpec>& listen,
+                                                   std::vector<ForwardSpec>& connect) {
+    try {
+        for (const std::string& text : flags.listen) listen.push_back(parse_listen_spec(text));
+        for (const std::string& text : flags.connect) connect.push_back(parse_connect_spec(text));
+    } catch (const Error& e) {
+        return e.stage() + ": " + e.what();
+    }
+    for (std::size_t i = 0; i < connect.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            if (connect[i].name == connect[j].name)
+                return "--connect names " + connect[i].name + " twice";
+        }
+    }
+    const bool forwarding = !listen.empty() || !connect.empty();
+    if (!forwarding && (command.count("--max-channels") > 0 || command.count("--once") > 0))
+        return "--max-channels and --once go with --listen or --connect";
+    if (forwarding) {
+        for (const char* option : {"--lines", "--eof-wait", "--check", "--label"}) {
+            if (command.count(option) > 0)
+                return std::string(option) + " is for stdin/stdout, not with --listen/--connect";
+        }
+        if (any_channel_option(command))
+            return "the channel options are for stdin/stdout's channel, not with "
+                   "--listen/--connect";
+    }
     return std::nullopt;
 }
 

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "app/forward_spec.hpp"
 #include "datachannel/options.hpp"
 
 namespace rtcpeer {
@@ -36,6 +38,20 @@ std::optional<std::string> resolve_channel_options(const CLI::App& command,
 
 // Whether any of the channel's options was given.
 bool any_channel_option(const CLI::App& command);
+
+// Forwarding (rtcpeer(1), FORWARDING): --listen, --connect, --max-channels,
+// --once.
+struct ForwardFlags {
+    std::vector<std::string> listen;
+    std::vector<std::string> connect;
+};
+void add_forward_options(CLI::App& command, ForwardFlags& flags, unsigned& max_channels,
+                         bool& once);
+// Parses the specs into listen/connect; returns why they are wrong.
+std::optional<std::string> resolve_forward_options(const CLI::App& command,
+                                                   const ForwardFlags& flags,
+                                                   std::vector<ForwardSpec>& listen,
+                                                   std::vector<ForwardSpec>& connect);
 
 // What a channel asked for, as -v shows it: "ordered, reliable, protocol
 // \"x\", stream 1".

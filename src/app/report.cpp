@@ -111,6 +111,7 @@ nlohmann::json stats_json(const RunSummary& s) {
     } else {
         j["sctp"] = nullptr;
     }
+    if (s.connections) j["connections"] = *s.connections;
     j["channel"] = s.channel ? channel_json(*s.channel) : nlohmann::json(nullptr);
     return j;
 }

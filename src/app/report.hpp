@@ -44,6 +44,7 @@ struct RunSummary {
     std::optional<sctp::Counters> sctp;
     std::optional<std::uint64_t> abandoned_messages;  // given up by partial reliability
     std::optional<ChannelSummary> channel;
+    std::optional<std::uint64_t> connections;  // forwarded
 
     // --check.
     bool remote_answered = false;

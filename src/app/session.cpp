@@ -51,6 +51,7 @@ Session::~Session() {
         timer->reset();
     // Layers go before the loop they are attached to, top first.
     pipe_.reset();
+    forwarder_.reset();
     check_.reset();  // its timers use the channel
     channel_ = nullptr;
     registry_.reset();
@@ -95,6 +96,11 @@ RunSummary Session::summary() const {
     s.stage_ms = stage_ms_;
     s.duration_s = static_cast<double>(end_us_ - start_us_) / 1e6;
     s.pair = pair_;
+    if (forwarder_) {
+        s.bytes_sent = forwarder_->bytes_sent();
+        s.bytes_received = forwarder_->bytes_received();
+        s.connections = forwarder_->connections();
+    }
     if (pipe_) {
         s.bytes_sent = pipe_->bytes_sent();
         s.bytes_received = pipe_->bytes_received();
@@ -527,6 +533,7 @@ void Session::on_sctp_up() {
                std::to_string(remote_->sctp_port) + ")");
     mark("sctp_up");
     stage_ = "channel";
+    if (options_.forwarding()) return start_forwarding();
     open_local_channel();
 }
 
@@ -743,6 +750,12 @@ void Session::check_finish() {
         }
         return;
     }
+    if (forwarder_) {
+        // Until Ctrl-C or the remote's bye; --once: the first connection's end.
+        if (remote_said_bye_ || remote_closed_ || (options_.once && forward_closed_))
+            return begin_finish();
+        return;
+    }
     if (!pipe_) return;
     if (pipe_->local_eof_sent() && stdout_done_) return begin_finish();
     // An interactive receiver does not wait for Ctrl-D (rtcpeer(1), DATA).
@@ -866,9 +879,11 @@ void Session::create_registry(bool dtls_client) {
         *sctp_, dtls_client,
         datachannel::Registry::Callbacks{
             [this](const datachannel::IncomingChannel& incoming) {
+                if (forwarder_) return forwarder_->accept(incoming);
                 return accept_channel(incoming);
             },
             [this](datachannel::DataChannel& channel) {
+                if (forwarder_) return forwarder_->on_channel(channel);
                 channel_ = &channel;
                 auto callbacks = channel_callbacks();
                 callbacks.on_open = [this] { guarded([&] { on_channel_open(); }); };
@@ -933,6 +948,30 @@ void Session::on_channel_closed() {
     remote_closed_ = true;
     notify_remote_closed();
     guarded([&] { check_finish(); });
+}
+
+void Session::start_forwarding() {
+    connect_deadline_.reset();
+    if (signaling_) signaling_->remote_complete();
+    mark("channel_open");
+    channel_open_us_ = g_get_monotonic_time();
+    Forwarder::Config config;
+    config.listen = options_.listen;
+    config.connect = options_.connect;
+    config.max_channels = options_.max_channels;
+    config.message_size = std::min(options_.message_size, remote_->remote_max_message_size());
+    forwarder_ = std::make_unique<Forwarder>(std::move(config), *registry_,
+                                             Forwarder::Callbacks{
+                                                 [this] {
+                                                     forward_closed_ = true;
+                                                     guarded([&] { check_finish(); });
+                                                 },
+                                                 [this](bool receiving) {
+                                                     if (sctp_) sctp_->set_receiving(receiving);
+                                                 },
+                                             });
+    forwarder_->start();
+    if (remote_said_bye_) on_remote_bye();
 }
 
 }  // namespace rtcpeer

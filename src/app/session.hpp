@@ -14,6 +14,7 @@
 
 #include "app/check.hpp"
 #include "app/exit_code.hpp"
+#include "app/forwarder.hpp"
 #include "app/options.hpp"
 #include "app/report.hpp"
 #include "app/stream_pipe.hpp"
@@ -68,7 +69,7 @@ class Session {
     void start_check(bool measuring);
     void notify_remote_closed();  // to the pipe or the check
     // The channel is open and carries the pipe or a check.
-    bool channel_user() const { return pipe_ || check_; }
+    bool channel_user() const { return pipe_ || check_ || forwarder_; }
     void show_progress();
 
     // The data channels (the registry on the association, the pipe's channel).
@@ -77,6 +78,7 @@ class Session {
     bool accept_channel(const datachannel::IncomingChannel& incoming);
     datachannel::DataChannel::Callbacks channel_callbacks();
     void on_channel_closed();
+    void start_forwarding();  // --listen/--connect instead of the pipe
 
     // Reporting: stage times, the --check JSON and the --stats file.
     void mark(const char* stage);
@@ -119,6 +121,8 @@ class Session {
     std::optional<std::uint64_t> abandoned_;         // messages PR-SCTP gave up
     std::unique_ptr<StreamPipe> pipe_;
     std::unique_ptr<ConnectivityCheck> check_;  // instead of the pipe: --check or a check channel
+    std::unique_ptr<Forwarder> forwarder_;      // instead of the pipe: --listen/--connect
+    bool forward_closed_ = false;               // a forwarded connection ended (--once)
 
     std::optional<sdp::SessionDescription> remote_;
     std::vector<sdp::Candidate> local_candidates_;
