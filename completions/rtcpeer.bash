@@ -10,7 +10,8 @@ _rtcpeer_options='-h --help --version
     --stun --turn --turn-user --turn-password --turn-ca
     --ice-transport-policy --port-range
     --check --count --stats --lines --message-size --label
-    --unordered --max-retransmits --max-packet-lifetime --protocol --negotiated --eof-wait
+    --unordered --max-retransmits --max-packet-lifetime --protocol --negotiated
+    --listen --connect --max-channels --once --eof-wait
     -v --verbose -q --quiet'
 
 _rtcpeer() {
@@ -78,7 +79,8 @@ _rtcpeer() {
         --signaling-host | --signaling-port | --signaling-timeout | --connect-timeout | \
             --stun | --turn | --turn-user | --turn-password | --port-range | --count | \
             --message-size | --label | --eof-wait | --max-retransmits | \
-            --max-packet-lifetime | --protocol | --negotiated)
+            --max-packet-lifetime | --protocol | --negotiated | --listen | --connect | \
+            --max-channels)
             # A value of the user's own: nothing to offer.
             return
             ;;

@@ -257,6 +257,7 @@ void Forwarder::connect(Connection& connection, const ForwardSpec& spec) {
 }
 
 void Forwarder::connected(Connection& connection) {
+    if (connection.over || connection.channel == nullptr) return;
     log::state(connection.name + ": connected");
     start_pipe(connection);
     auto early = std::move(connection.early);
@@ -308,6 +309,7 @@ void Forwarder::maybe_done(Connection& connection) {
 void Forwarder::end(Connection& connection, const std::string& why, bool reset) {
     if (connection.over) return;
     connection.over = true;
+    connection.connect_watch.reset();
     if (reset) log::warn(connection.name + ": " + why + "; resetting its channel");
     if (connection.channel != nullptr) {
         // A reset, not an orderly close: what is queued goes nowhere.
