@@ -9,7 +9,9 @@ _rtcpeer_options='-h --help --version
     --host-address --interface -4 -6 --ice-tcp
     --stun --turn --turn-user --turn-password --turn-ca
     --ice-transport-policy --port-range
-    --check --count --stats --lines --message-size --label --eof-wait
+    --check --count --stats --lines --message-size --label
+    --unordered --max-retransmits --max-packet-lifetime --protocol --negotiated
+    --listen --connect --max-channels --once --eof-wait
     -v --verbose -q --quiet'
 
 _rtcpeer() {
@@ -76,7 +78,9 @@ _rtcpeer() {
             ;;
         --signaling-host | --signaling-port | --signaling-timeout | --connect-timeout | \
             --stun | --turn | --turn-user | --turn-password | --port-range | --count | \
-            --message-size | --label | --eof-wait)
+            --message-size | --label | --eof-wait | --max-retransmits | \
+            --max-packet-lifetime | --protocol | --negotiated | --listen | --connect | \
+            --max-channels)
             # A value of the user's own: nothing to offer.
             return
             ;;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 
+#include "app/channel_options.hpp"
 #include "rtcpeer_config.hpp"
 
 namespace rtcpeer {
@@ -180,6 +181,8 @@ struct Parsed {
     std::string port_range;
     bool ipv4_only = false;
     bool ipv6_only = false;
+    ChannelFlags channel;
+    ForwardFlags forward;
 };
 
 void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
@@ -295,6 +298,8 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
     command.add_option("--label", options.label, "label of the data channel the offerer opens")
         ->type_name("LABEL")
         ->default_str("rtcpeer");
+    add_channel_options(command, parsed.channel);
+    add_forward_options(command, parsed.forward, options.max_channels, options.once);
     command
         .add_option("--eof-wait", parsed.eof_wait,
                     "after our EOF, wait at most this long for the remote's (like nc -q; default: "
@@ -481,6 +486,14 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
         }
     }
     if (options.label.size() > 65535) return misuse("--label is longer than 65535 bytes");
+    if (auto why =
+            resolve_forward_options(*command, parsed.forward, options.listen, options.connect))
+        return misuse(*why);
+    if (options.check && any_channel_option(*command))
+        return misuse("--check uses a channel of its own; the channel options do not apply");
+    if (auto why = resolve_channel_options(*command, parsed.channel, options.role == Role::kOffer,
+                                           options.channel))
+        return misuse(*why);
     if (options.signaling.kind == SignalingKind::kUnixSocket && options.signaling.path.empty()) {
         return misuse("--signaling-path must not be empty");
     }

@@ -8,7 +8,9 @@
 #include <variant>
 #include <vector>
 
+#include "app/forward_spec.hpp"
 #include "base/error.hpp"
+#include "datachannel/options.hpp"
 #include "ice/config.hpp"
 #include "signaling/config.hpp"
 
@@ -43,7 +45,18 @@ struct Options {
     bool lines = false;
     std::size_t message_size = 65536;  // capped by the remote's a=max-message-size
     std::string label = "rtcpeer";
+    datachannel::ChannelOptions channel;  // --unordered ... --negotiated (app/channel_options.hpp)
     std::optional<double> eof_wait_seconds;
+
+    // Forwarding instead of stdin/stdout (rtcpeer(1), FORWARDING).
+    std::vector<ForwardSpec> listen;
+    std::vector<ForwardSpec> connect;
+    // Each open connection may hold ~1 MiB of its input and ~1 MiB for its
+    // socket: 64 bound that to ~128 MiB and leave most of our parity's 512
+    // stream ids free.
+    unsigned max_channels = 64;
+    bool once = false;
+    bool forwarding() const { return !listen.empty() || !connect.empty(); }
     int verbosity = 0;  // -v count
     bool quiet = false;
 };

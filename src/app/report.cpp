@@ -53,6 +53,21 @@ nlohmann::json common_json(const RunSummary& s) {
     return j;
 }
 
+nlohmann::json optional_json(const std::optional<std::uint32_t>& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json channel_json(const ChannelSummary& c) {
+    return {{"label", c.label},
+            {"opened_by", c.opened_by_remote ? "remote" : "local"},
+            {"ordered", c.options.ordered},
+            {"max_retransmits", optional_json(c.options.max_retransmits)},
+            {"max_packet_lifetime_ms", optional_json(c.options.max_packet_lifetime_ms)},
+            {"protocol", c.options.protocol},
+            {"negotiated", c.options.negotiated.has_value()},
+            {"id", c.stream}};
+}
+
 }  // namespace
 
 nlohmann::json check_json(const RunSummary& s) {
@@ -93,9 +108,12 @@ nlohmann::json stats_json(const RunSummary& s) {
                      {"retransmission_timeouts", s.sctp->retransmission_timeouts},
                      {"duplicate_chunks_received", s.sctp->duplicate_chunks_received},
                      {"sacks_sent", s.sctp->sacks_sent}};
+        if (s.abandoned_messages) j["sctp"]["abandoned_messages"] = *s.abandoned_messages;
     } else {
         j["sctp"] = nullptr;
     }
+    if (s.connections) j["connections"] = *s.connections;
+    j["channel"] = s.channel ? channel_json(*s.channel) : nlohmann::json(nullptr);
     return j;
 }
 

@@ -11,6 +11,7 @@
 
 #include "app/exit_code.hpp"
 #include "app/options.hpp"
+#include "datachannel/options.hpp"
 #include "ice/agent.hpp"
 #include "sctp/association.hpp"
 
@@ -19,6 +20,14 @@ namespace rtcpeer {
 // The connection's stages in the order they complete (as -v reports them).
 inline constexpr const char* kStages[] = {"signaling_connected", "gathering_done", "ice_connected",
                                           "dtls_connected",      "sctp_up",        "channel_open"};
+
+// The run's data channel: what it asked for, and who opened it.
+struct ChannelSummary {
+    std::string label;
+    datachannel::ChannelOptions options;
+    std::uint16_t stream = 0;
+    bool opened_by_remote = false;
+};
 
 struct RunSummary {
     Role role = Role::kOffer;
@@ -33,6 +42,9 @@ struct RunSummary {
     std::uint64_t messages_sent = 0, messages_received = 0;
     std::optional<double> data_seconds;  // from channel open to the end
     std::optional<sctp::Counters> sctp;
+    std::optional<std::uint64_t> abandoned_messages;  // given up by partial reliability
+    std::optional<ChannelSummary> channel;
+    std::optional<std::uint64_t> connections;  // forwarded
 
     // --check.
     bool remote_answered = false;

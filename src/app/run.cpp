@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "app/channel_options.hpp"
 #include "base/log.hpp"
 #include "ice/agent.hpp"
 #include "sdp/text.hpp"
@@ -47,6 +48,7 @@ Run::~Run() {
     // channel's users, the connection's channel, association and DTLS,
     // signaling, then its mDNS resolver and ICE; the Stack last.
     pipe_.reset();
+    forwarder_.reset();
     check_.reset();  // its timers use the channel
     if (connection_) connection_->release_data_path();
     signaling_.reset();
@@ -68,8 +70,10 @@ ExitCode Run::run() {
     start_us_ = g_get_monotonic_time();
     guarded([this] { start(); });
     if (!finished_) g_main_loop_run(loop_);
-    if (connection_ && connection_->has_association())
+    if (connection_ && connection_->has_association()) {
         sctp_counters_ = sctp::Association::counters();
+        abandoned_ = connection_->abandoned_messages();
+    }
     log::end_progress();
     if (failure_) std::fprintf(stderr, "%s\n", failure_->line().c_str());
     report();
@@ -88,6 +92,11 @@ RunSummary Run::summary() const {
     s.stage_ms = stage_ms_;
     s.duration_s = static_cast<double>(end_us_ - start_us_) / 1e6;
     if (connection_) s.pair = connection_->selected_pair();
+    if (forwarder_) {
+        s.bytes_sent = forwarder_->bytes_sent();
+        s.bytes_received = forwarder_->bytes_received();
+        s.connections = forwarder_->connections();
+    }
     if (pipe_) {
         s.bytes_sent = pipe_->bytes_sent();
         s.bytes_received = pipe_->bytes_received();
@@ -97,6 +106,8 @@ RunSummary Run::summary() const {
     if (channel_open_us_ != 0)
         s.data_seconds = static_cast<double>(end_us_ - channel_open_us_) / 1e6;
     s.sctp = sctp_counters_;
+    s.abandoned_messages = abandoned_;
+    s.channel = channel_summary_;
     if (check_) {
         s.remote_answered = check_->remote_answered();
         s.rtts_ms = check_->rtts_ms();
@@ -151,9 +162,11 @@ void Run::start() {
     };
     callbacks.on_silence = [this](std::int64_t silent_ms) { check_remote_left(silent_ms); };
     callbacks.accept_channel = [this](const datachannel::IncomingChannel& incoming) {
+        if (forwarder_) return forwarder_->accept(incoming);
         return accept_channel(incoming);
     };
     callbacks.on_channel = [this](datachannel::DataChannel& channel) {
+        if (forwarder_) return forwarder_->on_channel(channel);
         channel_ = &channel;
         auto callbacks = channel_callbacks();
         callbacks.on_open = [this] { guarded([&] { on_channel_open(); }); };
@@ -225,6 +238,7 @@ void Run::on_state(peer::State state) {
             return mark("dtls_connected");
         case peer::State::kOpeningChannel:
             mark("sctp_up");
+            if (options_.forwarding()) return start_forwarding();
             return open_local_channel();
         default:
             return;
@@ -285,6 +299,13 @@ void Run::on_channel_open() {
     StreamPipeConfig config;
     config.lines = options_.lines;
     config.message_size = std::min(options_.message_size, remote.remote_max_message_size());
+    // Unordered, the EOF marker could overtake data: it waits until SCTP
+    // has everything before it acknowledged.
+    if (!channel.options().ordered) {
+        config.all_acknowledged = [this] {
+            return !connection_ || connection_->all_acknowledged();
+        };
+    }
     if (config.message_size < options_.message_size) {
         log::state("messages capped at " + std::to_string(config.message_size) +
                    (remote.max_message_size ? " bytes (the remote's a=max-message-size)"
@@ -445,6 +466,12 @@ void Run::check_finish() {
         }
         return;
     }
+    if (forwarder_) {
+        // Until Ctrl-C or the remote's bye; --once: the first connection's end.
+        if (remote_said_bye_ || remote_closed_ || (options_.once && forward_closed_))
+            return begin_finish();
+        return;
+    }
     if (!pipe_) return;
     if (pipe_->local_eof_sent() && stdout_done_) return begin_finish();
     // An interactive receiver does not wait for Ctrl-D (rtcpeer(1), DATA).
@@ -565,11 +592,15 @@ void Run::finish(ExitCode code) {
 // ---- The channels ----
 
 void Run::open_local_channel() {
-    // The answerer waits for the remote's channel.
-    if (options_.role != Role::kOffer) return;
+    // The answerer waits for the remote's channel, unless both sides
+    // negotiated it (then each opens it on the stream id given).
+    if (options_.role != Role::kOffer && !options_.channel.negotiated) return;
     channel_taken_ = true;
-    channel_ = &connection_->open_channel(options_.check ? kCheckLabel : options_.label, {},
-                                          channel_callbacks());
+    channel_ = &connection_->open_channel(options_.check ? kCheckLabel : options_.label,
+                                          options_.channel, channel_callbacks());
+    log::state("our channel: " + describe(options_.channel));
+    channel_summary_ =
+        ChannelSummary{channel_->label(), options_.channel, channel_->stream().value(), false};
     on_channel_open();
 }
 
@@ -577,6 +608,11 @@ bool Run::accept_channel(const datachannel::IncomingChannel& incoming) {
     // One channel per run: the first the remote opens; the rest are refused.
     if (options_.role == Role::kOffer || channel_taken_) return false;
     channel_taken_ = true;
+    channel_summary_ =
+        ChannelSummary{incoming.label, incoming.options, incoming.stream.value(), true};
+    log::state("the remote's channel \"" + sdp::text::printable(incoming.label, 60) +
+               "\" asks for: " + describe(incoming.options) + ", stream " +
+               incoming.stream.to_string());
     if (!incoming.options.ordered || !incoming.options.reliable()) {
         log::warn(
             "the remote's channel is not reliable and ordered; bytes may be lost or reordered");
@@ -611,6 +647,33 @@ void Run::on_channel_closed() {
     remote_closed_ = true;
     notify_remote_closed();
     guarded([&] { check_finish(); });
+}
+
+void Run::start_forwarding() {
+    // The connection is open without a channel of the run's own: the
+    // forwarder opens one per local connection, and takes the remote's.
+    connection_->open_without_channel();
+    mark("channel_open");
+    channel_open_us_ = g_get_monotonic_time();
+    Forwarder::Config config;
+    config.listen = options_.listen;
+    config.connect = options_.connect;
+    config.max_channels = options_.max_channels;
+    config.message_size = std::min(options_.message_size,
+                                   connection_->remote_description().remote_max_message_size());
+    forwarder_ = std::make_unique<Forwarder>(std::move(config), connection_->channels(),
+                                             Forwarder::Callbacks{
+                                                 [this] {
+                                                     forward_closed_ = true;
+                                                     guarded([&] { check_finish(); });
+                                                 },
+                                                 [this](bool receiving) {
+                                                     if (connection_)
+                                                         connection_->set_receiving(receiving);
+                                                 },
+                                             });
+    forwarder_->start();
+    if (remote_said_bye_) on_remote_bye();
 }
 
 }  // namespace rtcpeer

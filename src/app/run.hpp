@@ -18,6 +18,7 @@
 
 #include "app/check.hpp"
 #include "app/exit_code.hpp"
+#include "app/forwarder.hpp"
 #include "app/options.hpp"
 #include "app/progress.hpp"
 #include "app/report.hpp"
@@ -53,13 +54,14 @@ class Run {
     void start_check(bool measuring);
     void notify_remote_closed();  // to the pipe or the check
     // The channel is open and carries the pipe or a check.
-    bool channel_user() const { return pipe_ || check_; }
+    bool channel_user() const { return pipe_ || check_ || forwarder_; }
 
     // The data channels (the pipe's or the check's channel).
     void open_local_channel();  // the offerer's
     bool accept_channel(const datachannel::IncomingChannel& incoming);
     datachannel::DataChannel::Callbacks channel_callbacks();
     void on_channel_closed();
+    void start_forwarding();  // --listen/--connect instead of the pipe
 
     // Reporting: stage times, the --check JSON and the --stats file.
     void mark(const char* stage);
@@ -93,8 +95,12 @@ class Run {
     datachannel::DataChannel* channel_ = nullptr;  // the pipe's or check's; null once closed
     bool channel_taken_ = false;                   // the one channel of the run is chosen
     bool association_ended_ = false;
+    std::optional<ChannelSummary> channel_summary_;  // what the channel asked for, for --stats
+    std::optional<std::uint64_t> abandoned_;         // messages PR-SCTP gave up
     std::unique_ptr<StreamPipe> pipe_;
     std::unique_ptr<ConnectivityCheck> check_;  // instead of the pipe: --check or a check channel
+    std::unique_ptr<Forwarder> forwarder_;      // instead of the pipe: --listen/--connect
+    bool forward_closed_ = false;               // a forwarded connection ended (--once)
 
     bool remote_said_bye_ = false;
     bool stdout_done_ = false;    // the remote's EOF is written out

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "base/log.hpp"
@@ -42,6 +43,7 @@ StreamPipe::StreamPipe(StreamPipeConfig config, datachannel::DataChannel& channe
 }
 
 StreamPipe::~StreamPipe() {
+    eof_wait_.reset();
     input_watch_.reset();
     output_watch_.reset();
     if (output_nonblocking_ && !output_closed_)
@@ -54,7 +56,10 @@ void StreamPipe::start() {
                       [this](GIOCondition c) { return on_input(c); });
 }
 
-void StreamPipe::stop_input() { input_watch_.reset(); }
+void StreamPipe::stop_input() {
+    input_watch_.reset();
+    eof_wait_.reset();
+}
 
 bool StreamPipe::channel_full() const {
     return channel_ != nullptr && channel_->buffered_amount() >= kInputHighWater;
@@ -84,9 +89,7 @@ bool StreamPipe::on_input(GIOCondition) {
                 send(partial_line_, false);
                 partial_line_.clear();
             }
-            // The end-of-file marker of aiortc's datachannel-filexfer.
-            eof_queued_ = true;
-            send({}, true);
+            send_eof();
             return false;
         }
         send_input(read_buffer_.data(), static_cast<std::size_t>(n));
@@ -107,6 +110,24 @@ void StreamPipe::send(std::string_view data, bool binary) {
     // on_queue_drained() says when.
     if (eof_queued_ && !local_eof_sent_ && channel_ != nullptr && !channel_->has_queued())
         eof_left_queue();
+}
+
+void StreamPipe::send_eof() {
+    auto data_pending = [this] {
+        return channel_ != nullptr && config_.all_acknowledged &&
+               (channel_->has_queued() || !config_.all_acknowledged());
+    };
+    if (data_pending()) {
+        eof_wait_.start_repeating(std::chrono::milliseconds(5), [this, data_pending] {
+            if (data_pending()) return true;
+            send_eof();
+            return false;
+        });
+        return;
+    }
+    // The end-of-file marker of aiortc's datachannel-filexfer.
+    eof_queued_ = true;
+    send({}, true);
 }
 
 void StreamPipe::send_input(const char* data, std::size_t size) {

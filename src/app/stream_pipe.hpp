@@ -35,6 +35,10 @@ struct StreamPipeConfig {
     int output_fd = 1;
     std::string input_name = "stdin";
     std::string output_name = "stdout";
+    // Set for a channel whose messages may overtake one another (unordered):
+    // the EOF marker waits until this says that everything sent before it
+    // was acknowledged, so that it cannot arrive before the data.
+    std::function<bool()> all_acknowledged;
 };
 
 class StreamPipe {
@@ -90,6 +94,7 @@ class StreamPipe {
     bool on_input(GIOCondition condition);
     void send_input(const char* data, std::size_t size);
     void send(std::string_view data, bool binary);
+    void send_eof();
     void eof_left_queue();
     bool channel_full() const;
     void write_output(std::string_view data);
@@ -111,6 +116,7 @@ class StreamPipe {
     bool input_is_terminal_ = false;
     bool input_is_regular_ = false;
     loop::FdWatch input_watch_;
+    loop::Timer eof_wait_;  // the EOF marker waits for the data before it
 
     std::deque<std::string> output_queue_;
     std::size_t output_queued_ = 0;

@@ -162,6 +162,9 @@ class Connection {
     // this returns). Throws Error (datachannel::Registry::open).
     datachannel::DataChannel& open_channel(std::string label, datachannel::ChannelOptions options,
                                            datachannel::DataChannel::Callbacks callbacks);
+    // The owner needs no channel of its own for the connection to count as
+    // open (from kOpeningChannel on): it opens channels on demand.
+    void open_without_channel() { on_channel_open(); }
     // The association's channels (from kConnectingSctp until release_data_path()).
     datachannel::Registry& channels() { return *registry_; }
     bool has_association() const { return sctp_ != nullptr; }

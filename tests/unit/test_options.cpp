@@ -319,3 +319,34 @@ TEST_CASE("a host name that does not resolve: one rule for every option") {
     CHECK(name_lookup_category(EAI_FAIL) == ErrorCategory::kRuntime);
     CHECK(name_lookup_category(EAI_SYSTEM) == ErrorCategory::kRuntime);
 }
+
+TEST_CASE("channel options") {
+    const Options plain = ok({"offer"});
+    CHECK(plain.channel == datachannel::ChannelOptions{});
+    Options o = ok({"offer", "--unordered", "--max-retransmits", "0", "--protocol", "chat"});
+    CHECK(!o.channel.ordered);
+    CHECK(o.channel.max_retransmits == 0u);
+    CHECK(!o.channel.max_packet_lifetime_ms);
+    CHECK(o.channel.protocol == "chat");
+    CHECK(!o.channel.negotiated);
+    o = ok({"offer", "--max-packet-lifetime", "250"});
+    CHECK(o.channel.ordered);
+    CHECK(o.channel.max_packet_lifetime_ms == 250u);
+    // Negotiated: either role, and then the answerer's options count too.
+    o = ok({"answer", "--negotiated", "7", "--unordered"});
+    REQUIRE(o.channel.negotiated);
+    CHECK(o.channel.negotiated->value() == 7);
+    CHECK(!o.channel.ordered);
+    CHECK(ok({"offer", "--negotiated", "0"}).channel.negotiated->value() == 0);
+
+    CHECK(usage({"offer", "--max-retransmits", "1", "--max-packet-lifetime", "2"})
+              .stderr_text.find("exclude each other") != std::string::npos);
+    // Without --negotiated the answerer takes the remote's channel as it is.
+    CHECK(usage({"answer", "--unordered"}).stderr_text.find("--unordered") != std::string::npos);
+    CHECK(usage({"answer", "--protocol", "x"}).stderr_text.find("--protocol") != std::string::npos);
+    usage({"offer", "--negotiated", "1024"});
+    usage({"offer", "--negotiated", "-1"});
+    usage({"offer", "--max-retransmits", "65536"});
+    usage({"offer", "--max-packet-lifetime", "x"});
+    usage({"offer", "--check", "--unordered"});
+}

@@ -1,0 +1,109 @@
+// Port forwarding over data channels (rtcpeer(1), FORWARDING), either role:
+//   - each connection accepted on a --listen socket opens a reliable,
+//     ordered channel labelled with the spec's name;
+//   - each channel the remote opens with a label that a --connect names
+//     becomes a connection to that address. A label no --connect names is
+//     refused (the stream is reset, with a warning); nothing is ever
+//     connected to an address the command line does not name.
+// Each connection is a StreamPipe between its socket and its channel: a
+// FIN is the channel's EOF marker and the remote's EOF shuts our socket
+// down for writing (half-close both ways); once both directions are done
+// the channel is closed. A failed connect or a socket error resets the
+// channel; a channel closed by the remote closes its socket.
+//
+// Limits: at most max_channels connections at once (the rest are refused
+// or closed at once). Sending back-pressure is per connection (its
+// channel's buffered amount); receiving back-pressure is the association's
+// (one SCTP window, datachannel/registry.hpp): a connection whose socket
+// does not take its data stops the association from reading, for every
+// connection, until it drains.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/forward_spec.hpp"
+#include "app/stream_pipe.hpp"
+#include "base/loop.hpp"
+#include "datachannel/registry.hpp"
+
+namespace rtcpeer {
+
+class Forwarder {
+  public:
+    struct Config {
+        std::vector<ForwardSpec> listen;
+        std::vector<ForwardSpec> connect;
+        unsigned max_channels = 64;
+        std::size_t message_size = 65536;
+    };
+    struct Callbacks {
+        std::function<void()> on_connection_closed;         // one connection is over
+        std::function<void(bool receiving)> set_receiving;  // the association's back-pressure
+    };
+
+    Forwarder(Config config, datachannel::Registry& registry, Callbacks callbacks);
+    ~Forwarder();
+    Forwarder(const Forwarder&) = delete;
+    Forwarder& operator=(const Forwarder&) = delete;
+
+    // Opens the listening sockets; throws Error (kRuntime) when one cannot be.
+    void start();
+    // The Registry's accept policy and on_channel.
+    bool accept(const datachannel::IncomingChannel& incoming);
+    void on_channel(datachannel::DataChannel& channel);
+
+    std::uint64_t connections() const { return connections_total_; }
+    std::size_t open_connections() const { return connections_.size(); }
+    std::uint64_t bytes_sent() const;
+    std::uint64_t bytes_received() const;
+
+  private:
+    struct Listener {
+        ForwardSpec spec;
+        int fd = -1;
+        loop::FdWatch watch;
+    };
+    struct Connection {
+        std::uint64_t id = 0;
+        std::string name;  // for log lines: "web #3"
+        int fd = -1;
+        datachannel::DataChannel* channel = nullptr;
+        std::unique_ptr<StreamPipe> pipe;
+        loop::FdWatch connect_watch;
+        std::vector<std::pair<std::string, bool>> early;  // arrived before the connect completed
+        bool receiving = true;
+        bool over = false;
+    };
+
+    void listen(const ForwardSpec& spec);
+    bool on_accept(Listener& listener);
+    Connection& add(datachannel::DataChannel& channel, const std::string& label, int fd);
+    datachannel::DataChannel::Callbacks channel_callbacks(std::uint64_t id);
+    void connect(Connection& connection, const ForwardSpec& spec);
+    void connected(Connection& connection);
+    void start_pipe(Connection& connection);
+    void maybe_done(Connection& connection);
+    void end(Connection& connection, const std::string& why, bool reset);
+    void reap();
+    void update_receiving();
+    Connection* find(std::uint64_t id);
+
+    Config config_;
+    datachannel::Registry& registry_;
+    Callbacks callbacks_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+    std::uint64_t next_id_ = 1;
+    std::uint64_t connections_total_ = 0;
+    std::uint64_t closed_bytes_sent_ = 0, closed_bytes_received_ = 0;
+    bool receiving_ = true;
+    unsigned refused_ = 0;
+    loop::Timer reaper_;  // frees ended connections outside their callbacks
+};
+
+}  // namespace rtcpeer

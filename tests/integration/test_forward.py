@@ -1,0 +1,202 @@
+"""Forwarding (--listen/--connect) between two rtcpeers on loopback: a web
+server behind the forward and curl through it, bit-exact; parallel
+downloads; half-close; a unix socket; what a remote may not do (an unnamed
+label, a failed connect); --once."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import LOOPBACK, TestCase, free_tcp_port, main, random_file, sha256_file, wait_for  # noqa: E402
+
+MB = 1000 * 1000
+
+
+class ForwardTest(TestCase):
+    def pair(self, offer_args, answer_args):
+        port = str(free_tcp_port())
+        sig = ["-s", "tcp-socket", "--signaling-port", port, *LOOPBACK, "-v"]
+        offer = self.start("offer", *sig, *offer_args, stdin=subprocess.DEVNULL)
+        time.sleep(0.3)
+        answer = self.start("answer", *sig, *answer_args, stdin=subprocess.DEVNULL)
+        return offer, answer
+
+    def web_server(self, folder):
+        port = free_tcp_port()
+        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                                  cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(server.kill)
+        wait_for(lambda: self.connects(port), what="the web server")
+        return port
+
+    def listening(self, proc, count=1):
+        wait_for(lambda: proc.stderr.count("] forwarding ") >= count, timeout=20, what="the listening socket")
+
+    @staticmethod
+    def connects(port):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def forward_web(self, size):
+        folder = self.path("www")
+        os.mkdir(folder)
+        src = random_file(os.path.join(folder, "f.bin"), size)
+        web = self.web_server(folder)
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"web=tcp:{local}"],
+                                  ["--connect", f"web=tcp:127.0.0.1:{web}", "--stats", self.path("stats.json")])
+        self.listening(offer)
+        return src, local, offer, answer
+
+    def curl(self, port, out):
+        return subprocess.run(["curl", "-s", "-S", "--max-time", "120", "-o", out,
+                               f"http://127.0.0.1:{port}/f.bin"], capture_output=True, text=True)
+
+    def end(self, offer, answer):
+        offer.signal(2)
+        self.assertExit(offer, 130, timeout=20)
+        self.assertExit(answer, 0, timeout=20)
+
+    def test_curl_50_mb_through_the_forward(self):
+        src, local, offer, answer = self.forward_web(50 * MB)
+        started = time.monotonic()
+        result = self.curl(local, self.path("got"))
+        seconds = time.monotonic() - started
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sha256_file(self.path("got")), sha256_file(src))
+        print(f"\n50 MB through the forward: {50 / seconds:.1f} MB/s", file=sys.stderr)
+        self.end(offer, answer)
+        self.assertIn("web #1: closed", answer.stderr)
+
+    def test_20_parallel_downloads(self):
+        src, local, offer, answer = self.forward_web(5 * MB)
+        results = [None] * 20
+
+        def fetch(i):
+            results[i] = self.curl(local, self.path(f"got{i}"))
+
+        threads = [threading.Thread(target=fetch, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+        want = sha256_file(src)
+        for i, result in enumerate(results):
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(sha256_file(self.path(f"got{i}")), want, i)
+        self.end(offer, answer)
+        self.assertEqual(answer.stderr.count(": connected"), 20)
+
+    def test_half_close_still_gets_the_reply(self):
+        # An echo-after-EOF server: reads everything, then answers with its size.
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        self.addCleanup(server.close)
+
+        def serve():
+            conn, _ = server.accept()
+            data = b""
+            while chunk := conn.recv(65536):
+                data += chunk
+            conn.sendall(b"got %d bytes" % len(data))
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"echo=tcp:{local}", "--once"],
+                                  ["--connect", f"echo=tcp:127.0.0.1:{server.getsockname()[1]}"])
+        self.listening(offer)
+        client = socket.create_connection(("127.0.0.1", local))
+        client.sendall(b"x" * 300000)
+        client.shutdown(socket.SHUT_WR)
+        reply = b""
+        client.settimeout(20)
+        while chunk := client.recv(65536):
+            reply += chunk
+        client.close()
+        self.assertEqual(reply, b"got 300000 bytes")
+        # --once: the first connection's end ends the run, in order.
+        self.assertExit(offer, 0, timeout=20)
+        self.assertExit(answer, 0, timeout=20)
+
+    def test_unix_socket_both_ends(self):
+        target = self.path("target.sock")
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(target)
+        server.listen(1)
+        self.addCleanup(server.close)
+
+        def serve():
+            conn, _ = server.accept()
+            conn.sendall(b"hello over unix")
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = self.path("local.sock")
+        offer, answer = self.pair(["--listen", f"unix:{local}", "--once"], ["--connect", f"unix:{target}"])
+        self.listening(offer)
+        client = socket.socket(socket.AF_UNIX)
+        client.connect(local)
+        client.settimeout(20)
+        data = b""
+        while chunk := client.recv(100):
+            data += chunk
+        self.assertEqual(data, b"hello over unix")
+        client.close()
+        self.assertExit(offer, 0, timeout=20)
+        self.assertExit(answer, 0, timeout=20)
+        self.assertFalse(os.path.exists(local))
+
+    def test_unnamed_label_is_refused_and_failed_connect_resets(self):
+        closed = free_tcp_port()  # nothing listens there
+        local, other = free_tcp_port(), free_tcp_port()
+        offer, answer = self.pair(["--listen", f"web=tcp:{local}", "--listen", f"ssh=tcp:{other}"],
+                                  ["--connect", f"web=tcp:127.0.0.1:{closed}"])
+        self.listening(offer, 2)
+        for port in (local, other):
+            client = socket.create_connection(("127.0.0.1", port))
+            client.settimeout(10)
+            self.assertEqual(client.recv(100), b"")  # closed at once, nothing forwarded
+            client.close()
+        wait_for(lambda: "refusing channel \"ssh\": no --connect names it" in answer.stderr, timeout=10,
+                 what="the refusal")
+        wait_for(lambda: "cannot connect to tcp:127.0.0.1:" in answer.stderr, timeout=10,
+                 what="the failed connect")
+        self.end(offer, answer)
+
+    def test_max_channels(self):
+        hold = socket.socket()
+        hold.bind(("127.0.0.1", 0))
+        hold.listen(8)
+        self.addCleanup(hold.close)
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"tcp:{local}", "--max-channels", "2"],
+                                  ["--connect", f"tcp:127.0.0.1:{hold.getsockname()[1]}"])
+        self.listening(offer)
+        clients = [socket.create_connection(("127.0.0.1", local)) for _ in range(3)]
+        clients[2].settimeout(10)
+        self.assertEqual(clients[2].recv(100), b"")
+        self.assertIn("(--max-channels)", offer.stderr)
+        for c in clients:
+            c.close()
+        self.end(offer, answer)
+
+    def test_usage(self):
+        for args in (["--listen", "web=tcp:0"], ["--connect", "tcp:8080"], ["--listen", "udp:53"],
+                     ["--listen", "tcp:80", "--lines"], ["--once"],
+                     ["--connect", "a=tcp:h:1", "--connect", "a=tcp:h:2"]):
+            p = self.start("offer", *args)
+            self.assertExit(p, 2, timeout=10)
+            self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+
+
+if __name__ == "__main__":
+    main()
