@@ -102,6 +102,8 @@ struct RtpSection {
     std::string msid;  // a=msid value: "<stream> <track>"
 
     bool rejected() const { return port == 0; }
+    // An RTP profile ("UDP/TLS/RTP/SAVPF" and the like), not SCTP or other.
+    bool is_rtp() const;
     const Codec* codec(std::uint8_t payload_type) const;
     // The rtx payload type that repairs payload_type, if offered.
     std::optional<std::uint8_t> rtx_for(std::uint8_t payload_type) const;
