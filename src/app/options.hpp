@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "app/media_options.hpp"
 #include "base/error.hpp"
 #include "ice/config.hpp"
 #include "signaling/config.hpp"
@@ -46,6 +47,8 @@ struct Options {
     std::optional<double> eof_wait_seconds;
     int verbosity = 0;  // -v count
     bool quiet = false;
+
+    MediaOptions media;  // app/media_options.hpp
 };
 
 // What parsing decided when it is not a run: print text and exit with code.

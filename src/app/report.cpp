@@ -96,6 +96,7 @@ nlohmann::json stats_json(const RunSummary& s) {
     } else {
         j["sctp"] = nullptr;
     }
+    if (!s.media.is_null()) j["media"] = s.media;
     return j;
 }
 
