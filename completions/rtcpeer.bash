@@ -10,6 +10,8 @@ _rtcpeer_options='-h --help --version
     --stun --turn --turn-user --turn-password --turn-ca
     --ice-transport-policy --port-range
     --check --count --stats --lines --message-size --label --eof-wait
+    --send-video --send-audio --recv-video --recv-audio
+    --video-codec --audio-codec --sdp-file --duration --no-data
     -v --verbose -q --quiet'
 
 _rtcpeer() {
@@ -76,7 +78,8 @@ _rtcpeer() {
             ;;
         --signaling-host | --signaling-port | --signaling-timeout | --connect-timeout | \
             --stun | --turn | --turn-user | --turn-password | --port-range | --count | \
-            --message-size | --label | --eof-wait)
+            --message-size | --label | --eof-wait | --send-video | --send-audio | \
+            --recv-video | --recv-audio | --duration)
             # A value of the user's own: nothing to offer.
             return
             ;;

@@ -1,6 +1,9 @@
 // One WebRTC peer connection: the one place where the layers are wired
-// together, ICE -> RFC 7983 demultiplexer -> DTLS -> SCTP -> data channel
-// (docs/ARCHITECTURE.md, "The path of a byte").
+// together, ICE -> RFC 7983 demultiplexer -> DTLS -> SCTP -> data channel,
+// and beside DTLS, SRTP keyed by it for RTP and RTCP (docs/ARCHITECTURE.md,
+// "The path of a byte", "The path of an RTP packet"). With media
+// (Config::media) it negotiates audio and video tracks and hands their
+// packets up unprotected; forwarding them is media::Engine's.
 //
 // The Connection owns its certificate (or takes one), the ICE transport (made
 // by the factory its owner passes), the mDNS resolver for the remote's
