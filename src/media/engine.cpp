@@ -77,7 +77,9 @@ struct Engine::Track {
     };
     std::map<std::uint16_t, Missing> missing;
     std::chrono::microseconds last_pli{-kPliGap};
-    bool forward_rtcp = false;  // set while one compound packet is read
+    const char* pli_pending = nullptr;  // why, when the last one was too recent
+    bool sink_refused = false;          // nobody listened at the sink last time
+    bool forward_rtcp = false;          // set while one compound packet is read
 };
 
 Engine::Engine(Config config, Output output, Scheduler& scheduler)
@@ -173,10 +175,9 @@ std::vector<std::string> Engine::start(const std::vector<sdp::NegotiatedTrack>& 
         send_reports();
         return true;
     });
-    const bool nacking = std::any_of(tracks_.begin(), tracks_.end(), [](const auto& t) {
-        return t->receiving && t->negotiated->nack;
-    });
-    if (nacking) {
+    const bool receiving =
+        std::any_of(tracks_.begin(), tracks_.end(), [](const auto& t) { return t->receiving; });
+    if (receiving) {
         nack_timer_.start_repeating(config_.nack_interval, [this] {
             check_missing();
             return true;
@@ -371,7 +372,14 @@ void Engine::receive(Track& track, std::span<const std::uint8_t> packet, std::ui
     }
     ++c.packets_received;
     c.bytes_received += packet.size();
-    if (!track.sink_rtp.send(packet)) ++c.forward_failures;
+    if (!track.sink_rtp.send(packet)) {
+        ++c.forward_failures;
+        track.sink_refused = true;
+    } else if (track.sink_refused) {
+        // A player that starts after the stream needs a key frame to begin.
+        track.sink_refused = false;
+        send_pli(track, "the sink started listening");
+    }
 }
 
 void Engine::check_missing() {
@@ -386,6 +394,7 @@ void Engine::check_missing() {
     }
     retry = std::clamp(retry, std::chrono::microseconds(30000), std::chrono::microseconds(500000));
     for (auto& t : tracks_) {
+        if (t->pli_pending && t->receiving) send_pli(*t, t->pli_pending);
         if (!t->receiving || !t->stats || !t->negotiated->nack) continue;
         const std::vector<rtp::SequenceNumber> now_missing = t->stats->missing();
         std::set<std::uint16_t> current;
@@ -437,7 +446,11 @@ void Engine::check_missing() {
 void Engine::send_pli(Track& track, const char* why) {
     if (!track.negotiated->pli || !track.remote_ssrc) return;
     const std::chrono::microseconds at = now();
-    if (at - track.last_pli < kPliGap) return;
+    if (at - track.last_pli < kPliGap) {
+        track.pli_pending = why;  // sent when the gap has passed
+        return;
+    }
+    track.pli_pending = nullptr;
     track.last_pli = at;
     std::vector<std::uint8_t> out;
     rtp::append_pli(out, rtp::Ssrc(reporting_ssrc()), rtp::Ssrc(*track.remote_ssrc));

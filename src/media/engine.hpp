@@ -19,7 +19,10 @@
 // type), go out unchanged as plain RTP to the sink, and its RTCP to the
 // sink's port + 1. Receive statistics give receiver reports; missing
 // packets are asked for with NACKs (when negotiated), and a PLI goes out
-// when a stream starts and when NACK could not repair a loss.
+// when a stream starts, when NACK could not repair a loss, and when the
+// sink, refusing packets so far (nobody listening), takes them: a player
+// started after the stream needs a key frame to begin. PLIs are at least
+// 300 ms apart; one asked for sooner goes out when that has passed.
 //
 // The layer sits beside peer/: it knows rtp/ and sdp/ (the negotiated
 // tracks) but not the Connection; app/ wires the two together. Errors are

@@ -12,7 +12,8 @@ import subprocess
 import time
 import unittest
 
-from harness import LOOPBACK, Proc, TestCase, free_tcp_port, main, wait_for
+from harness import LOOPBACK, SYSTEM_PYTHON, Proc, TestCase, free_tcp_port, main, wait_for
+from netns import TwoHostsTestCase, available
 from ports import free_block
 
 FFMPEG = shutil.which("ffmpeg")
@@ -148,6 +149,124 @@ class MediaTest(TestCase):
         self.check(video, sound, s, r)
         self.assertIn("open for media only", receiver.stderr)
         self.assertIsNone(s["sctp"])
+
+
+EXAMPLES = "/usr/share/doc/python3-aiortc/examples"
+VIDEOSTREAM = os.path.join(EXAMPLES, "videostream-cli", "cli.py")
+
+
+def aiortc_examples_missing():
+    if not os.path.exists(VIDEOSTREAM):
+        return "needs aiortc's examples (Debian: python3-aiortc)"
+    done = subprocess.run([SYSTEM_PYTHON, "-c", "import cv2, av"], capture_output=True)
+    if done.returncode != 0:
+        return "needs python3-opencv and python3-av"
+    return None
+
+
+@unittest.skipUnless(FFMPEG and FFPROBE, "ffmpeg and ffprobe are needed (Debian: ffmpeg)")
+@unittest.skipIf(available(), available() or "")
+class NamespaceMediaTest(TwoHostsTestCase):
+    """Between two network namespaces joined by a veth pair with no route out:
+    aiortc's videostream-cli example run unchanged (it looks up a public STUN
+    server, which it cannot reach here), and random loss repaired by NACK."""
+
+    tag = "m"
+
+    def on(self, ns, argv, name=None, **kwargs):
+        kwargs.setdefault("stdout", self.path(name + ".out") if name else None)
+        return super().on(ns, argv, **kwargs)
+
+    def ffmpeg(self, ns, *args, name):
+        return self.on(ns, [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", *args],
+                       name=name)
+
+    def rtcpeer(self, ns, *args):
+        from harness import RTCPEER
+        return self.on(ns, [RTCPEER, *args])
+
+    def record(self, ns, sdp_file, name="recorded.mkv"):
+        wait_for(lambda: os.path.exists(sdp_file), 20, "the SDP file")
+        recording = self.path(name)
+        recorder = self.ffmpeg(ns, "-protocol_whitelist", "file,udp,rtp", "-i", sdp_file,
+                               "-c", "copy", "-y", recording, name="recorder")
+        return recorder, recording
+
+    def stop(self, recorder):
+        time.sleep(0.5)
+        recorder.signal(signal.SIGINT)
+        recorder.wait(15)
+
+    def test_aiortc_offers_video_to_rtcpeer(self):
+        reason = aiortc_examples_missing()
+        if reason:
+            self.skipTest(reason)
+        # The recorder opens the SDP file and starts listening a moment
+        # after aiortc starts its clip (the answer carries both): then
+        # rtcpeer's PLI gets a key frame. 10 s, so that the frames missed
+        # before that are few.
+        frames = 2 * VIDEO_FRAMES
+        clip = self.path("clip.mp4")
+        subprocess.run([FFMPEG, "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                        f"testsrc=size=320x240:rate={FPS}", "-frames:v", str(frames),
+                        "-c:v", "libx264", "-pix_fmt", "yuv420p", clip], check=True, timeout=60)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        sdp_file = self.path("recv.sdp")
+        aiortc = self.on(self.hosts.a, [SYSTEM_PYTHON, VIDEOSTREAM, "offer", "--play-from", clip,
+                                        "--signaling", "tcp-socket", "--signaling-host",
+                                        self.hosts.addr_a, "--signaling-port", "4322"],
+                         name="aiortc", env=env)
+        time.sleep(2)  # it gathers, then listens
+        answer = self.rtcpeer(self.hosts.b, "answer", "-s", "tcp-socket", "--signaling-host",
+                              self.hosts.addr_a, "--signaling-port", "4322", "--recv-video",
+                              "127.0.0.1:5004", "--sdp-file", sdp_file, "--duration",
+                              str(2 * SECONDS + 8), "-v", "--stats", self.path("stats.json"))
+        recorder, recording = self.record(self.hosts.b, sdp_file)
+        self.assertExit(answer, 0, timeout=2 * SECONDS + 30)
+        self.assertEqual(aiortc.wait(20), 0, aiortc.stderr)
+        self.stop(recorder)
+        with open(self.path("stats.json")) as f:
+            stats = json.load(f)
+        video = count_frames(recording, "v:0")
+        received = stats["media"]["tracks"][0]["received"]
+        print(f"\naiortc videostream-cli offer -> rtcpeer answer: {video}/{frames} frames "
+              f"recorded, {received['packets']} RTP packets, {received['lost']} lost")
+        self.assertGreaterEqual(video, 0.9 * frames)
+        self.assertIn("video stream started", answer.stderr)
+        self.assertIn("PLI sent for the video (the sink started listening)", answer.stderr)
+
+    def test_rtcpeer_offers_video_to_aiortc(self):
+        reason = aiortc_examples_missing()
+        if reason:
+            self.skipTest(reason)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        offer = self.rtcpeer(self.hosts.a, "offer", "-s", "tcp-socket", "--signaling-host",
+                             self.hosts.addr_a, "--signaling-port", "4323", "--send-video",
+                             "127.0.0.1:5006", "--no-data", "--duration", str(SECONDS + 8),
+                             "-v", "--stats", self.path("stats.json"))
+        time.sleep(0.5)
+        out = self.path("out.mp4")
+        aiortc = self.on(self.hosts.b, [SYSTEM_PYTHON, VIDEOSTREAM, "answer", "--record-to", out,
+                                        "--signaling", "tcp-socket", "--signaling-host",
+                                        self.hosts.addr_a, "--signaling-port", "4323"],
+                         name="aiortc", env=env)
+        wait_for(lambda: "SRTP keyed" in offer.stderr, 20, "SRTP")
+        time.sleep(0.5)
+        source = self.ffmpeg(self.hosts.a, "-re", "-f", "lavfi", "-i",
+                             f"testsrc=size=320x240:rate={FPS}", "-frames:v", str(VIDEO_FRAMES),
+                             *VIDEO_ENCODERS["vp8"], "-g", str(FPS), "-f", "rtp", "-pkt_size",
+                             "1200", "rtp://127.0.0.1:5006", name="source")
+        self.assertEqual(source.wait(SECONDS + 30), 0, source.stderr)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertEqual(aiortc.wait(30), 0, aiortc.stderr)
+        with open(self.path("stats.json")) as f:
+            stats = json.load(f)
+        sent = stats["media"]["tracks"][0]["sent"]
+        video = count_frames(out, "v:0")
+        print(f"\nrtcpeer offer -> aiortc videostream-cli answer: {video}/{VIDEO_FRAMES} frames "
+              f"decoded from its recording; {sent['packets']} RTP packets sent, "
+              f"{sent['plis_received']} PLIs and {sent['nacks_received']} NACKs from aiortc")
+        self.assertGreaterEqual(video, 0.9 * VIDEO_FRAMES)
 
 
 if __name__ == "__main__":
