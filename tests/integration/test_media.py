@@ -12,13 +12,15 @@ import subprocess
 import time
 import unittest
 
-from harness import LOOPBACK, SYSTEM_PYTHON, Proc, TestCase, free_tcp_port, main, wait_for
+from harness import (LOOPBACK, SYSTEM_PYTHON, Proc, TestCase, free_tcp_port, main, random_file,
+                     sha256_file, wait_for)
 from netns import TwoHostsTestCase, available
 from ports import free_block
 
 FFMPEG = shutil.which("ffmpeg")
 FFPROBE = shutil.which("ffprobe")
 
+MiB = 1 << 20
 SECONDS = 5
 FPS = 30
 VIDEO_FRAMES = SECONDS * FPS
@@ -48,7 +50,7 @@ class MediaTest(TestCase):
         return p
 
     def forward(self, sender_role="offer", trickle=True, codec="vp8", audio=True,
-                extra_sender=(), extra_receiver=()):
+                extra_sender=(), extra_receiver=(), offer_stdin=None, answer_stdout=None):
         """Sends SECONDS of video (and audio) from the sender's ffmpeg to the
         receiver's recorder; returns the frames counted and both stats."""
         ports = free_block(6)
@@ -73,15 +75,14 @@ class MediaTest(TestCase):
             receiver_role: [receiver_role, *signaling, *LOOPBACK, "-v", *receiver_media,
                             "--stats", self.path("receiver.json"), *extra_receiver],
         }
-        offer = self.start(*args["offer"])
+        offer = self.start(*args["offer"], stdin=offer_stdin)
         time.sleep(0.2)
-        answer = self.start(*args["answer"])
+        answer = self.start(*args["answer"], stdout=answer_stdout)
         sender, receiver = (offer, answer) if sender_role == "offer" else (answer, offer)
 
         wait_for(lambda: os.path.exists(sdp_file), 15, "the SDP file")
         recording = self.path("recorded.mkv")
-        recorder = self.ffmpeg("-protocol_whitelist", "file,udp,rtp", "-reorder_queue_size", "0",
-                               "-i", sdp_file, "-c", "copy", "-y", recording, name="recorder")
+        recorder = self.ffmpeg("-protocol_whitelist", "file,udp,rtp", "-i", sdp_file, "-c", "copy", "-y", recording, name="recorder")
         wait_for(lambda: "SRTP keyed" in sender.stderr and "SRTP keyed" in receiver.stderr, 15,
                  "SRTP on both sides")
         time.sleep(1.0)  # the recorder is listening
@@ -142,6 +143,18 @@ class MediaTest(TestCase):
     def test_answerer_sends_without_trickle(self):
         video, sound, s, r, _, _ = self.forward("answer", trickle=False)
         self.check(video, sound, s, r)
+
+    def test_data_alongside_video(self):
+        # 20 MB at 2.5 MB/s: the data flows for the whole of the video.
+        data = random_file(self.path("data"), 20 * MiB)
+        feeder = self.feeder(data, rate=2.5 * MiB, hold_open=False)
+        video, sound, s, r, sender, receiver = self.forward(
+            "offer", audio=False, offer_stdin=feeder.read_fd, answer_stdout=self.path("received"))
+        feeder.release_read_end()
+        self.check(video, sound, s, r)
+        self.assertEqual(sha256_file(self.path("received")), sha256_file(data))
+        self.assertEqual(s["sent"]["bytes"], 20 * MiB)
+        self.assertEqual(r["received"]["bytes"], 20 * MiB)
 
     def test_media_only_h264(self):
         video, sound, s, r, _, receiver = self.forward(
@@ -267,6 +280,82 @@ class NamespaceMediaTest(TwoHostsTestCase):
               f"decoded from its recording; {sent['packets']} RTP packets sent, "
               f"{sent['plis_received']} PLIs and {sent['nacks_received']} NACKs from aiortc")
         self.assertGreaterEqual(video, 0.9 * VIDEO_FRAMES)
+
+    def lossy(self, percent, block_nacks):
+        """Random loss of `percent` of the UDP datagrams each host receives
+        on the veth (not on loopback, where ffmpeg talks to rtcpeer); with
+        block_nacks, the sender also drops every datagram whose second byte
+        is 205 (RTCP transport feedback, the generic NACK: SRTCP leaves the
+        header in clear), so that nothing is resent."""
+        rules = []
+        for ns in (self.hosts.a, self.hosts.b):
+            chain = (f'iifname "{ns}v" meta l4proto udp numgen random mod 100 < {percent} drop; ')
+            if block_nacks and ns == self.hosts.a:
+                chain = f'iifname "{ns}v" udp length > 12 @th,72,8 205 drop; ' + chain
+            rules.append((ns, "table inet rtcpeer_media {\n  chain input { type filter hook "
+                              f"input priority 0; {chain}}}\n}}\n"))
+        for ns, text in rules:
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=text.encode(),
+                           check=True)
+
+    def clear_lossy(self):
+        for ns in (self.hosts.a, self.hosts.b):
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet",
+                            "rtcpeer_media"], capture_output=True)
+
+    def forward_with_loss(self, block_nacks):
+        self.hosts.segment_in_software()
+        self.lossy(5, block_nacks)
+        self.addCleanup(self.clear_lossy)
+        self.addCleanup(self.hosts.segment_in_software, False)
+        frames = 2 * VIDEO_FRAMES
+        sdp_file = self.path("recv.sdp")
+        signaling = ["-s", "tcp-socket", "--signaling-host", self.hosts.addr_a,
+                     "--signaling-port", "4324"]
+        offer = self.rtcpeer(self.hosts.a, "offer", *signaling, "--send-video",
+                             "127.0.0.1:5008", "--no-data", "--duration", str(2 * SECONDS + 8),
+                             "-v", "--stats", self.path("sender.json"))
+        time.sleep(0.3)
+        answer = self.rtcpeer(self.hosts.b, "answer", *signaling, "--recv-video",
+                              "127.0.0.1:5010", "--sdp-file", sdp_file, "-v", "--stats",
+                              self.path("receiver.json"))
+        recorder, recording = self.record(self.hosts.b, sdp_file)
+        wait_for(lambda: "SRTP keyed" in offer.stderr and "SRTP keyed" in answer.stderr, 30,
+                 "SRTP on both sides")
+        time.sleep(1.0)
+        source = self.ffmpeg(self.hosts.a, "-re", "-f", "lavfi", "-i",
+                             f"testsrc=size=640x480:rate={FPS}", "-frames:v", str(frames),
+                             *VIDEO_ENCODERS["vp8"][:-2], "-b:v", "1M", "-g", str(FPS), "-f",
+                             "rtp", "-pkt_size", "1200", "rtp://127.0.0.1:5008", name="source")
+        self.assertEqual(source.wait(2 * SECONDS + 30), 0, source.stderr)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertExit(answer, 0, timeout=15)
+        self.stop(recorder)
+        with open(self.path("sender.json")) as f:
+            sent = json.load(f)["media"]["tracks"][0]["sent"]
+        with open(self.path("receiver.json")) as f:
+            received = json.load(f)["media"]["tracks"][0]["received"]
+        video = count_frames(recording, "v:0")
+        print(f"\n5% loss, NACK {'blocked' if block_nacks else 'on'}: {video}/{frames} frames; "
+              f"{sent['packets']} RTP sent, {received['packets']} received, "
+              f"{received['nacks_sent']} NACKs ({received['nacked_packets']} packets asked), "
+              f"{sent['retransmissions']} resent, {received['recovered']} recovered, "
+              f"{received['unrepaired']} unrepaired, {received['plis_sent']} PLIs")
+        return video, frames, sent, received
+
+    def test_loss_repaired_by_nack(self):
+        video, frames, sent, received = self.forward_with_loss(block_nacks=False)
+        self.assertGreaterEqual(video, 0.9 * frames)
+        self.assertGreater(sent["retransmissions"], 0)
+        self.assertGreater(received["recovered"], 0)
+
+    def test_loss_without_nack(self):
+        # The figure to compare with: the same loss, and no NACK reaches the sender.
+        video, frames, sent, received = self.forward_with_loss(block_nacks=True)
+        self.assertGreater(received["nacks_sent"], 0)
+        self.assertEqual(sent["nacks_received"], 0)
+        self.assertEqual(sent["retransmissions"], 0)
+        self.assertGreater(received["unrepaired"], 0)
 
 
 if __name__ == "__main__":
