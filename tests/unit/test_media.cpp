@@ -14,8 +14,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <variant>
 #include <vector>
 
+#include "app/options.hpp"
 #include "media/engine.hpp"
 #include "rtp/packet.hpp"
 #include "rtp/rtcp.hpp"
@@ -319,4 +322,65 @@ TEST_CASE("media: endpoints", "[media]") {
     CHECK(parse_endpoint("localhost:65535") == Endpoint{"localhost", 65535});
     for (const char* bad : {"", "5004", ":5004", "host:", "host:0", "host:65536", "::1:5", "h:5x"})
         CHECK_FALSE(parse_endpoint(bad));
+}
+
+namespace {
+
+std::variant<rtcpeer::Options, rtcpeer::EarlyExit> parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "rtcpeer");
+    return rtcpeer::parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+std::string usage_of(std::vector<const char*> args) {
+    auto parsed = parse(std::move(args));
+    REQUIRE(std::holds_alternative<rtcpeer::EarlyExit>(parsed));
+    CHECK(std::get<rtcpeer::EarlyExit>(parsed).code == 2);
+    return std::get<rtcpeer::EarlyExit>(parsed).stderr_text;
+}
+
+}  // namespace
+
+TEST_CASE("media options: parsed, checked, and named in errors", "[media][options]") {
+    auto parsed = parse({"offer", "--send-video", "127.0.0.1:5004", "--recv-audio", "[::1]:6000",
+                         "--video-codec", "h264", "--no-data", "--duration", "2.5"});
+    REQUIRE(std::holds_alternative<rtcpeer::Options>(parsed));
+    const auto& media = std::get<rtcpeer::Options>(parsed).media;
+    CHECK(media.send_video == Endpoint{"127.0.0.1", 5004});
+    CHECK(media.recv_audio == Endpoint{"::1", 6000});
+    CHECK_FALSE(media.send_audio);
+    CHECK(media.video_codec == sdp::VideoCodec::kH264);
+    CHECK(media.no_data);
+    CHECK(media.duration_seconds == 2.5);
+    const auto local = rtcpeer::local_media(media);
+    REQUIRE(local);
+    CHECK(local->video.send);
+    CHECK_FALSE(local->video.receive);
+    CHECK(local->audio.receive);
+    CHECK_FALSE(local->data_channel);
+
+    CHECK(usage_of({"offer", "--send-video", "5004"}) ==
+          "rtcpeer: usage: --send-video: 5004 is not HOST:PORT (a name or address, and a port 1 "
+          "to 65535) (see rtcpeer offer --help)\n");
+    CHECK(usage_of({"offer", "--no-data"}) ==
+          "rtcpeer: usage: --no-data needs --send-* or --recv-*\n");
+    CHECK(usage_of({"answer", "--send-audio", "127.0.0.1:1", "--sdp-file", "x"}) ==
+          "rtcpeer: usage: --sdp-file goes with --recv-video or --recv-audio\n");
+    CHECK(usage_of({"offer", "--video-codec", "vp9"}) ==
+          "rtcpeer: usage: --video-codec goes with --send-video or --recv-video\n");
+    CHECK(usage_of({"offer", "--check", "--recv-video", "127.0.0.1:9"}) ==
+          "rtcpeer: usage: --check measures the data channel; media options do not apply\n");
+
+    // A port taken: the engine's error names the flag once the app reports it.
+    TestSocket taken;
+    Engine::Config config;
+    config.send_video = Endpoint{"127.0.0.1", taken.port};
+    try {
+        Engine engine(config, Engine::Output{});
+        FAIL("no error");
+    } catch (const rtcpeer::Error& failure) {
+        CHECK(failure.category() == rtcpeer::ErrorCategory::kUsage);
+        CHECK(rtcpeer::name_option(failure).line() ==
+              "rtcpeer: media: cannot bind --send-video 127.0.0.1:" + std::to_string(taken.port) +
+                  ": Address already in use");
+    }
 }
