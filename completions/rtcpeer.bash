@@ -12,6 +12,8 @@ _rtcpeer_options='-h --help --version
     --check --count --stats --lines --message-size --label
     --unordered --max-retransmits --max-packet-lifetime --protocol --negotiated
     --listen --connect --max-channels --once --eof-wait
+    --send-video --send-audio --recv-video --recv-audio
+    --video-codec --audio-codec --sdp-file --duration --no-data
     -v --verbose -q --quiet'
 
 _rtcpeer() {
@@ -80,7 +82,8 @@ _rtcpeer() {
             --stun | --turn | --turn-user | --turn-password | --port-range | --count | \
             --message-size | --label | --eof-wait | --max-retransmits | \
             --max-packet-lifetime | --protocol | --negotiated | --listen | --connect | \
-            --max-channels)
+            --max-channels | --send-video | --send-audio | --recv-video | --recv-audio | \
+            --duration)
             # A value of the user's own: nothing to offer.
             return
             ;;

@@ -20,6 +20,7 @@
 namespace rtcpeer {
 
 Error name_option(const Error& error) {
+    if (auto named = name_media_option(error)) return *named;
     static const std::pair<const char*, const char*> kOptions[] = {
         {"signaling host", "--signaling-host"},
         {"signaling path", "--signaling-path"},
@@ -79,7 +80,9 @@ class HelpFormatter : public CLI::Formatter {
     std::string make_option_opts(const CLI::Option* option) const override {
         if (option->get_type_size() == 0) return {};
         std::string type = option->get_type_name();
-        type = type.substr(0, type.find(':'));
+        const std::size_t colon = type.find(':');  // HOST:PORT is a metavariable
+        if (colon != std::string::npos && type.compare(colon, 5, ":PORT") != 0)
+            type = type.substr(0, colon);
         return " " + type;
     }
     std::string make_option_desc(const CLI::Option* option) const override {
@@ -395,6 +398,7 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
         role->group("Roles");
     }
     add_run_options(app, options, parsed);
+    add_media_options(app, options.media);
     // CLI11 takes "-4" after a role for a number unless the role knows it.
     for (auto* role : {offer, answer}) {
         role->add_flag("-4", parsed.ipv4_only)->group("");
@@ -505,6 +509,7 @@ std::variant<Options, EarlyExit> parse_command_line(int argc, const char* const*
     if (options.check && (options.lines || command->count("--eof-wait") > 0)) {
         return misuse("--check moves no data; --lines and --eof-wait do not apply");
     }
+    if (auto why = check_media_options(*command, options.media, options.check)) return misuse(*why);
     return options;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/forward_spec.hpp"
+#include "app/media_options.hpp"
 #include "base/error.hpp"
 #include "datachannel/options.hpp"
 #include "ice/config.hpp"
@@ -59,6 +60,8 @@ struct Options {
     bool forwarding() const { return !listen.empty() || !connect.empty(); }
     int verbosity = 0;  // -v count
     bool quiet = false;
+
+    MediaOptions media;  // app/media_options.hpp
 };
 
 // What parsing decided when it is not a run: print text and exit with code.

@@ -114,6 +114,7 @@ nlohmann::json stats_json(const RunSummary& s) {
     }
     if (s.connections) j["connections"] = *s.connections;
     j["channel"] = s.channel ? channel_json(*s.channel) : nlohmann::json(nullptr);
+    if (!s.media.is_null()) j["media"] = s.media;
     return j;
 }
 

@@ -49,6 +49,9 @@ struct RunSummary {
     // --check.
     bool remote_answered = false;
     std::vector<double> rtts_ms;
+
+    // Media runs: the tracks' counters (app/media_options.hpp); null otherwise.
+    nlohmann::json media;
 };
 
 nlohmann::json check_json(const RunSummary& summary);

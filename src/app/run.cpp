@@ -50,6 +50,7 @@ Run::~Run() {
     pipe_.reset();
     forwarder_.reset();
     check_.reset();  // its timers use the channel
+    media_.reset();  // sends through the connection
     if (connection_) connection_->release_data_path();
     signaling_.reset();
     connection_.reset();
@@ -112,6 +113,7 @@ RunSummary Run::summary() const {
         s.remote_answered = check_->remote_answered();
         s.rtts_ms = check_->rtts_ms();
     }
+    if (media_) s.media = media_json(media_->status(), *media_);
     return s;
 }
 
@@ -178,6 +180,7 @@ void Run::start() {
         association_ended_ = true;
     };
     callbacks.on_failure = [this](const Error& failure) { fail(failure); };
+    create_media(config, callbacks);
     connection_ = std::make_unique<peer::Connection>(
         config,
         [ice_config](ice::Transport::Callbacks transport_callbacks) {
@@ -240,6 +243,10 @@ void Run::on_state(peer::State state) {
             mark("sctp_up");
             if (options_.forwarding()) return start_forwarding();
             return open_local_channel();
+        case peer::State::kOpen:
+            // With a data channel, its user starts at the channel's on_open.
+            if (!connection_->data_channel_negotiated()) return on_media_only_open();
+            return;
         default:
             return;
     }
@@ -256,6 +263,7 @@ void Run::on_message(signaling::Message message) {
                                                     : peer::DescriptionType::kAnswer,
                                                 message.sdp);
             if (!had_remote) signaling_deadline_.reset();
+            if (!had_remote) on_media_negotiated();
             return;
         }
         case Type::kCandidate:
@@ -366,6 +374,7 @@ void Run::notify_remote_closed() {
 void Run::on_association_ended(const std::string& why, bool graceful) {
     remote_closed_ = true;
     if (finishing_) return;
+    if (media_only_running() && (graceful || remote_said_bye_)) return begin_finish();
     // A remote that aborts with a reason (rtcpeer when interrupted, browsers
     // when closed) before its end of file (marker or channel close) cut its
     // stream short: what stdout got is not the whole, bye or not.
@@ -415,6 +424,8 @@ void Run::on_association_ended(const std::string& why, bool graceful) {
 }
 
 void Run::on_remote_bye() {
+    media_done_ = true;
+    if (media_only_running()) return begin_finish();
     if (!channel_user() || finishing_) return;  // the connect time-out still applies
     // A bye cuts nothing off that is in flight: read on until the remote's
     // EOF, a channel close or the association's end, or until the channel
@@ -456,7 +467,7 @@ void Run::check_remote_left(std::int64_t silent_ms) {
 }
 
 void Run::check_finish() {
-    if (finishing_ || finished_) return;
+    if (finishing_ || finished_ || media_holds_run()) return;
     if (check_) {
         if (check_->complete()) return begin_finish();
         if (remote_closed_ && check_->measured()) return begin_finish();
@@ -563,6 +574,7 @@ void Run::finish(ExitCode code) {
     // leaves in order (DTLS close, bye).
     const bool interrupted = code == ExitCode::kInterrupted || code == ExitCode::kTerminated;
     const bool clean = code == ExitCode::kSuccess || interrupted;
+    stop_media();
     if (connection_) {
         if (code == ExitCode::kSuccess) {
             connection_->close();

@@ -25,6 +25,7 @@
 #include "app/stream_pipe.hpp"
 #include "base/clock.hpp"
 #include "base/loop.hpp"
+#include "media/engine.hpp"
 #include "peer/connection.hpp"
 #include "sctp/stack.hpp"
 #include "signaling/channel.hpp"
@@ -76,6 +77,17 @@ class Run {
     void begin_finish();
     void fail_undelivered(const std::string& what_happened);
 
+    // Media (run_media.cpp): the engine made with the connection, the
+    // player's SDP once the tracks are known, the engine running once SRTP
+    // is keyed, --duration, and what a media run changes in finishing.
+    void create_media(peer::Config& config, peer::Connection::Callbacks& callbacks);
+    void on_media_negotiated();
+    void on_media_ready();
+    void on_media_only_open();
+    void stop_media();
+    bool media_only_running() const;  // open without a data channel
+    bool media_holds_run() const;     // the pipe's end does not end a media run
+
     // Ends the run: the first call decides the exit code.
     void finish(ExitCode code);
     void fail(const Error& failure);
@@ -101,6 +113,9 @@ class Run {
     std::unique_ptr<ConnectivityCheck> check_;  // instead of the pipe: --check or a check channel
     std::unique_ptr<Forwarder> forwarder_;      // instead of the pipe: --listen/--connect
     bool forward_closed_ = false;               // a forwarded connection ended (--once)
+    std::unique_ptr<media::Engine> media_;      // with --send-* or --recv-*
+    bool media_done_ = false;                   // --duration passed or the remote said bye
+    loop::Timer duration_;
 
     bool remote_said_bye_ = false;
     bool stdout_done_ = false;    // the remote's EOF is written out

@@ -1,11 +1,14 @@
 #include "peer/connection.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <random>
 #include <span>
 
 #include "base/log.hpp"
 #include "rtp/demux.hpp"
 #include "sdp/text.hpp"
+#include "srtp/keying.hpp"
 
 namespace rtcpeer::peer {
 
@@ -35,6 +38,30 @@ const char* to_string(State state) {
     return "?";
 }
 
+namespace {
+
+// What the description leaves to chance: SSRCs, CNAME and ids (RFC 3550
+// §8.1, RFC 7022: random, per session).
+void fill_in_media(sdp::LocalMedia& media) {
+    std::random_device random;
+    auto word = [&random] {
+        static constexpr char kLetters[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        std::string out;
+        for (int i = 0; i < 16; ++i) out += kLetters[random() % (sizeof kLetters - 1)];
+        return out;
+    };
+    while (media.audio.ssrc == 0) media.audio.ssrc = random();
+    while (media.video.ssrc == 0 || media.video.ssrc == media.audio.ssrc)
+        media.video.ssrc = random();
+    if (media.cname.empty()) media.cname = word();
+    if (media.stream_id.empty()) media.stream_id = word();
+    if (media.audio.track_id.empty()) media.audio.track_id = word();
+    if (media.video.track_id.empty()) media.video.track_id = word();
+}
+
+}  // namespace
+
 const char* to_string(DescriptionType type) {
     return type == DescriptionType::kOffer ? "offer" : "answer";
 }
@@ -51,6 +78,7 @@ Connection::Connection(Config config, ice::TransportFactory transport, StackProv
       connect_deadline_(scheduler),
       liveness_(scheduler),
       dtls_drain_(scheduler) {
+    if (config_.media) fill_in_media(*config_.media);
     ice_ = transport(ice::Transport::Callbacks{
         [this](const sdp::Candidate& c) { guarded([&] { on_local_candidate(c); }); },
         [this] { guarded([&] { on_gathering_done(); }); },
@@ -76,6 +104,7 @@ void Connection::release_data_path() {
     dtls_drain_.reset();
     registry_.reset();
     sctp_.reset();
+    srtp_.reset();
     dtls_.reset();
 }
 
@@ -126,8 +155,10 @@ void Connection::on_datagram(const std::uint8_t* data, std::size_t size) {
             if (dtls_) guarded([&] { dtls_->on_datagram(data, size); });
             return;
         case rtp::DatagramKind::kRtp:
+            on_rtp(data, size, false);
+            return;
         case rtp::DatagramKind::kRtcp:
-            on_rtp(data, size);
+            on_rtp(data, size, true);
             return;
         case rtp::DatagramKind::kStun:
             ++demux_.stun;  // the ICE agent answers STUN itself
@@ -138,10 +169,105 @@ void Connection::on_datagram(const std::uint8_t* data, std::size_t size) {
     }
 }
 
-void Connection::on_rtp(const std::uint8_t*, std::size_t) {
-    // SRTP plugs in here (unprotect with the keys DTLS exports); until then
-    // no media is negotiated and the packet is dropped.
+void Connection::on_rtp(const std::uint8_t* data, std::size_t size, bool rtcp) {
     ++demux_.rtp;
+    if (!srtp_) {
+        ++srtp_counters_.unkeyed;
+        return;
+    }
+    if (size > srtp::Session::kMaxPacket) {
+        ++srtp_counters_.malformed;
+        return;
+    }
+    // Unprotected in place, in a buffer of our own (the datagram is libnice's).
+    std::copy(data, data + size, srtp_buffer_.begin());
+    const std::span<std::uint8_t> buffer(srtp_buffer_.data(), size);
+    const srtp::Result result =
+        rtcp ? srtp_->unprotect_rtcp(buffer, buffer) : srtp_->unprotect_rtp(buffer, buffer);
+    switch (result.status) {
+        case srtp::Status::kOk:
+            break;
+        case srtp::Status::kAuthFailure:
+            ++srtp_counters_.auth_failures;
+            return;
+        case srtp::Status::kReplay:
+            ++srtp_counters_.replays;
+            return;
+        default:
+            ++srtp_counters_.malformed;
+            return;
+    }
+    const std::span<const std::uint8_t> packet(srtp_buffer_.data(), result.size);
+    if (rtcp) {
+        ++srtp_counters_.rtcp_received;
+        if (callbacks_.on_rtcp) guarded([&] { callbacks_.on_rtcp(packet); });
+    } else {
+        ++srtp_counters_.rtp_received;
+        if (callbacks_.on_rtp) guarded([&] { callbacks_.on_rtp(packet); });
+    }
+}
+
+void Connection::start_srtp() {
+    const auto material = dtls_->srtp_keying_material();
+    if (!material) {
+        if (!tracks_.empty()) media_warning("the remote chose no SRTP profile; no media flows");
+        return;
+    }
+    const auto role =
+        dtls_->role() == dtls::Role::kClient ? srtp::DtlsRole::kClient : srtp::DtlsRole::kServer;
+    const auto keys = srtp::keys_from_dtls(material->profile, role, material->material);
+    if (!keys) {
+        if (!tracks_.empty()) {
+            media_warning("DTLS settled an SRTP profile rtcpeer cannot use (" +
+                          std::to_string(material->profile) + "); no media flows");
+        }
+        return;
+    }
+    try {
+        srtp_ = std::make_unique<srtp::Session>(keys->profile, keys->keys);
+    } catch (const std::exception& failure) {
+        throw Error(ErrorCategory::kRuntime, "srtp", failure.what());
+    }
+    srtp_buffer_.assign(srtp::Session::kMaxPacket + srtp::Session::kMaxOverhead, 0);
+    if (!tracks_.empty()) {
+        log::state("SRTP keyed (" + std::string(srtp::to_string(keys->profile)) + ", " +
+                   std::to_string(tracks_.size()) + " track" + (tracks_.size() == 1 ? "" : "s") +
+                   ")");
+    }
+    if (callbacks_.on_media_ready) callbacks_.on_media_ready();
+}
+
+bool Connection::send_rtp(std::span<const std::uint8_t> packet) {
+    return send_protected(packet, false);
+}
+
+bool Connection::send_rtcp(std::span<const std::uint8_t> packet) {
+    return send_protected(packet, true);
+}
+
+bool Connection::send_protected(std::span<const std::uint8_t> packet, bool rtcp) {
+    if (!srtp_ || !ice_ || packet.size() > srtp::Session::kMaxPacket) {
+        ++srtp_counters_.send_failures;
+        return false;
+    }
+    std::vector<std::uint8_t>& out = send_buffer_;
+    out.resize(packet.size() + srtp::Session::kMaxOverhead);
+    const srtp::Result result =
+        rtcp ? srtp_->protect_rtcp(packet, out) : srtp_->protect_rtp(packet, out);
+    if (!result.ok() || ice_->send(out.data(), result.size) < 0) {
+        ++srtp_counters_.send_failures;
+        return false;
+    }
+    ++(rtcp ? srtp_counters_.rtcp_sent : srtp_counters_.rtp_sent);
+    return true;
+}
+
+void Connection::media_warning(const std::string& warning) {
+    if (callbacks_.on_media_warning) {
+        callbacks_.on_media_warning(warning);
+    } else {
+        log::warn(warning);
+    }
 }
 
 void Connection::create_dtls() {
@@ -195,6 +321,14 @@ void Connection::on_dtls_connected() {
         return true;
     });
     log::state("DTLS connected (" + dtls_->describe() + "; remote fingerprint verified)");
+    start_srtp();
+    if (!data_channel_) {
+        // Media only: no association; the connection is open with DTLS.
+        connect_deadline_.reset();
+        if (callbacks_.on_remote_candidates_done) callbacks_.on_remote_candidates_done();
+        set_state(State::kOpen);
+        return;
+    }
     sctp::Config config;
     config.local_port = config_.sctp_port;
     config.remote_port = remote_->sctp_port;

@@ -1,6 +1,9 @@
 // One WebRTC peer connection: the one place where the layers are wired
-// together, ICE -> RFC 7983 demultiplexer -> DTLS -> SCTP -> data channel
-// (docs/ARCHITECTURE.md, "The path of a byte").
+// together, ICE -> RFC 7983 demultiplexer -> DTLS -> SCTP -> data channel,
+// and beside DTLS, SRTP keyed by it for RTP and RTCP (docs/ARCHITECTURE.md,
+// "The path of a byte", "The path of an RTP packet"). With media
+// (Config::media) it negotiates audio and video tracks and hands their
+// packets up unprotected; forwarding them is media::Engine's.
 //
 // The Connection owns its certificate (or takes one), the ICE transport (made
 // by the factory its owner passes), the mDNS resolver for the remote's
@@ -27,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +47,8 @@
 #include "sctp/association.hpp"
 #include "sctp/stack.hpp"
 #include "sdp/description.hpp"
+#include "sdp/media.hpp"
+#include "srtp/session.hpp"
 
 namespace rtcpeer::peer {
 
@@ -85,14 +91,34 @@ struct Config {
     // Without a datagram from the remote for this long, once DTLS is up,
     // the connection has failed (consent, RFC 7675).
     std::chrono::milliseconds silence_limit{15000};
+    // Audio and video: what to send and receive, with which codecs, and
+    // whether the data channel is offered or accepted. Without it the
+    // offerer offers the data channel alone. The answerer answers every
+    // offer through sdp::build_media_answer (this description, or one that
+    // wants nothing but the data channel). SSRCs, CNAME and stream id left
+    // empty are chosen at random.
+    std::optional<sdp::LocalMedia> media;
 };
 
 // What the receive path did with the datagrams that were not DTLS.
 struct DemuxCounters {
     std::uint64_t dtls = 0;
-    std::uint64_t rtp = 0;      // RTP and RTCP, dropped until SRTP is wired in
+    std::uint64_t rtp = 0;      // RTP and RTCP, given to SRTP (SrtpCounters)
     std::uint64_t stun = 0;     // the ICE agent consumes STUN; any that reach us are dropped
     std::uint64_t dropped = 0;  // anything else
+};
+
+// What SRTP did with RTP and RTCP, both ways.
+struct SrtpCounters {
+    std::uint64_t rtp_received = 0;   // unprotected and handed up
+    std::uint64_t rtcp_received = 0;  // likewise
+    std::uint64_t auth_failures = 0;  // tag mismatch: corrupted, forged
+    std::uint64_t replays = 0;        // an index seen already
+    std::uint64_t malformed = 0;      // too short, or anything else libsrtp refused
+    std::uint64_t unkeyed = 0;        // arrived before DTLS gave keys (or without SRTP)
+    std::uint64_t rtp_sent = 0;
+    std::uint64_t rtcp_sent = 0;
+    std::uint64_t send_failures = 0;  // not keyed, protect refused, or ICE refused
 };
 
 class Connection {
@@ -122,6 +148,17 @@ class Connection {
         // The association ended (graceful: a clean shutdown or DTLS closed by
         // the remote after everything held back was read).
         std::function<void(const std::string& why, bool graceful)> on_ended;
+        // Media. SRTP is keyed (DTLS is up): send_rtp and send_rtcp work
+        // from here, and the negotiated tracks are final.
+        std::function<void()> on_media_ready;
+        // An unprotected RTP or RTCP packet from the remote (RTCP may be
+        // compound); valid during the call.
+        std::function<void(std::span<const std::uint8_t> packet)> on_rtp;
+        std::function<void(std::span<const std::uint8_t> packet)> on_rtcp;
+        // What media negotiation could not give (a track asked for and
+        // rejected, ...); logged as a warning when not set.
+        std::function<void(const std::string& warning)> on_media_warning;
+
         // Anything that failed inside the layers' callbacks.
         std::function<void(const Error&)> on_failure;
     };
@@ -157,6 +194,19 @@ class Connection {
     const sdp::SessionDescription& remote_description() const { return *remote_; }
     const std::optional<ice::SelectedPair>& selected_pair() const { return pair_; }
     const DemuxCounters& demux_counters() const { return demux_; }
+    const SrtpCounters& srtp_counters() const { return srtp_counters_; }
+
+    // Media: the tracks negotiated (known once the answer is sent or
+    // received), the local description they came from, whether a data
+    // channel runs at all (false: media only, no SCTP).
+    const std::vector<sdp::NegotiatedTrack>& tracks() const { return tracks_; }
+    const std::optional<sdp::LocalMedia>& local_media() const { return config_.media; }
+    bool data_channel_negotiated() const { return data_channel_; }
+    bool media_ready() const { return srtp_ != nullptr; }
+    // Protects one RTP or RTCP packet and sends it on the ICE pair; false
+    // (counted) before SRTP is keyed, or when it could not be sent.
+    bool send_rtp(std::span<const std::uint8_t> packet);
+    bool send_rtcp(std::span<const std::uint8_t> packet);
 
     // Opens a data channel (from kOpeningChannel on; on_open runs before
     // this returns). Throws Error (datachannel::Registry::open).
@@ -222,8 +272,18 @@ class Connection {
     void remote_gathering_done();
 
     // The data path, layer by layer.
-    void on_datagram(const std::uint8_t* data, std::size_t size);  // RFC 7983
-    void on_rtp(const std::uint8_t* data, std::size_t size);       // SRTP plugs in here
+    void on_datagram(const std::uint8_t* data, std::size_t size);        // RFC 7983
+    void on_rtp(const std::uint8_t* data, std::size_t size, bool rtcp);  // SRTP unprotects
+    void start_srtp();
+    bool send_protected(std::span<const std::uint8_t> packet, bool rtcp);
+    void media_warning(const std::string& warning);
+    bool offers_media() const;
+    // Negotiation with media (negotiation.cpp).
+    std::string local_answer(sdp::LocalParameters& local);
+    sdp::SessionDescription take_remote_offer(const std::string& text,
+                                              sdp::SessionDescription description);
+    void take_remote_answer_media(const std::string& text,
+                                  const sdp::SessionDescription& description);
     void create_dtls();
     void on_ice_connected(const ice::SelectedPair& pair);
     void on_dtls_connected();
@@ -253,6 +313,12 @@ class Connection {
     bool remote_end_of_candidates_ = false;  // held back while names resolve
     std::optional<ice::SelectedPair> pair_;
     DemuxCounters demux_;
+    SrtpCounters srtp_counters_;
+    std::vector<sdp::NegotiatedTrack> tracks_;
+    bool data_channel_ = true;               // an SCTP association runs
+    std::string offer_text_;                 // the remote's offer, for the answer
+    std::vector<std::uint8_t> srtp_buffer_;  // what arrives, unprotected in place
+    std::vector<std::uint8_t> send_buffer_;  // what leaves, protected
     std::int64_t last_packet_ms_ = 0;
     std::int64_t last_message_ms_ = 0;
 
@@ -265,6 +331,7 @@ class Connection {
     std::unique_ptr<ice::Transport> ice_;
     std::unique_ptr<ice::mdns::Resolver> mdns_;  // made when a ".local" candidate comes
     std::unique_ptr<dtls::Transport> dtls_;
+    std::unique_ptr<srtp::Session> srtp_;
     std::unique_ptr<sctp::Association> sctp_;
     std::unique_ptr<datachannel::Registry> registry_;
 };

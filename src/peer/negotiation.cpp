@@ -41,20 +41,37 @@ void Connection::send_local_description() {
     }
     local_description_sent_ = true;
     if (config_.offerer) {
-        callbacks_.on_local_description(DescriptionType::kOffer, sdp::build_offer(local));
+        callbacks_.on_local_description(
+            DescriptionType::kOffer, offers_media() ? sdp::build_media_offer(local, *config_.media)
+                                                    : sdp::build_offer(local));
     } else {
         local.setup = sdp::answer_setup(remote_->setup);
-        callbacks_.on_local_description(DescriptionType::kAnswer,
-                                        sdp::build_answer(local, *remote_));
+        callbacks_.on_local_description(DescriptionType::kAnswer, local_answer(local));
     }
     if (config_.trickle) {
         for (const sdp::Candidate& candidate : local_candidates_) send_candidate(candidate);
     }
 }
 
+bool Connection::offers_media() const {
+    return config_.media && (config_.media->audio.wanted() || config_.media->video.wanted() ||
+                             !config_.media->data_channel);
+}
+
+// What the answer says; it is built twice, once when the offer comes (to
+// learn the tracks and the transport) and once to be sent, with the same
+// result but for candidates.
+std::string Connection::local_answer(sdp::LocalParameters& local) {
+    const sdp::LocalMedia media = config_.media.value_or(sdp::LocalMedia{});
+    const sdp::MediaAnswer answer =
+        sdp::build_media_answer(local, media, *remote_, sdp::parse_media(offer_text_));
+    return answer.sdp;
+}
+
 void Connection::send_candidate(const sdp::Candidate& candidate) {
-    const std::string mid = remote_ ? remote_->mid : "0";
-    const int index = remote_ ? static_cast<int>(remote_->data_index) : 0;
+    // Every section is bundled on the transport's: its mid.
+    const std::string mid = remote_ ? remote_->transport_mid : "0";
+    const int index = remote_ ? static_cast<int>(remote_->transport_index) : 0;
     callbacks_.on_local_candidate(sdp::to_string(candidate), mid, index);
 }
 
@@ -100,7 +117,16 @@ void Connection::set_remote_description(DescriptionType type, const std::string&
                   " (renegotiation is not supported)");
         return;
     }
-    sdp::SessionDescription description = sdp::parse(text);
+    // With media, or answering anything (an offer may have media and no
+    // data channel), the data channel is optional here.
+    const bool optional = !config_.offerer || offers_media();
+    sdp::SessionDescription description =
+        optional ? sdp::parse(text, sdp::DataChannel::kOptional) : sdp::parse(text);
+    if (!config_.offerer) {
+        description = take_remote_offer(text, std::move(description));
+    } else if (optional) {
+        take_remote_answer_media(text, description);
+    }
     if (type == DescriptionType::kAnswer && description.setup == sdp::Setup::kActpass) {
         throw protocol_error(
             "sdp", "the answer says a=setup:actpass; an answer must pick active or passive");
@@ -140,6 +166,47 @@ void Connection::set_remote_description(DescriptionType type, const std::string&
         ice_->gather();
         if (config_.trickle) send_local_description();
     }
+}
+
+sdp::SessionDescription Connection::take_remote_offer(const std::string& text,
+                                                      sdp::SessionDescription description) {
+    // The answer settles the tracks, whether the data channel runs and
+    // which section's transport the session uses.
+    sdp::LocalParameters local;
+    const ice::Credentials credentials = ice_->local_credentials();
+    local.ice_ufrag = credentials.ufrag;
+    local.ice_pwd = credentials.pwd;
+    local.fingerprint = certificate_.fingerprint();
+    local.setup = sdp::answer_setup(description.setup);
+    const sdp::LocalMedia media = config_.media.value_or(sdp::LocalMedia{});
+    const sdp::MediaDescription offer_media = sdp::parse_media(text);
+    const sdp::MediaAnswer answer = sdp::build_media_answer(local, media, description, offer_media);
+    for (const std::string& warning : answer.warnings) media_warning(warning);
+    if (!answer.data_channel && answer.tracks.empty()) {
+        throw protocol_error("sdp", description.has_data_channel
+                                        ? "nothing in the offer can be answered"
+                                        : "the offer has no data channel and no media that "
+                                          "this side asked for");
+    }
+    if (!answer.transport_mid.empty() && answer.transport_mid != description.transport_mid)
+        description = sdp::parse(text, sdp::DataChannel::kOptional, answer.transport_mid);
+    tracks_ = answer.tracks;
+    data_channel_ = answer.data_channel;
+    offer_text_ = text;
+    return description;
+}
+
+void Connection::take_remote_answer_media(const std::string& text,
+                                          const sdp::SessionDescription& description) {
+    const sdp::LocalMedia& media = *config_.media;
+    std::vector<std::string> warnings;
+    tracks_ = sdp::accepted_tracks(media, sdp::parse_media(text), warnings);
+    data_channel_ = media.data_channel && description.has_data_channel;
+    if (media.data_channel && !description.has_data_channel)
+        warnings.push_back("the remote rejected the data channel; media only");
+    for (const std::string& warning : warnings) media_warning(warning);
+    if (!data_channel_ && tracks_.empty())
+        throw protocol_error("sdp", "the answer accepts neither media nor the data channel");
 }
 
 void Connection::add_remote_candidate(const std::string& candidate) {

@@ -20,12 +20,14 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "app/options.hpp"
 #include "base/scheduler.hpp"
 #include "peer/connection.hpp"
+#include "rtp/rtcp.hpp"
 #include "sctp/stack.hpp"
 #include "sim_time.hpp"
 
@@ -174,6 +176,10 @@ struct Peer {
     std::optional<std::pair<std::string, bool>> ended;  // why, graceful
     std::optional<Error> failure;
     std::int64_t failed_at_ms = -1;
+    bool media_ready = false;
+    std::vector<std::vector<std::uint8_t>> rtp;
+    std::vector<std::vector<std::uint8_t>> rtcp;
+    std::vector<std::string> media_warnings;
 
     bool open() const { return connection->state() == State::kOpen; }
 };
@@ -182,6 +188,8 @@ struct PairOptions {
     bool trickle = true;
     std::chrono::milliseconds connect_timeout{30000};
     bool a_never_connects = false;
+    std::optional<sdp::LocalMedia> a_media = std::nullopt;
+    std::optional<sdp::LocalMedia> b_media = std::nullopt;
     unsigned accept = 1;  // how many of the remote's channels each side takes
 };
 
@@ -268,7 +276,18 @@ class Pair : public Driver {
         config.trickle = options_.trickle;
         config.sctp_port = port;
         config.connect_timeout = options_.connect_timeout;
+        config.media = offerer ? options_.a_media : options_.b_media;
         Connection::Callbacks callbacks;
+        callbacks.on_media_ready = [&peer] { peer.media_ready = true; };
+        callbacks.on_rtp = [&peer](std::span<const std::uint8_t> packet) {
+            peer.rtp.emplace_back(packet.begin(), packet.end());
+        };
+        callbacks.on_rtcp = [&peer](std::span<const std::uint8_t> packet) {
+            peer.rtcp.emplace_back(packet.begin(), packet.end());
+        };
+        callbacks.on_media_warning = [&peer](const std::string& warning) {
+            peer.media_warnings.push_back(warning);
+        };
         callbacks.on_local_description = [&peer](DescriptionType type, const std::string& text) {
             peer.outbox.push_back({Signal::Kind::kDescription, type, text});
         };
@@ -533,6 +552,10 @@ TEST_CASE("connection sim: RTP, STUN and stray datagrams are sorted out and drop
     pair.b().transport->receive({});
     const auto& after = pair.b().connection->demux_counters();
     CHECK(after.rtp - before.rtp == 2);
+    // Keyed even without media: SRTP refuses them (the SR is too short for SRTCP).
+    const auto& srtp = pair.b().connection->srtp_counters();
+    CHECK(srtp.auth_failures + srtp.malformed == 2);
+    CHECK(pair.b().rtp.empty());
     CHECK(after.stun - before.stun == 1);
     CHECK(after.dropped - before.dropped == 2);
     // DTLS and the channel are unharmed.
@@ -617,6 +640,125 @@ TEST_CASE("connection sim: many channels both ways on one connection", "[peer][s
     CHECK_FALSE(pair.b().failure);
 }
 
+namespace {
+
+sdp::LocalMedia media(bool send, bool receive, bool data = true) {
+    sdp::LocalMedia m;
+    m.video.send = m.audio.send = send;
+    m.video.receive = m.audio.receive = receive;
+    m.data_channel = data;
+    return m;
+}
+
+// An RTP packet: payload type, SSRC, sequence number and a payload that
+// depends on them.
+std::vector<std::uint8_t> rtp_packet(std::uint8_t payload_type, std::uint32_t ssrc,
+                                     std::uint16_t sequence, std::size_t size) {
+    std::vector<std::uint8_t> p = {0x80,
+                                   payload_type,
+                                   static_cast<std::uint8_t>(sequence >> 8),
+                                   static_cast<std::uint8_t>(sequence),
+                                   0,
+                                   0,
+                                   static_cast<std::uint8_t>(sequence >> 4),
+                                   static_cast<std::uint8_t>(sequence << 4),
+                                   static_cast<std::uint8_t>(ssrc >> 24),
+                                   static_cast<std::uint8_t>(ssrc >> 16),
+                                   static_cast<std::uint8_t>(ssrc >> 8),
+                                   static_cast<std::uint8_t>(ssrc)};
+    const std::string body = pattern(sequence ^ ssrc, size);
+    p.insert(p.end(), body.begin(), body.end());
+    return p;
+}
+
+const sdp::NegotiatedTrack* track(const Connection& connection, sdp::MediaKind kind) {
+    for (const auto& t : connection.tracks())
+        if (t.kind == kind) return &t;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("connection sim: audio and video through SRTP both ways, the channel alongside",
+          "[peer][sim][media]") {
+    Pair pair(PairOptions{true, std::chrono::milliseconds(30000), false, media(true, true),
+                          media(true, true)});
+    pair.open();
+    REQUIRE(pair.a().media_ready);
+    REQUIRE(pair.b().media_ready);
+    for (Peer* peer : {&pair.a(), &pair.b()}) {
+        REQUIRE(peer->connection->tracks().size() == 2);
+        const auto* video = track(*peer->connection, sdp::MediaKind::kVideo);
+        const auto* audio = track(*peer->connection, sdp::MediaKind::kAudio);
+        REQUIRE(video);
+        REQUIRE(audio);
+        CHECK(video->direction == sdp::Direction::kSendrecv);
+        CHECK(video->codec.name == "VP8");
+        CHECK(audio->codec.name == "opus");
+        CHECK(video->nack);
+        CHECK(video->pli);
+        CHECK(video->local_ssrc != 0);
+        CHECK(peer->connection->data_channel_negotiated());
+        CHECK(peer->media_warnings.empty());
+    }
+    // The remote's SSRCs are the ones the other side sends with.
+    const auto* a_video = track(*pair.a().connection, sdp::MediaKind::kVideo);
+    const auto* b_video = track(*pair.b().connection, sdp::MediaKind::kVideo);
+    REQUIRE(b_video->remote_ssrcs.size() == 1);
+    CHECK(b_video->remote_ssrcs[0] == a_video->local_ssrc);
+
+    std::vector<std::vector<std::uint8_t>> sent_ab, sent_ba;
+    for (std::uint16_t i = 0; i < 200; ++i) {
+        const std::size_t size = 1 + (i * 37u) % 1150;
+        sent_ab.push_back(rtp_packet(a_video->codec.payload_type, a_video->local_ssrc,
+                                     static_cast<std::uint16_t>(65500 + i), size));
+        sent_ba.push_back(rtp_packet(b_video->codec.payload_type, b_video->local_ssrc, i, size));
+        REQUIRE(pair.a().connection->send_rtp(sent_ab.back()));
+        REQUIRE(pair.b().connection->send_rtp(sent_ba.back()));
+    }
+    std::vector<std::uint8_t> pli;
+    rtcpeer::rtp::append_pli(pli, rtcpeer::rtp::Ssrc(b_video->local_ssrc),
+                             rtcpeer::rtp::Ssrc(a_video->local_ssrc));
+    REQUIRE(pair.b().connection->send_rtcp(pli));
+    pair.send(pair.a(), "data too");
+    REQUIRE(
+        pair.run_until([&] { return !pair.b().messages.empty() && !pair.a().rtcp.empty(); }, 1000));
+    CHECK(pair.b().messages[0].data == "data too");
+    REQUIRE(pair.b().rtp.size() == sent_ab.size());
+    REQUIRE(pair.a().rtp.size() == sent_ba.size());
+    for (std::size_t i = 0; i < sent_ab.size(); ++i) {
+        INFO("packet " << i);
+        REQUIRE(pair.b().rtp[i] == sent_ab[i]);
+        REQUIRE(pair.a().rtp[i] == sent_ba[i]);
+    }
+    REQUIRE(pair.a().rtcp.size() == 1);
+    CHECK(pair.a().rtcp[0] == pli);
+    // On the wire the packets were protected: the payload does not show.
+    CHECK(pair.a().connection->srtp_counters().rtp_sent == 200);
+    CHECK(pair.b().connection->srtp_counters().rtp_received == 200);
+    CHECK(pair.b().connection->srtp_counters().auth_failures == 0);
+
+    // A replayed, a corrupted and a short packet are counted and dropped.
+    std::vector<std::uint8_t> captured;
+    pair.a().transport->receive({});  // nothing happens
+    pair.hold_signaling_ = true;
+    REQUIRE(pair.a().connection->send_rtp(sent_ab[0]) == true);  // same index: a replay
+    REQUIRE(pair.a_to_b().queue.size() == 1);
+    captured = pair.a_to_b().queue.front();
+    pair.a_to_b().queue.clear();
+    pair.b().transport->receive(captured);
+    pair.b().transport->receive(captured);
+    auto corrupted = rtp_packet(96, 1, 7, 100);
+    pair.b().transport->receive(corrupted);
+    pair.b().transport->receive({0x80, 0x60, 0, 1});
+    const auto& counters = pair.b().connection->srtp_counters();
+    CHECK(counters.rtp_received == 200);
+    CHECK(counters.replays == 2);
+    CHECK(counters.auth_failures + counters.malformed == 2);
+    CHECK_FALSE(pair.a().failure);
+    CHECK_FALSE(pair.b().failure);
+}
+
 TEST_CASE("connection sim: an unordered channel under loss delivers every message", "[peer][sim]") {
     PairOptions options;
     options.accept = 2;
@@ -676,4 +818,28 @@ TEST_CASE("connection sim: a receiver that stops reading holds the sender back",
     REQUIRE(pair.run_until([&] { return pair.a().connection->all_acknowledged(); }, 5000));
     CHECK_FALSE(pair.a().failure);
     CHECK_FALSE(pair.b().failure);
+}
+
+TEST_CASE("connection sim: media only, and a one-way track", "[peer][sim][media]") {
+    // The offerer sends video only, with no data channel; the answerer
+    // receives video and wants audio too, which the offer lacks.
+    sdp::LocalMedia offer;
+    offer.video.send = true;
+    offer.data_channel = false;
+    sdp::LocalMedia answer = media(false, true);
+    Pair pair(PairOptions{false, std::chrono::milliseconds(30000), false, offer, answer});
+    pair.open();
+    CHECK_FALSE(pair.a().connection->data_channel_negotiated());
+    CHECK_FALSE(pair.b().connection->data_channel_negotiated());
+    CHECK_FALSE(pair.a().connection->has_association());
+    REQUIRE(pair.a().connection->tracks().size() == 1);
+    REQUIRE(pair.b().connection->tracks().size() == 1);
+    CHECK(pair.a().connection->tracks()[0].direction == sdp::Direction::kSendonly);
+    CHECK(pair.b().connection->tracks()[0].direction == sdp::Direction::kRecvonly);
+    CHECK_FALSE(pair.b().media_warnings.empty());  // no audio in the offer
+    const auto& t = pair.a().connection->tracks()[0];
+    const auto packet = rtp_packet(t.codec.payload_type, t.local_ssrc, 1, 500);
+    REQUIRE(pair.a().connection->send_rtp(packet));
+    REQUIRE(pair.run_until([&] { return !pair.b().rtp.empty(); }, 1000));
+    CHECK(pair.b().rtp[0] == packet);
 }

@@ -1,0 +1,362 @@
+"""Audio and video through two rtcpeer processes on loopback: ffmpeg encodes a
+test pattern and a tone and sends them as RTP to --send-video/--send-audio of
+one rtcpeer; the other forwards the remote's tracks with --recv-* and writes
+an SDP (--sdp-file) that a second ffmpeg records from; ffprobe then counts
+the frames that decode. Both directions, trickle and not, VP8 and H.264."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import (LOOPBACK, SYSTEM_PYTHON, Proc, TestCase, free_tcp_port, main, random_file,
+                     sha256_file, wait_for)
+from netns import TwoHostsTestCase, available
+from ports import free_block
+
+FFMPEG = shutil.which("ffmpeg")
+FFPROBE = shutil.which("ffprobe")
+
+MiB = 1 << 20
+SECONDS = 5
+FPS = 30
+VIDEO_FRAMES = SECONDS * FPS
+AUDIO_FRAMES = SECONDS * 50  # Opus, 20 ms frames
+
+VIDEO_ENCODERS = {
+    "vp8": ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k"],
+    "h264": ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
+             "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-b:v", "400k"],
+}
+
+
+def count_frames(path, stream):
+    done = subprocess.run([FFPROBE, "-v", "error", "-count_frames", "-select_streams", stream,
+                           "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path],
+                          capture_output=True, text=True, timeout=60)
+    text = done.stdout.strip()
+    return int(text) if text.isdigit() else 0
+
+
+@unittest.skipUnless(FFMPEG and FFPROBE, "ffmpeg and ffprobe are needed (Debian: ffmpeg)")
+class MediaTest(TestCase):
+    def ffmpeg(self, *args, name):
+        p = Proc([FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", *args],
+                 stdout=self.path(name + ".out"))
+        self.procs.append(p)
+        return p
+
+    def forward(self, sender_role="offer", trickle=True, codec="vp8", audio=True,
+                extra_sender=(), extra_receiver=(), offer_stdin=None, answer_stdout=None):
+        """Sends SECONDS of video (and audio) from the sender's ffmpeg to the
+        receiver's recorder; returns the frames counted and both stats."""
+        ports = free_block(6)
+        send_video, send_audio, recv_video, recv_audio = ports, ports + 1, ports + 2, ports + 4
+        sdp_file = self.path("recv.sdp")
+        signaling = ["-s", "tcp-socket", "--signaling-port", str(free_tcp_port())]
+        if not trickle:
+            signaling.append("--no-trickle")
+        sender_media = ["--send-video", f"127.0.0.1:{send_video}", "--video-codec", codec]
+        receiver_media = ["--recv-video", f"127.0.0.1:{recv_video}", "--video-codec", codec,
+                          "--sdp-file", sdp_file]
+        if audio:
+            sender_media += ["--send-audio", f"127.0.0.1:{send_audio}"]
+            receiver_media += ["--recv-audio", f"127.0.0.1:{recv_audio}"]
+        receiver_role = "answer" if sender_role == "offer" else "offer"
+        # The sender's --duration ends the run: it says bye, and the
+        # receiver ends on it.
+        args = {
+            sender_role: [sender_role, *signaling, *LOOPBACK, "-v", *sender_media,
+                          "--duration", str(SECONDS + 6), "--stats", self.path("sender.json"),
+                          *extra_sender],
+            receiver_role: [receiver_role, *signaling, *LOOPBACK, "-v", *receiver_media,
+                            "--stats", self.path("receiver.json"), *extra_receiver],
+        }
+        offer = self.start(*args["offer"], stdin=offer_stdin)
+        time.sleep(0.2)
+        answer = self.start(*args["answer"], stdout=answer_stdout)
+        sender, receiver = (offer, answer) if sender_role == "offer" else (answer, offer)
+
+        wait_for(lambda: os.path.exists(sdp_file), 15, "the SDP file")
+        recording = self.path("recorded.mkv")
+        recorder = self.ffmpeg("-protocol_whitelist", "file,udp,rtp", "-i", sdp_file, "-c", "copy", "-y", recording, name="recorder")
+        wait_for(lambda: "SRTP keyed" in sender.stderr and "SRTP keyed" in receiver.stderr, 15,
+                 "SRTP on both sides")
+        time.sleep(1.0)  # the recorder is listening
+        inputs = ["-re", "-f", "lavfi", "-i", f"testsrc=size=320x240:rate={FPS}"]
+        outputs = ["-map", "0:v", "-frames:v", str(VIDEO_FRAMES), *VIDEO_ENCODERS[codec],
+                   "-g", str(FPS), "-f", "rtp", "-pkt_size", "1200",
+                   f"rtp://127.0.0.1:{send_video}"]
+        if audio:
+            inputs += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
+            outputs += ["-map", "1:a", "-t", str(SECONDS), "-c:a", "libopus", "-b:a", "64k",
+                        "-f", "rtp", "-pkt_size", "1200", f"rtp://127.0.0.1:{send_audio}"]
+        source = self.ffmpeg(*inputs, *outputs, name="source")
+        self.assertEqual(source.wait(SECONDS + 30), 0, source.stderr)
+        self.assertExit(sender, 0, timeout=30)
+        self.assertExit(receiver, 0, timeout=15)
+        time.sleep(0.5)
+        recorder.signal(signal.SIGINT)
+        recorder.wait(15)
+        with open(self.path("sender.json")) as f:
+            sender_stats = json.load(f)
+        with open(self.path("receiver.json")) as f:
+            receiver_stats = json.load(f)
+        video = count_frames(recording, "v:0")
+        sound = count_frames(recording, "a:0") if audio else None
+        print(f"\n{sender_role} sends {codec}: {video}/{VIDEO_FRAMES} video frames"
+              + (f", {sound}/{AUDIO_FRAMES} audio frames" if audio else "")
+              + f"; RTP {self.track(sender_stats, 'video')['sent']['packets']} sent, "
+              f"{self.track(receiver_stats, 'video')['received']['packets']} received")
+        return video, sound, sender_stats, receiver_stats, sender, receiver
+
+    @staticmethod
+    def track(stats, kind):
+        return next(t for t in stats["media"]["tracks"] if t["kind"] == kind)
+
+    def check(self, video, sound, sender_stats, receiver_stats):
+        self.assertGreaterEqual(video, 0.9 * VIDEO_FRAMES)
+        if sound is not None:
+            self.assertGreaterEqual(sound, 0.9 * AUDIO_FRAMES)
+        sent = self.track(sender_stats, "video")["sent"]
+        received = self.track(receiver_stats, "video")["received"]
+        self.assertEqual(sent["source_malformed"], 0)
+        self.assertGreater(sent["packets"], VIDEO_FRAMES)
+        self.assertEqual(received["packets"], sent["packets"])
+        self.assertEqual(received["ssrc"], sent["ssrc"])
+        self.assertGreaterEqual(received["plis_sent"], 1)  # when the stream started
+        self.assertEqual(receiver_stats["media"]["unknown_rtp"], 0)
+
+    def test_offerer_sends_vp8_and_opus(self):
+        video, sound, s, r, sender, receiver = self.forward("offer")
+        self.check(video, sound, s, r)
+        # -v shows each track starting.
+        self.assertRegex(sender.stderr, r"video track \(mid \d\): VP8/90000 pt \d+, sendonly, "
+                                        r"sending SSRC [0-9a-f]{8}")
+        self.assertIn("video stream started: SSRC", receiver.stderr)
+        # The data channel runs alongside (stdin empty: both EOFs).
+        self.assertIn("channel", sender.stderr)
+
+    def test_answerer_sends_without_trickle(self):
+        video, sound, s, r, _, _ = self.forward("answer", trickle=False)
+        self.check(video, sound, s, r)
+
+    def test_data_alongside_video(self):
+        # 20 MB at 2.5 MB/s: the data flows for the whole of the video.
+        data = random_file(self.path("data"), 20 * MiB)
+        feeder = self.feeder(data, rate=2.5 * MiB, hold_open=False)
+        video, sound, s, r, sender, receiver = self.forward(
+            "offer", audio=False, offer_stdin=feeder.read_fd, answer_stdout=self.path("received"))
+        feeder.release_read_end()
+        self.check(video, sound, s, r)
+        self.assertEqual(sha256_file(self.path("received")), sha256_file(data))
+        self.assertEqual(s["sent"]["bytes"], 20 * MiB)
+        self.assertEqual(r["received"]["bytes"], 20 * MiB)
+
+    def test_media_only_h264(self):
+        video, sound, s, r, _, receiver = self.forward(
+            "offer", codec="h264", audio=False, extra_sender=["--no-data"])
+        self.check(video, sound, s, r)
+        self.assertIn("open for media only", receiver.stderr)
+        self.assertIsNone(s["sctp"])
+
+
+EXAMPLES = "/usr/share/doc/python3-aiortc/examples"
+VIDEOSTREAM = os.path.join(EXAMPLES, "videostream-cli", "cli.py")
+
+
+def aiortc_examples_missing():
+    if not os.path.exists(VIDEOSTREAM):
+        return "needs aiortc's examples (Debian: python3-aiortc)"
+    done = subprocess.run([SYSTEM_PYTHON, "-c", "import cv2, av"], capture_output=True)
+    if done.returncode != 0:
+        return "needs python3-opencv and python3-av"
+    return None
+
+
+@unittest.skipUnless(FFMPEG and FFPROBE, "ffmpeg and ffprobe are needed (Debian: ffmpeg)")
+@unittest.skipIf(available(), available() or "")
+class NamespaceMediaTest(TwoHostsTestCase):
+    """Between two network namespaces joined by a veth pair with no route out:
+    aiortc's videostream-cli example run unchanged (it looks up a public STUN
+    server, which it cannot reach here), and random loss repaired by NACK."""
+
+    tag = "m"
+
+    def on(self, ns, argv, name=None, **kwargs):
+        kwargs.setdefault("stdout", self.path(name + ".out") if name else None)
+        return super().on(ns, argv, **kwargs)
+
+    def ffmpeg(self, ns, *args, name):
+        return self.on(ns, [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", *args],
+                       name=name)
+
+    def rtcpeer(self, ns, *args):
+        from harness import RTCPEER
+        return self.on(ns, [RTCPEER, *args])
+
+    def record(self, ns, sdp_file, name="recorded.mkv"):
+        wait_for(lambda: os.path.exists(sdp_file), 20, "the SDP file")
+        recording = self.path(name)
+        recorder = self.ffmpeg(ns, "-protocol_whitelist", "file,udp,rtp", "-i", sdp_file,
+                               "-c", "copy", "-y", recording, name="recorder")
+        return recorder, recording
+
+    def stop(self, recorder):
+        time.sleep(0.5)
+        recorder.signal(signal.SIGINT)
+        recorder.wait(15)
+
+    def test_aiortc_offers_video_to_rtcpeer(self):
+        reason = aiortc_examples_missing()
+        if reason:
+            self.skipTest(reason)
+        # The recorder opens the SDP file and starts listening a moment
+        # after aiortc starts its clip (the answer carries both): then
+        # rtcpeer's PLI gets a key frame. 10 s, so that the frames missed
+        # before that are few.
+        frames = 2 * VIDEO_FRAMES
+        clip = self.path("clip.mp4")
+        subprocess.run([FFMPEG, "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                        f"testsrc=size=320x240:rate={FPS}", "-frames:v", str(frames),
+                        "-c:v", "libx264", "-pix_fmt", "yuv420p", clip], check=True, timeout=60)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        sdp_file = self.path("recv.sdp")
+        aiortc = self.on(self.hosts.a, [SYSTEM_PYTHON, VIDEOSTREAM, "offer", "--play-from", clip,
+                                        "--signaling", "tcp-socket", "--signaling-host",
+                                        self.hosts.addr_a, "--signaling-port", "4322"],
+                         name="aiortc", env=env)
+        time.sleep(2)  # it gathers, then listens
+        answer = self.rtcpeer(self.hosts.b, "answer", "-s", "tcp-socket", "--signaling-host",
+                              self.hosts.addr_a, "--signaling-port", "4322", "--recv-video",
+                              "127.0.0.1:5004", "--sdp-file", sdp_file, "--duration",
+                              str(2 * SECONDS + 8), "-v", "--stats", self.path("stats.json"))
+        recorder, recording = self.record(self.hosts.b, sdp_file)
+        self.assertExit(answer, 0, timeout=2 * SECONDS + 30)
+        self.assertEqual(aiortc.wait(20), 0, aiortc.stderr)
+        self.stop(recorder)
+        with open(self.path("stats.json")) as f:
+            stats = json.load(f)
+        video = count_frames(recording, "v:0")
+        received = stats["media"]["tracks"][0]["received"]
+        print(f"\naiortc videostream-cli offer -> rtcpeer answer: {video}/{frames} frames "
+              f"recorded, {received['packets']} RTP packets, {received['lost']} lost")
+        self.assertGreaterEqual(video, 0.9 * frames)
+        self.assertIn("video stream started", answer.stderr)
+        self.assertIn("PLI sent for the video (the sink started listening)", answer.stderr)
+
+    def test_rtcpeer_offers_video_to_aiortc(self):
+        reason = aiortc_examples_missing()
+        if reason:
+            self.skipTest(reason)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        offer = self.rtcpeer(self.hosts.a, "offer", "-s", "tcp-socket", "--signaling-host",
+                             self.hosts.addr_a, "--signaling-port", "4323", "--send-video",
+                             "127.0.0.1:5006", "--no-data", "--duration", str(SECONDS + 8),
+                             "-v", "--stats", self.path("stats.json"))
+        time.sleep(0.5)
+        out = self.path("out.mp4")
+        aiortc = self.on(self.hosts.b, [SYSTEM_PYTHON, VIDEOSTREAM, "answer", "--record-to", out,
+                                        "--signaling", "tcp-socket", "--signaling-host",
+                                        self.hosts.addr_a, "--signaling-port", "4323"],
+                         name="aiortc", env=env)
+        wait_for(lambda: "SRTP keyed" in offer.stderr, 20, "SRTP")
+        time.sleep(0.5)
+        source = self.ffmpeg(self.hosts.a, "-re", "-f", "lavfi", "-i",
+                             f"testsrc=size=320x240:rate={FPS}", "-frames:v", str(VIDEO_FRAMES),
+                             *VIDEO_ENCODERS["vp8"], "-g", str(FPS), "-f", "rtp", "-pkt_size",
+                             "1200", "rtp://127.0.0.1:5006", name="source")
+        self.assertEqual(source.wait(SECONDS + 30), 0, source.stderr)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertEqual(aiortc.wait(30), 0, aiortc.stderr)
+        with open(self.path("stats.json")) as f:
+            stats = json.load(f)
+        sent = stats["media"]["tracks"][0]["sent"]
+        video = count_frames(out, "v:0")
+        print(f"\nrtcpeer offer -> aiortc videostream-cli answer: {video}/{VIDEO_FRAMES} frames "
+              f"decoded from its recording; {sent['packets']} RTP packets sent, "
+              f"{sent['plis_received']} PLIs and {sent['nacks_received']} NACKs from aiortc")
+        self.assertGreaterEqual(video, 0.9 * VIDEO_FRAMES)
+
+    def lossy(self, percent, block_nacks):
+        """Random loss of `percent` of the UDP datagrams each host receives
+        on the veth (not on loopback, where ffmpeg talks to rtcpeer); with
+        block_nacks, the sender also drops every datagram whose second byte
+        is 205 (RTCP transport feedback, the generic NACK: SRTCP leaves the
+        header in clear), so that nothing is resent."""
+        rules = []
+        for ns in (self.hosts.a, self.hosts.b):
+            chain = (f'iifname "{ns}v" meta l4proto udp numgen random mod 100 < {percent} drop; ')
+            if block_nacks and ns == self.hosts.a:
+                chain = f'iifname "{ns}v" udp length > 12 @th,72,8 205 drop; ' + chain
+            rules.append((ns, "table inet rtcpeer_media {\n  chain input { type filter hook "
+                              f"input priority 0; {chain}}}\n}}\n"))
+        for ns, text in rules:
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=text.encode(),
+                           check=True)
+
+    def clear_lossy(self):
+        for ns in (self.hosts.a, self.hosts.b):
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet",
+                            "rtcpeer_media"], capture_output=True)
+
+    def forward_with_loss(self, block_nacks):
+        self.hosts.segment_in_software()
+        self.lossy(5, block_nacks)
+        self.addCleanup(self.clear_lossy)
+        self.addCleanup(self.hosts.segment_in_software, False)
+        frames = 2 * VIDEO_FRAMES
+        sdp_file = self.path("recv.sdp")
+        signaling = ["-s", "tcp-socket", "--signaling-host", self.hosts.addr_a,
+                     "--signaling-port", "4324"]
+        offer = self.rtcpeer(self.hosts.a, "offer", *signaling, "--send-video",
+                             "127.0.0.1:5008", "--no-data", "--duration", str(2 * SECONDS + 8),
+                             "-v", "--stats", self.path("sender.json"))
+        time.sleep(0.3)
+        answer = self.rtcpeer(self.hosts.b, "answer", *signaling, "--recv-video",
+                              "127.0.0.1:5010", "--sdp-file", sdp_file, "-v", "--stats",
+                              self.path("receiver.json"))
+        recorder, recording = self.record(self.hosts.b, sdp_file)
+        wait_for(lambda: "SRTP keyed" in offer.stderr and "SRTP keyed" in answer.stderr, 30,
+                 "SRTP on both sides")
+        time.sleep(1.0)
+        source = self.ffmpeg(self.hosts.a, "-re", "-f", "lavfi", "-i",
+                             f"testsrc=size=640x480:rate={FPS}", "-frames:v", str(frames),
+                             *VIDEO_ENCODERS["vp8"][:-2], "-b:v", "1M", "-g", str(FPS), "-f",
+                             "rtp", "-pkt_size", "1200", "rtp://127.0.0.1:5008", name="source")
+        self.assertEqual(source.wait(2 * SECONDS + 30), 0, source.stderr)
+        self.assertExit(offer, 0, timeout=30)
+        self.assertExit(answer, 0, timeout=15)
+        self.stop(recorder)
+        with open(self.path("sender.json")) as f:
+            sent = json.load(f)["media"]["tracks"][0]["sent"]
+        with open(self.path("receiver.json")) as f:
+            received = json.load(f)["media"]["tracks"][0]["received"]
+        video = count_frames(recording, "v:0")
+        print(f"\n5% loss, NACK {'blocked' if block_nacks else 'on'}: {video}/{frames} frames; "
+              f"{sent['packets']} RTP sent, {received['packets']} received, "
+              f"{received['nacks_sent']} NACKs ({received['nacked_packets']} packets asked), "
+              f"{sent['retransmissions']} resent, {received['recovered']} recovered, "
+              f"{received['unrepaired']} unrepaired, {received['plis_sent']} PLIs")
+        return video, frames, sent, received
+
+    def test_loss_repaired_by_nack(self):
+        video, frames, sent, received = self.forward_with_loss(block_nacks=False)
+        self.assertGreaterEqual(video, 0.9 * frames)
+        self.assertGreater(sent["retransmissions"], 0)
+        self.assertGreater(received["recovered"], 0)
+
+    def test_loss_without_nack(self):
+        # The figure to compare with: the same loss, and no NACK reaches the sender.
+        video, frames, sent, received = self.forward_with_loss(block_nacks=True)
+        self.assertGreater(received["nacks_sent"], 0)
+        self.assertEqual(sent["nacks_received"], 0)
+        self.assertEqual(sent["retransmissions"], 0)
+        self.assertGreater(received["unrepaired"], 0)
+
+
+if __name__ == "__main__":
+    main()
