@@ -273,6 +273,7 @@ void Forwarder::start_pipe(Connection& connection) {
     config.output_fd = connection.fd;
     config.input_name = connection.name;
     config.output_name = connection.name;
+    config.credit_window = kCreditWindow;
     const std::uint64_t id = connection.id;
     connection.pipe = std::make_unique<StreamPipe>(config, *connection.channel,
                                                    StreamPipe::Callbacks{

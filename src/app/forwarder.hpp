@@ -12,11 +12,13 @@
 // channel; a channel closed by the remote closes its socket.
 //
 // Limits: at most max_channels connections at once (the rest are refused
-// or closed at once). Sending back-pressure is per connection (its
-// channel's buffered amount); receiving back-pressure is the association's
-// (one SCTP window, datachannel/registry.hpp): a connection whose socket
-// does not take its data stops the association from reading, for every
-// connection, until it drains.
+// or closed at once). Back-pressure is per connection both ways: sending,
+// its channel's buffered amount; receiving, the pipes' credit mode
+// (app/stream_pipe.hpp, kCreditWindow): a connection whose socket does not
+// take its data stops only its own remote sender, at most one window ahead.
+// The association's receive window (datachannel/registry.hpp) is stopped
+// only when a connection holds several windows, which a remote that keeps
+// to the credit never causes.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,13 @@ namespace rtcpeer {
 
 class Forwarder {
   public:
+    // Each connection's credit window. 1 MiB: the output high-water mark a
+    // pipe had before, so the memory bound per connection (~1 MiB each way,
+    // options.hpp --max-channels) stays; credit returns every 256 KiB, so
+    // one connection still fills a path of 1 MiB per round trip (100 MB/s
+    // at 10 ms).
+    static constexpr std::size_t kCreditWindow = 1 << 20;
+
     struct Config {
         std::vector<ForwardSpec> listen;
         std::vector<ForwardSpec> connect;

@@ -94,6 +94,43 @@ class ForwardTest(TestCase):
         self.end(offer, answer)
         self.assertEqual(answer.stderr.count(": connected"), 20)
 
+    def test_slow_consumer_stalls_only_its_own_connection(self):
+        folder = self.path("www")
+        os.mkdir(folder)
+        a_src = random_file(os.path.join(folder, "a.bin"), 20 * MB)
+        b_src = random_file(os.path.join(folder, "f.bin"), 20 * MB)
+        web = self.web_server(folder)
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"web=tcp:{local}"], ["--connect", f"web=tcp:127.0.0.1:{web}"])
+        self.listening(offer)
+        # A asks for 20 MB and reads nothing for 10 s: more than the kernel's
+        # socket buffers hold, so its data backs up into the forward.
+        stall = 10
+        a = socket.create_connection(("127.0.0.1", local))
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        a.sendall(b"GET /a.bin HTTP/1.0\r\n\r\n")
+        a_started = time.monotonic()
+        time.sleep(2)  # A's backlog fills the buffers
+        started = time.monotonic()
+        result = self.curl(local, self.path("got_b"))
+        b_seconds = time.monotonic() - started
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sha256_file(self.path("got_b")), sha256_file(b_src))
+        print(f"\n20 MB beside a stalled connection: {b_seconds:.1f} s", file=sys.stderr)
+        a_waited = time.monotonic() - a_started
+        self.assertLess(a_waited, stall, "B finished only after A's stall")
+        self.assertLess(b_seconds, stall / 2)
+        time.sleep(stall - a_waited)
+        a.settimeout(60)
+        reply = b""
+        while chunk := a.recv(1 << 20):
+            reply += chunk
+        a.close()
+        body = reply.split(b"\r\n\r\n", 1)[1]
+        with open(a_src, "rb") as f:
+            self.assertTrue(body == f.read(), f"A got {len(body)} bytes, not its file")
+        self.end(offer, answer)
+
     def test_half_close_still_gets_the_reply(self):
         # An echo-after-EOF server: reads everything, then answers with its size.
         server = socket.socket()
