@@ -11,7 +11,7 @@ _rtcpeer_options='-h --help --version
     --ice-transport-policy --port-range
     --check --count --stats --lines --message-size --label
     --unordered --max-retransmits --max-packet-lifetime --protocol --negotiated
-    --listen --connect --max-channels --once --eof-wait
+    --listen --connect --max-channels --once --udp-idle --eof-wait
     -v --verbose -q --quiet'
 
 _rtcpeer() {
@@ -80,7 +80,7 @@ _rtcpeer() {
             --stun | --turn | --turn-user | --turn-password | --port-range | --count | \
             --message-size | --label | --eof-wait | --max-retransmits | \
             --max-packet-lifetime | --protocol | --negotiated | --listen | --connect | \
-            --max-channels)
+            --max-channels | --udp-idle)
             # A value of the user's own: nothing to offer.
             return
             ;;

@@ -226,8 +226,68 @@ class ForwardTest(TestCase):
             c.close()
         self.end(offer, answer)
 
+    def test_udp_flows_echo_and_idle_close(self):
+        echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        echo.bind(("127.0.0.1", 0))
+        self.addCleanup(echo.close)
+        echo.settimeout(0.2)
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+        sources = set()
+
+        def serve():
+            while not stop.is_set():
+                try:
+                    data, source = echo.recvfrom(65536)
+                except OSError:
+                    continue
+                sources.add(source)
+                echo.sendto(data[::-1], source)
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = free_tcp_port()
+        idle = ["--udp-idle", "1.5"]
+        offer, answer = self.pair(["--listen", f"dns=udp:{local}", *idle],
+                                  ["--connect", f"dns=udp:127.0.0.1:{echo.getsockname()[1]}", *idle])
+        self.listening(offer)
+        clients = []
+        for _ in range(3):
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.bind(("127.0.0.1", 0))
+            c.settimeout(10)
+            self.addCleanup(c.close)
+            clients.append(c)
+
+        def exchange(c, size):
+            data = os.urandom(size)
+            c.sendto(data, ("127.0.0.1", local))
+            reply, source = c.recvfrom(65536)
+            self.assertEqual(source, ("127.0.0.1", local))
+            self.assertEqual(reply, data[::-1], f"{size} bytes")
+
+        for size in (0, 1, 1200, 9000, 65507):
+            for c in clients:
+                exchange(c, size)
+        # One flow (channel, socket on the far side) per source port.
+        self.assertEqual(len(sources), 3)
+        for name in ("dns #1", "dns #2", "dns #3"):
+            self.assertIn(f"{name}: datagrams from 127.0.0.1:", offer.stderr)
+        self.assertEqual(answer.stderr.count(": sending datagrams to udp:127.0.0.1:"), 3)
+        # Idle: each flow is closed on both sides.
+        wait_for(lambda: offer.stderr.count(": closed (") == 3 and answer.stderr.count(": closed (") == 3,
+                 timeout=15, what="the idle flows' close on both sides")
+        self.assertGreaterEqual(offer.stderr.count("(--udp-idle); closing") +
+                                answer.stderr.count("(--udp-idle); closing"), 3)
+        self.assertIn("dns #1: closed (75708 bytes sent, 75708 received)", offer.stderr)
+        # A source that comes back gets a new flow.
+        exchange(clients[0], 100)
+        self.assertIn("dns #4: datagrams from", offer.stderr)
+        self.assertEqual(len(sources), 4)
+        self.end(offer, answer)
+
     def test_usage(self):
-        for args in (["--listen", "web=tcp:0"], ["--connect", "tcp:8080"], ["--listen", "udp:53"],
+        for args in (["--listen", "web=tcp:0"], ["--connect", "tcp:8080"], ["--listen", "sctp:53"],
+                     ["--listen", "tcp:80", "--udp-idle", "5"], ["--listen", "udp:53", "--udp-idle", "0"],
                      ["--listen", "tcp:80", "--lines"], ["--once"],
                      ["--connect", "a=tcp:h:1", "--connect", "a=tcp:h:2"]):
             p = self.start("offer", *args)
