@@ -349,6 +349,13 @@ datachannel::DataChannel::Callbacks Forwarder::channel_callbacks(std::uint64_t i
             c->pipe->on_remote_closed();
         }
         c->channel = nullptr;
+        // The remote may close once its EOF marker left it: what arrived
+        // before it still goes to the socket, and the pipe's on_remote_eof
+        // ends the connection then.
+        if (c->pipe && c->pipe->output_pending()) {
+            c->draining = true;
+            return;
+        }
         end(*c, "channel closed", false);
         // A connection that ended before its channel closed (a reset, an
         // idle flow) waited for this to be freed.
@@ -450,7 +457,10 @@ void Forwarder::start_pipe(Connection& connection) {
                                                                maybe_done(*c);
                                                        },
                                                        [this, id] {
-                                                           if (Connection* c = find(id))
+                                                           Connection* c = find(id);
+                                                           if (c != nullptr && c->draining)
+                                                               end(*c, "output drained", false);
+                                                           else if (c != nullptr)
                                                                maybe_done(*c);
                                                        },
                                                        [this, id](const Error& failure) {

@@ -97,6 +97,7 @@ class Forwarder {
         std::vector<std::pair<std::string, bool>> early;  // arrived before the connect completed
         bool receiving = true;
         bool over = false;
+        bool draining = false;  // the channel closed; the socket still takes its last data
         // udp: a flow. On the listening side fd is -1 and replies go out on
         // the listener's socket to source.
         bool udp = false;

@@ -97,6 +97,8 @@ class StreamPipe {
 
     bool local_eof_sent() const { return local_eof_sent_; }
     bool remote_eof() const { return remote_eof_; }
+    // The remote's EOF came, but what came before it still waits for the output.
+    bool output_pending() const { return remote_eof_ && !output_closed_ && !failed_; }
     bool stdin_is_terminal() const { return input_is_terminal_; }
     // Whether the input still holds data that was not sent (checked without blocking).
     bool stdin_has_unsent_data();

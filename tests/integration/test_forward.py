@@ -169,6 +169,46 @@ class ForwardTest(TestCase):
         self.assertExit(offer, 0, timeout=20)
         self.assertExit(answer, 0, timeout=20)
 
+    def test_half_closed_slow_reader_gets_the_whole_reply(self):
+        # The client shuts down its write side, the server answers with 8 MB
+        # and closes: the far side is done both ways and closes the channel
+        # while the end of the reply (up to a credit window) still waits here
+        # for a slow client. It must all arrive, then the end of file.
+        size = 8 * MB
+        reply = os.urandom(size)
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        self.addCleanup(server.close)
+
+        def serve():
+            conn, _ = server.accept()
+            while conn.recv(65536):
+                pass
+            conn.sendall(reply)
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"tcp:{local}", "--once"],
+                                  ["--connect", f"tcp:127.0.0.1:{server.getsockname()[1]}"])
+        self.listening(offer)
+        client = socket.create_connection(("127.0.0.1", local))
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        client.sendall(b"request")
+        client.shutdown(socket.SHUT_WR)
+        time.sleep(1)
+        got = bytearray()
+        client.settimeout(20)
+        while chunk := client.recv(65536):  # a slow reader: about 3 MB/s
+            got += chunk
+            time.sleep(0.02)
+        client.close()
+        self.assertEqual(len(got), size)
+        self.assertTrue(got == reply)
+        self.assertExit(offer, 0, timeout=20)
+        self.assertExit(answer, 0, timeout=20)
+
     def test_unix_socket_both_ends(self):
         target = self.path("target.sock")
         server = socket.socket(socket.AF_UNIX)
