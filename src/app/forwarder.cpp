@@ -344,7 +344,14 @@ datachannel::DataChannel::Callbacks Forwarder::channel_callbacks(std::uint64_t i
     callbacks.on_closed = [this, id] {
         Connection* c = find(id);
         if (c == nullptr) return;
-        if (c->pipe) {
+        if (!c->udp && !c->over && !(c->pipe && c->pipe->remote_eof())) {
+            // Closed without the EOF marker: a reset on the far side, or a
+            // failed connect, or a refusal. The socket is reset too.
+            c->abort = true;
+            log::state(c->name +
+                       ": channel closed without an end of file; resetting the connection");
+            if (c->pipe) c->pipe->on_channel_closed();
+        } else if (c->pipe) {
             c->pipe->on_channel_closed();
             c->pipe->on_remote_closed();
         }
@@ -518,6 +525,10 @@ void Forwarder::reap() {
         c.udp_watch.reset();
         c.pipe.reset();
         c.connect_watch.reset();
+        if (c.fd >= 0 && c.abort) {
+            const linger reset{1, 0};  // close with an RST, not a FIN
+            ::setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        }
         if (c.fd >= 0) ::close(c.fd);
         it = connections_.erase(it);
         if (callbacks_.on_connection_closed) callbacks_.on_connection_closed();

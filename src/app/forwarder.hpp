@@ -9,7 +9,9 @@
 // FIN is the channel's EOF marker and the remote's EOF shuts our socket
 // down for writing (half-close both ways); once both directions are done
 // the channel is closed. A failed connect or a socket error resets the
-// channel; a channel closed by the remote closes its socket.
+// channel; a channel the remote closes without its EOF marker (its
+// connection was reset or failed) resets the socket (RST), so a reset
+// travels both ways.
 //
 // UDP (udp: specs): each distinct source address that sends to a --listen
 // socket gets one unordered channel with max-retransmits 0 (a flow); one
@@ -98,6 +100,7 @@ class Forwarder {
         bool receiving = true;
         bool over = false;
         bool draining = false;  // the channel closed; the socket still takes its last data
+        bool abort = false;     // the channel closed without the remote's EOF: reset the socket
         // udp: a flow. On the listening side fd is -1 and replies go out on
         // the listener's socket to source.
         bool udp = false;

@@ -209,6 +209,41 @@ class ForwardTest(TestCase):
         self.assertExit(offer, 0, timeout=20)
         self.assertExit(answer, 0, timeout=20)
 
+    def test_reset_travels_through_the_forward(self):
+        # The server answers, then resets its connection (RST, not FIN): the
+        # client must see a reset too, after the bytes that came before.
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        self.addCleanup(server.close)
+
+        def serve():
+            conn, _ = server.accept()
+            conn.recv(100)
+            conn.sendall(b"partial")
+            time.sleep(0.5)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"tcp:{local}", "--once"],
+                                  ["--connect", f"tcp:127.0.0.1:{server.getsockname()[1]}"])
+        self.listening(offer)
+        client = socket.create_connection(("127.0.0.1", local))
+        client.settimeout(20)
+        client.sendall(b"hello")
+        got = b""
+        with self.assertRaises(ConnectionResetError):
+            while chunk := client.recv(100):
+                got += chunk
+        client.close()
+        self.assertEqual(got, b"partial")
+        self.assertIn("resetting its channel", answer.stderr)
+        self.assertIn("tcp #1: channel closed without an end of file; resetting the connection", offer.stderr)
+        self.assertExit(offer, 0, timeout=20)
+        self.assertExit(answer, 0, timeout=20)
+
     def test_unix_socket_both_ends(self):
         target = self.path("target.sock")
         server = socket.socket(socket.AF_UNIX)
@@ -246,7 +281,8 @@ class ForwardTest(TestCase):
         for port in (local, other):
             client = socket.create_connection(("127.0.0.1", port))
             client.settimeout(10)
-            self.assertEqual(client.recv(100), b"")  # closed at once, nothing forwarded
+            with self.assertRaises(ConnectionResetError):  # reset at once, nothing forwarded
+                client.recv(100)
             client.close()
         wait_for(lambda: "refusing channel \"ssh\": no --connect names it" in answer.stderr, timeout=10,
                  what="the refusal")
