@@ -11,7 +11,7 @@ _rtcpeer_options='-h --help --version
     --ice-transport-policy --port-range
     --check --count --stats --lines --message-size --label
     --unordered --max-retransmits --max-packet-lifetime --protocol --negotiated
-    --listen --connect --max-channels --once --eof-wait
+    --listen --connect --max-channels --once --udp-idle --eof-wait
     --send-video --send-audio --recv-video --recv-audio
     --video-codec --audio-codec --sdp-file --duration --no-data
     -v --verbose -q --quiet'
@@ -82,8 +82,8 @@ _rtcpeer() {
             --stun | --turn | --turn-user | --turn-password | --port-range | --count | \
             --message-size | --label | --eof-wait | --max-retransmits | \
             --max-packet-lifetime | --protocol | --negotiated | --listen | --connect | \
-            --max-channels | --send-video | --send-audio | --recv-video | --recv-audio | \
-            --duration)
+            --max-channels | --udp-idle | --send-video | --send-audio | --recv-video | \
+            --recv-audio | --duration)
             # A value of the user's own: nothing to offer.
             return
             ;;

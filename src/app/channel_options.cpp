@@ -80,12 +80,12 @@ void add_forward_options(CLI::App& command, ForwardFlags& flags, unsigned& max_c
         .add_option("--listen", flags.listen,
                     "forward connections accepted here, each on a new channel labelled NAME "
                     "(repeatable)")
-        ->type_name("NAME=tcp:[ADDR:]PORT|unix:PATH");
+        ->type_name("NAME=tcp:[ADDR:]PORT|udp:[ADDR:]PORT|unix:PATH");
     command
         .add_option("--connect", flags.connect,
                     "connect each channel labelled NAME that the remote opens to this address "
                     "(repeatable)")
-        ->type_name("NAME=tcp:HOST:PORT|unix:PATH");
+        ->type_name("NAME=tcp:HOST:PORT|udp:HOST:PORT|unix:PATH");
     command
         .add_option("--max-channels", max_channels,
                     "forwarding: at most N connections at once; the rest are refused")
@@ -93,6 +93,12 @@ void add_forward_options(CLI::App& command, ForwardFlags& flags, unsigned& max_c
         ->type_name("N")
         ->default_str("64");
     command.add_flag("--once", once, "forwarding: end after the first connection closes");
+    command
+        .add_option("--udp-idle", flags.udp_idle,
+                    "forwarding: close a udp flow after SEC seconds without a datagram")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->type_name("SEC")
+        ->default_str("60");
 }
 
 std::optional<std::string> resolve_forward_options(const CLI::App& command,
@@ -111,6 +117,15 @@ std::optional<std::string> resolve_forward_options(const CLI::App& command,
                 return "--connect names " + connect[i].name + " twice";
         }
     }
+    bool udp = false;
+    for (auto* specs : {&listen, &connect}) {
+        for (ForwardSpec& spec : *specs) {
+            spec.udp_idle_seconds = flags.udp_idle;
+            udp = udp || spec.scheme == ForwardSpec::Scheme::kUdp;
+        }
+    }
+    if (!udp && command.count("--udp-idle") > 0)
+        return "--udp-idle goes with a udp: --listen or --connect";
     const bool forwarding = !listen.empty() || !connect.empty();
     if (!forwarding && (command.count("--max-channels") > 0 || command.count("--once") > 0))
         return "--max-channels and --once go with --listen or --connect";

@@ -40,10 +40,11 @@ std::optional<std::string> resolve_channel_options(const CLI::App& command,
 bool any_channel_option(const CLI::App& command);
 
 // Forwarding (rtcpeer(1), FORWARDING): --listen, --connect, --max-channels,
-// --once.
+// --once, --udp-idle (which goes into each udp spec).
 struct ForwardFlags {
     std::vector<std::string> listen;
     std::vector<std::string> connect;
+    double udp_idle = 60;
 };
 void add_forward_options(CLI::App& command, ForwardFlags& flags, unsigned& max_channels,
                          bool& once);

@@ -57,18 +57,18 @@ ForwardSpec parse(std::string_view option, std::string_view text, bool listen) {
         rest.remove_prefix(equals + 1);
     }
     const std::size_t scheme_end = rest.find(':');
-    if (scheme_end == std::string_view::npos) bad(option, text, "expected tcp: or unix:");
+    if (scheme_end == std::string_view::npos) bad(option, text, "expected tcp:, udp: or unix:");
     const std::string_view scheme = rest.substr(0, scheme_end);
     rest.remove_prefix(scheme_end + 1);
-    if (scheme == "tcp") {
-        spec.scheme = ForwardSpec::Scheme::kTcp;
+    if (scheme == "tcp" || scheme == "udp") {
+        spec.scheme = scheme == "tcp" ? ForwardSpec::Scheme::kTcp : ForwardSpec::Scheme::kUdp;
         parse_host_port(option, text, rest, listen, spec);
     } else if (scheme == "unix") {
         spec.scheme = ForwardSpec::Scheme::kUnix;
         if (rest.empty()) bad(option, text, "empty path");
         spec.path = std::string(rest);
     } else {
-        bad(option, text, "unknown scheme \"" + std::string(scheme) + "\" (tcp or unix)");
+        bad(option, text, "unknown scheme \"" + std::string(scheme) + "\" (tcp, udp or unix)");
     }
     if (spec.name.empty()) spec.name = std::string(scheme);
     return spec;
@@ -79,7 +79,8 @@ ForwardSpec parse(std::string_view option, std::string_view text, bool listen) {
 std::string ForwardSpec::describe() const {
     if (scheme == Scheme::kUnix) return "unix:" + path;
     const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    return "tcp:" + (host.empty() ? std::string("127.0.0.1") : shown) + ":" + std::to_string(port);
+    return std::string(scheme == Scheme::kUdp ? "udp:" : "tcp:") +
+           (host.empty() ? std::string("127.0.0.1") : shown) + ":" + std::to_string(port);
 }
 
 ForwardSpec parse_listen_spec(std::string_view text) { return parse("--listen", text, true); }

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -40,7 +41,7 @@ Address resolve(const ForwardSpec& spec, bool passive) {
         return address;
     }
     addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = spec.scheme == ForwardSpec::Scheme::kUdp ? SOCK_DGRAM : SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     addrinfo* result = nullptr;
     const std::string host = spec.host.empty() ? "127.0.0.1" : spec.host;
@@ -56,6 +57,19 @@ Address resolve(const ForwardSpec& spec, bool passive) {
     return address;
 }
 
+std::string numeric(const sockaddr_storage& address, socklen_t length) {
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof host, port,
+                      sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return "?";
+    const std::string shown =
+        std::strchr(host, ':') != nullptr ? "[" + std::string(host) + "]" : host;
+    return shown + ":" + port;
+}
+
+// The largest UDP payload (IPv4: 65535 - 8 - 20).
+constexpr std::size_t kMaxDatagram = 65507;
+
 }  // namespace
 
 Forwarder::Forwarder(Config config, datachannel::Registry& registry, Callbacks callbacks)
@@ -63,8 +77,10 @@ Forwarder::Forwarder(Config config, datachannel::Registry& registry, Callbacks c
 
 Forwarder::~Forwarder() {
     reaper_.reset();
+    idle_timer_.reset();
     for (auto& [id, connection] : connections_) {
         connection->pipe.reset();
+        connection->udp_watch.reset();
         if (connection->fd >= 0) ::close(connection->fd);
     }
     for (auto& listener : listeners_) {
@@ -77,6 +93,23 @@ Forwarder::~Forwarder() {
 
 void Forwarder::start() {
     for (const ForwardSpec& spec : config_.listen) listen(spec);
+    // udp: look for idle flows a few times per --udp-idle, at most each second.
+    double idle = 0;
+    for (const auto* specs : {&config_.listen, &config_.connect}) {
+        for (const ForwardSpec& spec : *specs) {
+            if (spec.scheme == ForwardSpec::Scheme::kUdp &&
+                (idle == 0 || spec.udp_idle_seconds < idle))
+                idle = spec.udp_idle_seconds;
+        }
+    }
+    if (idle > 0) {
+        const auto period = std::chrono::milliseconds(
+            std::clamp<long>(static_cast<long>(idle * 1000 / 4), 50, 1000));
+        idle_timer_.start_repeating(period, [this] {
+            check_idle();
+            return true;
+        });
+    }
 }
 
 void Forwarder::listen(const ForwardSpec& spec) {
@@ -97,7 +130,9 @@ void Forwarder::listen(const ForwardSpec& spec) {
             ::unlink(spec.path.c_str());
         }
     }
-    const int fd = ::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const bool udp = spec.scheme == ForwardSpec::Scheme::kUdp;
+    const int fd = ::socket(address.family,
+                            (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) fail("create a socket for");
     auto listener = std::make_unique<Listener>();
     listener->spec = spec;
@@ -106,15 +141,16 @@ void Forwarder::listen(const ForwardSpec& spec) {
     if (spec.scheme == ForwardSpec::Scheme::kTcp)
         ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 ||
-        ::listen(fd, 64) != 0) {
+        (!udp && ::listen(fd, 64) != 0)) {
         const int saved = errno;
         ::close(fd);
         errno = saved;
         fail("listen on");
     }
     Listener& ref = *listener;
-    listener->watch =
-        loop::FdWatch(fd, G_IO_IN, [this, &ref](GIOCondition) { return on_accept(ref); });
+    listener->watch = loop::FdWatch(fd, G_IO_IN, [this, &ref, udp](GIOCondition) {
+        return udp ? on_datagrams(ref) : on_accept(ref);
+    });
     log::state("forwarding " + spec.describe() + " as channels " + quoted(spec.name));
     listeners_.push_back(std::move(listener));
 }
@@ -149,6 +185,133 @@ bool Forwarder::on_accept(Listener& listener) {
     }
 }
 
+bool Forwarder::on_datagrams(Listener& listener) {
+    datagram_.resize(kMaxDatagram + 1);
+    // A bounded batch per wake-up, so that the loop serves the rest too.
+    for (int i = 0; i < 64; ++i) {
+        sockaddr_storage from{};
+        socklen_t length = sizeof from;
+        const ssize_t n = ::recvfrom(listener.fd, datagram_.data(), datagram_.size(), 0,
+                                     reinterpret_cast<sockaddr*>(&from), &length);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log::warn("receive on " + listener.spec.describe() + ": " + std::strerror(errno));
+            return true;
+        }
+        const std::string source(reinterpret_cast<const char*>(&from), length);
+        Connection* flow = nullptr;
+        if (auto it = listener.flows.find(source); it != listener.flows.end())
+            flow = find(it->second);
+        if (flow == nullptr) {
+            if (connections_.size() >= config_.max_channels) {
+                if (dropped_warnings_++ < 3) {
+                    log::warn("dropping datagrams from " + numeric(from, length) + " to " +
+                              listener.spec.describe() + ": already " +
+                              std::to_string(connections_.size()) + " open (--max-channels)");
+                }
+                continue;
+            }
+            datachannel::ChannelOptions options;
+            options.ordered = false;
+            options.max_retransmits = 0;
+            datachannel::DataChannel* channel = nullptr;
+            try {
+                channel = &registry_.open(listener.spec.name, options);
+            } catch (const Error& e) {
+                if (dropped_warnings_++ < 3)
+                    log::warn("cannot open a channel for datagrams to " + listener.spec.describe() +
+                              ": " + e.what());
+                continue;
+            }
+            flow = &add(*channel, listener.spec.name, -1);
+            flow->udp = true;
+            flow->listener = &listener;
+            flow->source = source;
+            flow->idle_seconds = listener.spec.udp_idle_seconds;
+            listener.flows[source] = flow->id;
+            log::state(flow->name + ": datagrams from " + numeric(from, length) + " to " +
+                       listener.spec.describe() + ", stream " + channel->stream().to_string());
+        }
+        if (flow->over) continue;  // its channel is closing
+        udp_to_channel(*flow, std::string_view(datagram_.data(), static_cast<std::size_t>(n)));
+    }
+    return true;
+}
+
+void Forwarder::udp_to_channel(Connection& connection, std::string_view datagram) {
+    if (connection.channel == nullptr) return;
+    connection.last_active_us = g_get_monotonic_time();
+    // Too big for the remote, or its channel is backed up: dropped, as a
+    // full or narrower link would.
+    if (datagram.size() > config_.message_size ||
+        connection.channel->buffered_amount() >= StreamPipe::kInputHighWater)
+        return;
+    if (connection.channel->send(datagram, true)) connection.udp_sent += datagram.size();
+}
+
+void Forwarder::udp_from_channel(Connection& connection, std::string_view datagram) {
+    connection.last_active_us = g_get_monotonic_time();
+    connection.udp_received += datagram.size();
+    // Errors are a datagram's fate (a full buffer, a port unreachable
+    // reported on the connected socket): it is lost, the flow goes on.
+    if (connection.listener != nullptr) {
+        ::sendto(connection.listener->fd, datagram.data(), datagram.size(), MSG_DONTWAIT,
+                 reinterpret_cast<const sockaddr*>(connection.source.data()),
+                 static_cast<socklen_t>(connection.source.size()));
+    } else if (connection.fd >= 0) {
+        ::send(connection.fd, datagram.data(), datagram.size(), MSG_DONTWAIT);
+    }
+}
+
+void Forwarder::connect_udp(Connection& connection, const ForwardSpec& spec) {
+    Address address;
+    try {
+        address = resolve(spec, false);
+    } catch (const Error& e) {
+        return end(connection, e.what(), true);
+    }
+    connection.udp = true;
+    connection.idle_seconds = spec.udp_idle_seconds;
+    connection.last_active_us = g_get_monotonic_time();
+    connection.fd = ::socket(address.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (connection.fd < 0)
+        return end(connection, std::string("socket: ") + std::strerror(errno), true);
+    // Connected: only the target's datagrams come back on this socket.
+    if (::connect(connection.fd, reinterpret_cast<const sockaddr*>(&address.storage),
+                  address.length) != 0) {
+        return end(connection, "cannot connect to " + spec.describe() + ": " + std::strerror(errno),
+                   true);
+    }
+    const std::uint64_t id = connection.id;
+    connection.udp_watch = loop::FdWatch(connection.fd, G_IO_IN,
+                                         [this, id](GIOCondition) { return on_udp_replies(id); });
+    log::state(connection.name + ": sending datagrams to " + spec.describe());
+}
+
+bool Forwarder::on_udp_replies(std::uint64_t id) {
+    Connection* c = find(id);
+    if (c == nullptr || c->over) return false;
+    datagram_.resize(kMaxDatagram + 1);
+    for (int i = 0; i < 64; ++i) {
+        const ssize_t n = ::recv(c->fd, datagram_.data(), datagram_.size(), 0);
+        if (n < 0) return true;  // EAGAIN; or an ICMP error: the flow goes on
+        udp_to_channel(*c, std::string_view(datagram_.data(), static_cast<std::size_t>(n)));
+    }
+    return true;
+}
+
+void Forwarder::check_idle() {
+    const std::int64_t now = g_get_monotonic_time();
+    for (auto& [id, c] : connections_) {
+        if (!c->udp || c->over) continue;
+        const double idle = static_cast<double>(now - c->last_active_us) / 1e6;
+        if (idle < c->idle_seconds) continue;
+        log::state(c->name + ": no datagram for " + std::to_string(static_cast<long>(idle)) +
+                   " s (--udp-idle); closing its channel");
+        end(*c, "idle", false);
+    }
+}
+
 Forwarder::Connection& Forwarder::add(datachannel::DataChannel& channel, const std::string& label,
                                       int fd) {
     auto connection = std::make_unique<Connection>();
@@ -168,6 +331,7 @@ datachannel::DataChannel::Callbacks Forwarder::channel_callbacks(std::uint64_t i
     callbacks.on_message = [this, id](std::string_view data, bool binary) {
         Connection* c = find(id);
         if (c == nullptr || c->over) return;
+        if (c->udp) return udp_from_channel(*c, data);
         if (c->pipe) return c->pipe->on_message(data, binary);
         c->early.emplace_back(std::string(data), binary);
     };
@@ -180,12 +344,29 @@ datachannel::DataChannel::Callbacks Forwarder::channel_callbacks(std::uint64_t i
     callbacks.on_closed = [this, id] {
         Connection* c = find(id);
         if (c == nullptr) return;
-        if (c->pipe) {
+        if (!c->udp && !c->over && !(c->pipe && c->pipe->remote_eof())) {
+            // Closed without the EOF marker: a reset on the far side, or a
+            // failed connect, or a refusal. The socket is reset too.
+            c->abort = true;
+            log::state(c->name +
+                       ": channel closed without an end of file; resetting the connection");
+            if (c->pipe) c->pipe->on_channel_closed();
+        } else if (c->pipe) {
             c->pipe->on_channel_closed();
             c->pipe->on_remote_closed();
         }
         c->channel = nullptr;
+        // The remote may close once its EOF marker left it: what arrived
+        // before it still goes to the socket, and the pipe's on_remote_eof
+        // ends the connection then.
+        if (c->pipe && c->pipe->output_pending()) {
+            c->draining = true;
+            return;
+        }
         end(*c, "channel closed", false);
+        // A connection that ended before its channel closed (a reset, an
+        // idle flow) waited for this to be freed.
+        if (!reaper_.active()) reaper_.start_once(std::chrono::milliseconds(0), [this] { reap(); });
     };
     return callbacks;
 }
@@ -215,6 +396,7 @@ void Forwarder::on_channel(datachannel::DataChannel& channel) {
         if (spec.name == channel.label()) target = &spec;
     if (target == nullptr) return channel.close();  // accept() let it through: cannot happen
     Connection& connection = add(channel, channel.label(), -1);
+    if (target->scheme == ForwardSpec::Scheme::kUdp) return connect_udp(connection, *target);
     log::state(connection.name + ": connecting to " + target->describe());
     connect(connection, *target);
 }
@@ -273,6 +455,7 @@ void Forwarder::start_pipe(Connection& connection) {
     config.output_fd = connection.fd;
     config.input_name = connection.name;
     config.output_name = connection.name;
+    config.credit_window = kCreditWindow;
     const std::uint64_t id = connection.id;
     connection.pipe = std::make_unique<StreamPipe>(config, *connection.channel,
                                                    StreamPipe::Callbacks{
@@ -281,7 +464,10 @@ void Forwarder::start_pipe(Connection& connection) {
                                                                maybe_done(*c);
                                                        },
                                                        [this, id] {
-                                                           if (Connection* c = find(id))
+                                                           Connection* c = find(id);
+                                                           if (c != nullptr && c->draining)
+                                                               end(*c, "output drained", false);
+                                                           else if (c != nullptr)
                                                                maybe_done(*c);
                                                        },
                                                        [this, id](const Error& failure) {
@@ -329,15 +515,20 @@ void Forwarder::reap() {
             ++it;
             continue;
         }
-        if (c.pipe) {
-            closed_bytes_sent_ += c.pipe->bytes_sent();
-            closed_bytes_received_ += c.pipe->bytes_received();
-        }
-        log::state(c.name + ": closed (" + std::to_string(c.pipe ? c.pipe->bytes_sent() : 0) +
-                   " bytes sent, " + std::to_string(c.pipe ? c.pipe->bytes_received() : 0) +
-                   " received)");
+        const std::uint64_t sent = c.udp_sent + (c.pipe ? c.pipe->bytes_sent() : 0);
+        const std::uint64_t received = c.udp_received + (c.pipe ? c.pipe->bytes_received() : 0);
+        closed_bytes_sent_ += sent;
+        closed_bytes_received_ += received;
+        log::state(c.name + ": closed (" + std::to_string(sent) + " bytes sent, " +
+                   std::to_string(received) + " received)");
+        if (c.listener != nullptr) c.listener->flows.erase(c.source);
+        c.udp_watch.reset();
         c.pipe.reset();
         c.connect_watch.reset();
+        if (c.fd >= 0 && c.abort) {
+            const linger reset{1, 0};  // close with an RST, not a FIN
+            ::setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        }
         if (c.fd >= 0) ::close(c.fd);
         it = connections_.erase(it);
         if (callbacks_.on_connection_closed) callbacks_.on_connection_closed();
@@ -361,14 +552,14 @@ Forwarder::Connection* Forwarder::find(std::uint64_t id) {
 std::uint64_t Forwarder::bytes_sent() const {
     std::uint64_t n = closed_bytes_sent_;
     for (const auto& [id, c] : connections_)
-        if (c->pipe) n += c->pipe->bytes_sent();
+        n += c->udp_sent + (c->pipe ? c->pipe->bytes_sent() : 0);
     return n;
 }
 
 std::uint64_t Forwarder::bytes_received() const {
     std::uint64_t n = closed_bytes_received_;
     for (const auto& [id, c] : connections_)
-        if (c->pipe) n += c->pipe->bytes_received();
+        n += c->udp_received + (c->pipe ? c->pipe->bytes_received() : 0);
     return n;
 }
 

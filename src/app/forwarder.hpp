@@ -9,14 +9,27 @@
 // FIN is the channel's EOF marker and the remote's EOF shuts our socket
 // down for writing (half-close both ways); once both directions are done
 // the channel is closed. A failed connect or a socket error resets the
-// channel; a channel closed by the remote closes its socket.
+// channel; a channel the remote closes without its EOF marker (its
+// connection was reset or failed) resets the socket (RST), so a reset
+// travels both ways.
+//
+// UDP (udp: specs): each distinct source address that sends to a --listen
+// socket gets one unordered channel with max-retransmits 0 (a flow); one
+// datagram is one message, and the remote's messages go back to that source
+// from the listening socket. The --connect side gives each such channel its
+// own connected UDP socket, so only the target's replies come back. A flow
+// without a datagram either way for its spec's udp_idle_seconds is closed
+// (its channel, and so the remote's flow too). A datagram that finds its
+// channel holding kInputHighWater is dropped, as a full link would.
 //
 // Limits: at most max_channels connections at once (the rest are refused
-// or closed at once). Sending back-pressure is per connection (its
-// channel's buffered amount); receiving back-pressure is the association's
-// (one SCTP window, datachannel/registry.hpp): a connection whose socket
-// does not take its data stops the association from reading, for every
-// connection, until it drains.
+// or closed at once). Back-pressure is per connection both ways: sending,
+// its channel's buffered amount; receiving, the pipes' credit mode
+// (app/stream_pipe.hpp, kCreditWindow): a connection whose socket does not
+// take its data stops only its own remote sender, at most one window ahead.
+// The association's receive window (datachannel/registry.hpp) is stopped
+// only when a connection holds several windows, which a remote that keeps
+// to the credit never causes.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +48,13 @@ namespace rtcpeer {
 
 class Forwarder {
   public:
+    // Each connection's credit window. 1 MiB: the output high-water mark a
+    // pipe had before, so the memory bound per connection (~1 MiB each way,
+    // options.hpp --max-channels) stays; credit returns every 256 KiB, so
+    // one connection still fills a path of 1 MiB per round trip (100 MB/s
+    // at 10 ms).
+    static constexpr std::size_t kCreditWindow = 1 << 20;
+
     struct Config {
         std::vector<ForwardSpec> listen;
         std::vector<ForwardSpec> connect;
@@ -67,6 +87,7 @@ class Forwarder {
         ForwardSpec spec;
         int fd = -1;
         loop::FdWatch watch;
+        std::map<std::string, std::uint64_t> flows;  // udp: source address -> connection
     };
     struct Connection {
         std::uint64_t id = 0;
@@ -78,10 +99,27 @@ class Forwarder {
         std::vector<std::pair<std::string, bool>> early;  // arrived before the connect completed
         bool receiving = true;
         bool over = false;
+        bool draining = false;  // the channel closed; the socket still takes its last data
+        bool abort = false;     // the channel closed without the remote's EOF: reset the socket
+        // udp: a flow. On the listening side fd is -1 and replies go out on
+        // the listener's socket to source.
+        bool udp = false;
+        Listener* listener = nullptr;
+        std::string source;  // the source's sockaddr bytes (the listener's key)
+        double idle_seconds = 60;
+        std::int64_t last_active_us = 0;
+        std::uint64_t udp_sent = 0, udp_received = 0;
+        loop::FdWatch udp_watch;
     };
 
     void listen(const ForwardSpec& spec);
     bool on_accept(Listener& listener);
+    bool on_datagrams(Listener& listener);
+    void connect_udp(Connection& connection, const ForwardSpec& spec);
+    bool on_udp_replies(std::uint64_t id);
+    void udp_to_channel(Connection& connection, std::string_view datagram);
+    void udp_from_channel(Connection& connection, std::string_view datagram);
+    void check_idle();
     Connection& add(datachannel::DataChannel& channel, const std::string& label, int fd);
     datachannel::DataChannel::Callbacks channel_callbacks(std::uint64_t id);
     void connect(Connection& connection, const ForwardSpec& spec);
@@ -103,7 +141,10 @@ class Forwarder {
     std::uint64_t closed_bytes_sent_ = 0, closed_bytes_received_ = 0;
     bool receiving_ = true;
     unsigned refused_ = 0;
-    loop::Timer reaper_;  // frees ended connections outside their callbacks
+    loop::Timer reaper_;      // frees ended connections outside their callbacks
+    loop::Timer idle_timer_;  // udp: closes idle flows
+    std::vector<char> datagram_;
+    unsigned dropped_warnings_ = 0;
 };
 
 }  // namespace rtcpeer

@@ -57,12 +57,18 @@ void StreamPipe::start() {
 }
 
 void StreamPipe::stop_input() {
+    input_stopped_ = true;
     input_watch_.reset();
     eof_wait_.reset();
 }
 
 bool StreamPipe::channel_full() const {
-    return channel_ != nullptr && channel_->buffered_amount() >= kInputHighWater;
+    return (channel_ != nullptr && channel_->buffered_amount() >= kInputHighWater) ||
+           waiting_for_credit();
+}
+
+bool StreamPipe::waiting_for_credit() const {
+    return config_.credit_window > 0 && bytes_sent_ - remote_written_ >= config_.credit_window;
 }
 
 bool StreamPipe::on_input(GIOCondition) {
@@ -95,7 +101,7 @@ bool StreamPipe::on_input(GIOCondition) {
         send_input(read_buffer_.data(), static_cast<std::size_t>(n));
     }
     if (channel_full()) {
-        // Back-pressure: wait for on_buffered_amount_low().
+        // Back-pressure: wait for on_buffered_amount_low() (or credit).
         input_watch_ = {};
         return false;
     }
@@ -195,6 +201,8 @@ bool StreamPipe::stdin_has_unsent_data() {
 }
 
 void StreamPipe::on_message(std::string_view data, bool binary) {
+    // Credit still comes after the remote's EOF: it reads what we send.
+    if (config_.credit_window > 0 && !binary && !data.empty()) return on_credit(data);
     if (remote_eof_) {
         // Nothing counts after the remote's EOF, but it is never dropped silently.
         if (!warned_after_eof_) {
@@ -225,6 +233,37 @@ void StreamPipe::on_message(std::string_view data, bool binary) {
     }
 }
 
+void StreamPipe::on_credit(std::string_view text) {
+    std::uint64_t count = 0;
+    bool number = !text.empty() && text.size() <= 20;
+    for (char c : text) {
+        if (c < '0' || c > '9') number = false;
+    }
+    if (number) count = std::stoull(std::string(text));
+    // A count never goes back and never exceeds what we sent.
+    if (!number || count < remote_written_ || count > bytes_sent_) {
+        return fail(config_.output_name,
+                    "the remote sent a malformed credit message (a text message on a "
+                    "forwarded channel)");
+    }
+    remote_written_ = count;
+    if (!input_eof_ && !input_stopped_ && !input_watch_.active() && !failed_ &&
+        channel_ != nullptr && !channel_full())
+        start();
+}
+
+void StreamPipe::written(std::size_t bytes) {
+    if (config_.credit_window == 0) return;
+    bytes_written_ += bytes;
+    if (bytes_written_ - credit_sent_ < config_.credit_window / 4 || channel_ == nullptr ||
+        remote_eof_)
+        return;
+    // The remote stays at most a window ahead of this count; after its EOF
+    // it sends nothing more and needs no credit.
+    credit_sent_ = bytes_written_;
+    channel_->send(std::to_string(bytes_written_), false);
+}
+
 void StreamPipe::on_remote_closed() {
     if (remote_eof_) return;
     remote_eof_ = true;
@@ -240,6 +279,7 @@ void StreamPipe::write_output(std::string_view data) {
         ssize_t n = ::write(config_.output_fd, data.data(), data.size());
         if (n > 0) {
             data.remove_prefix(static_cast<std::size_t>(n));
+            written(static_cast<std::size_t>(n));
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -276,6 +316,7 @@ void StreamPipe::drain_output() {
         if (n > 0) {
             output_offset_ += static_cast<std::size_t>(n);
             output_queued_ -= static_cast<std::size_t>(n);
+            written(static_cast<std::size_t>(n));
             if (output_offset_ == front.size()) {
                 output_queue_.pop_front();
                 output_offset_ = 0;
@@ -291,7 +332,13 @@ void StreamPipe::drain_output() {
 }
 
 void StreamPipe::update_receiving() {
-    const bool receive = output_queued_ < (receiving_ ? kOutputHighWater : kOutputLowWater);
+    // In credit mode the remote keeps to its window: stopping the
+    // association is only a safety net, far above it.
+    const std::size_t high = config_.credit_window > 0
+                                 ? kCreditOutputHighWaterWindows * config_.credit_window
+                                 : kOutputHighWater;
+    const std::size_t low = config_.credit_window > 0 ? config_.credit_window : kOutputLowWater;
+    const bool receive = output_queued_ < (receiving_ ? high : low);
     if (receive != receiving_) {
         receiving_ = receive;
         if (callbacks_.set_receiving) callbacks_.set_receiving(receive);

@@ -12,6 +12,17 @@
 // has everything acknowledged, everything was delivered. An empty message
 // from the remote (in --lines mode: an empty binary one) is its EOF, after
 // which the output is flushed and closed (a socket: shut down for writing).
+//
+// Credit mode (credit_window > 0; forwarding, where both ends are rtcpeer):
+// back-pressure per channel instead of per association. The receiving side
+// sends a text message holding, in decimal, how many bytes it has written to
+// its output in all, each time another quarter window was written; the
+// sending side does not read its input while the bytes it sent minus the
+// last such count reach the window. The data is then always binary and a
+// non-empty text message is always credit. A slow output thus holds at most
+// about one window of its channel's data and stops only its own remote
+// sender; the association is stopped only above kCreditOutputHighWater,
+// which a remote that keeps to the window never reaches.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +50,9 @@ struct StreamPipeConfig {
     // the EOF marker waits until this says that everything sent before it
     // was acknowledged, so that it cannot arrive before the data.
     std::function<bool()> all_acknowledged;
+    // Credit mode (above): the window in bytes; 0 = off (the association's
+    // back-pressure only, for a remote that may not be rtcpeer).
+    std::size_t credit_window = 0;
 };
 
 class StreamPipe {
@@ -51,6 +65,9 @@ class StreamPipe {
     // its input in memory, which matters when many pipes share a connection.
     static constexpr std::size_t kInputHighWater = 1 << 20;
     static constexpr std::size_t kInputLowWater = 512 << 10;
+    // Credit mode: what waits for the output before the association stops
+    // reading (a safety net against a remote that ignores the window).
+    static constexpr std::size_t kCreditOutputHighWaterWindows = 4;
 
     struct Callbacks {
         std::function<void()> on_local_eof;   // the EOF marker is in SCTP's hands
@@ -80,6 +97,8 @@ class StreamPipe {
 
     bool local_eof_sent() const { return local_eof_sent_; }
     bool remote_eof() const { return remote_eof_; }
+    // The remote's EOF came, but what came before it still waits for the output.
+    bool output_pending() const { return remote_eof_ && !output_closed_ && !failed_; }
     bool stdin_is_terminal() const { return input_is_terminal_; }
     // Whether the input still holds data that was not sent (checked without blocking).
     bool stdin_has_unsent_data();
@@ -89,6 +108,8 @@ class StreamPipe {
     std::uint64_t bytes_received() const { return bytes_received_; }
     std::uint64_t messages_sent() const { return messages_sent_; }
     std::uint64_t messages_received() const { return messages_received_; }
+    // Credit mode: whether the input waits for the remote's credit.
+    bool waiting_for_credit() const;
 
   private:
     bool on_input(GIOCondition condition);
@@ -103,6 +124,8 @@ class StreamPipe {
     void close_output_if_done();
     void update_receiving();
     void fail(const std::string& stage, const std::string& why);
+    void on_credit(std::string_view text);
+    void written(std::size_t bytes);
 
     StreamPipeConfig config_;
     datachannel::DataChannel* channel_;  // null once the channel is closed
@@ -130,6 +153,10 @@ class StreamPipe {
     bool warned_after_eof_ = false;
     loop::FdWatch output_watch_;
 
+    // Credit mode: bytes written to the output, the count last sent as
+    // credit, and the remote's last count.
+    std::uint64_t bytes_written_ = 0, credit_sent_ = 0, remote_written_ = 0;
+    bool input_stopped_ = false;
     std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, messages_sent_ = 0, messages_received_ = 0;
 };
 

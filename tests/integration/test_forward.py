@@ -1,17 +1,22 @@
 """Forwarding (--listen/--connect) between two rtcpeers on loopback: a web
 server behind the forward and curl through it, bit-exact; parallel
-downloads; half-close; a unix socket; what a remote may not do (an unnamed
-label, a failed connect); --once."""
+downloads; a slow reader beside a fast download; half-close; a unix socket;
+UDP flows and their idle close; what a remote may not do (an unnamed label,
+a failed connect); --once. And UDP under 5% loss between two network
+namespaces (root only; skipped otherwise)."""
 
 import os
 import socket
 import subprocess
 import sys
+import json
 import threading
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import LOOPBACK, TestCase, free_tcp_port, main, random_file, sha256_file, wait_for  # noqa: E402
+from harness import LOOPBACK, RTCPEER, TestCase, free_tcp_port, main, random_file, sha256_file, wait_for  # noqa: E402
+import netns  # noqa: E402
 
 MB = 1000 * 1000
 
@@ -94,6 +99,43 @@ class ForwardTest(TestCase):
         self.end(offer, answer)
         self.assertEqual(answer.stderr.count(": connected"), 20)
 
+    def test_slow_consumer_stalls_only_its_own_connection(self):
+        folder = self.path("www")
+        os.mkdir(folder)
+        a_src = random_file(os.path.join(folder, "a.bin"), 20 * MB)
+        b_src = random_file(os.path.join(folder, "f.bin"), 20 * MB)
+        web = self.web_server(folder)
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"web=tcp:{local}"], ["--connect", f"web=tcp:127.0.0.1:{web}"])
+        self.listening(offer)
+        # A asks for 20 MB and reads nothing for 10 s: more than the kernel's
+        # socket buffers hold, so its data backs up into the forward.
+        stall = 10
+        a = socket.create_connection(("127.0.0.1", local))
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        a.sendall(b"GET /a.bin HTTP/1.0\r\n\r\n")
+        a_started = time.monotonic()
+        time.sleep(2)  # A's backlog fills the buffers
+        started = time.monotonic()
+        result = self.curl(local, self.path("got_b"))
+        b_seconds = time.monotonic() - started
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sha256_file(self.path("got_b")), sha256_file(b_src))
+        print(f"\n20 MB beside a stalled connection: {b_seconds:.1f} s", file=sys.stderr)
+        a_waited = time.monotonic() - a_started
+        self.assertLess(a_waited, stall, "B finished only after A's stall")
+        self.assertLess(b_seconds, stall / 2)
+        time.sleep(stall - a_waited)
+        a.settimeout(60)
+        reply = b""
+        while chunk := a.recv(1 << 20):
+            reply += chunk
+        a.close()
+        body = reply.split(b"\r\n\r\n", 1)[1]
+        with open(a_src, "rb") as f:
+            self.assertTrue(body == f.read(), f"A got {len(body)} bytes, not its file")
+        self.end(offer, answer)
+
     def test_half_close_still_gets_the_reply(self):
         # An echo-after-EOF server: reads everything, then answers with its size.
         server = socket.socket()
@@ -124,6 +166,81 @@ class ForwardTest(TestCase):
         client.close()
         self.assertEqual(reply, b"got 300000 bytes")
         # --once: the first connection's end ends the run, in order.
+        self.assertExit(offer, 0, timeout=20)
+        self.assertExit(answer, 0, timeout=20)
+
+    def test_half_closed_slow_reader_gets_the_whole_reply(self):
+        # The client shuts down its write side, the server answers with 8 MB
+        # and closes: the far side is done both ways and closes the channel
+        # while the end of the reply (up to a credit window) still waits here
+        # for a slow client. It must all arrive, then the end of file.
+        size = 8 * MB
+        reply = os.urandom(size)
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        self.addCleanup(server.close)
+
+        def serve():
+            conn, _ = server.accept()
+            while conn.recv(65536):
+                pass
+            conn.sendall(reply)
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"tcp:{local}", "--once"],
+                                  ["--connect", f"tcp:127.0.0.1:{server.getsockname()[1]}"])
+        self.listening(offer)
+        client = socket.create_connection(("127.0.0.1", local))
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        client.sendall(b"request")
+        client.shutdown(socket.SHUT_WR)
+        time.sleep(1)
+        got = bytearray()
+        client.settimeout(20)
+        while chunk := client.recv(65536):  # a slow reader: about 3 MB/s
+            got += chunk
+            time.sleep(0.02)
+        client.close()
+        self.assertEqual(len(got), size)
+        self.assertTrue(got == reply)
+        self.assertExit(offer, 0, timeout=20)
+        self.assertExit(answer, 0, timeout=20)
+
+    def test_reset_travels_through_the_forward(self):
+        # The server answers, then resets its connection (RST, not FIN): the
+        # client must see a reset too, after the bytes that came before.
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        self.addCleanup(server.close)
+
+        def serve():
+            conn, _ = server.accept()
+            conn.recv(100)
+            conn.sendall(b"partial")
+            time.sleep(0.5)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"tcp:{local}", "--once"],
+                                  ["--connect", f"tcp:127.0.0.1:{server.getsockname()[1]}"])
+        self.listening(offer)
+        client = socket.create_connection(("127.0.0.1", local))
+        client.settimeout(20)
+        client.sendall(b"hello")
+        got = b""
+        with self.assertRaises(ConnectionResetError):
+            while chunk := client.recv(100):
+                got += chunk
+        client.close()
+        self.assertEqual(got, b"partial")
+        self.assertIn("resetting its channel", answer.stderr)
+        self.assertIn("tcp #1: channel closed without an end of file; resetting the connection", offer.stderr)
         self.assertExit(offer, 0, timeout=20)
         self.assertExit(answer, 0, timeout=20)
 
@@ -164,7 +281,8 @@ class ForwardTest(TestCase):
         for port in (local, other):
             client = socket.create_connection(("127.0.0.1", port))
             client.settimeout(10)
-            self.assertEqual(client.recv(100), b"")  # closed at once, nothing forwarded
+            with self.assertRaises(ConnectionResetError):  # reset at once, nothing forwarded
+                client.recv(100)
             client.close()
         wait_for(lambda: "refusing channel \"ssh\": no --connect names it" in answer.stderr, timeout=10,
                  what="the refusal")
@@ -189,13 +307,159 @@ class ForwardTest(TestCase):
             c.close()
         self.end(offer, answer)
 
+    def test_udp_flows_echo_and_idle_close(self):
+        echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        echo.bind(("127.0.0.1", 0))
+        self.addCleanup(echo.close)
+        echo.settimeout(0.2)
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+        sources = set()
+
+        def serve():
+            while not stop.is_set():
+                try:
+                    data, source = echo.recvfrom(65536)
+                except OSError:
+                    continue
+                sources.add(source)
+                echo.sendto(data[::-1], source)
+
+        threading.Thread(target=serve, daemon=True).start()
+        local = free_tcp_port()
+        idle = ["--udp-idle", "1.5"]
+        offer, answer = self.pair(["--listen", f"dns=udp:{local}", *idle],
+                                  ["--connect", f"dns=udp:127.0.0.1:{echo.getsockname()[1]}", *idle])
+        self.listening(offer)
+        clients = []
+        for _ in range(3):
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.bind(("127.0.0.1", 0))
+            c.settimeout(10)
+            self.addCleanup(c.close)
+            clients.append(c)
+
+        def exchange(c, size):
+            data = os.urandom(size)
+            c.sendto(data, ("127.0.0.1", local))
+            reply, source = c.recvfrom(65536)
+            self.assertEqual(source, ("127.0.0.1", local))
+            self.assertEqual(reply, data[::-1], f"{size} bytes")
+
+        for size in (0, 1, 1200, 9000, 65507):
+            for c in clients:
+                exchange(c, size)
+        # One flow (channel, socket on the far side) per source port.
+        self.assertEqual(len(sources), 3)
+        for name in ("dns #1", "dns #2", "dns #3"):
+            self.assertIn(f"{name}: datagrams from 127.0.0.1:", offer.stderr)
+        self.assertEqual(answer.stderr.count(": sending datagrams to udp:127.0.0.1:"), 3)
+        # Idle: each flow is closed on both sides.
+        wait_for(lambda: offer.stderr.count(": closed (") == 3 and answer.stderr.count(": closed (") == 3,
+                 timeout=15, what="the idle flows' close on both sides")
+        self.assertGreaterEqual(offer.stderr.count("(--udp-idle); closing") +
+                                answer.stderr.count("(--udp-idle); closing"), 3)
+        self.assertIn("dns #1: closed (75708 bytes sent, 75708 received)", offer.stderr)
+        # A source that comes back gets a new flow.
+        exchange(clients[0], 100)
+        self.assertIn("dns #4: datagrams from", offer.stderr)
+        self.assertEqual(len(sources), 4)
+        self.end(offer, answer)
+
     def test_usage(self):
-        for args in (["--listen", "web=tcp:0"], ["--connect", "tcp:8080"], ["--listen", "udp:53"],
+        for args in (["--listen", "web=tcp:0"], ["--connect", "tcp:8080"], ["--listen", "sctp:53"],
+                     ["--listen", "tcp:80", "--udp-idle", "5"], ["--listen", "udp:53", "--udp-idle", "0"],
                      ["--listen", "tcp:80", "--lines"], ["--once"],
                      ["--connect", "a=tcp:h:1", "--connect", "a=tcp:h:2"]):
             p = self.start("offer", *args)
             self.assertExit(p, 2, timeout=10)
             self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+
+
+# Run inside a namespace: a UDP echo server, and a ping-pong client that
+# prints what it measured as JSON.
+ECHO = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    data, source = s.recvfrom(65536)
+    s.sendto(data, source)
+"""
+PING = """
+import json, socket, sys, time
+port, count = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.1", port))
+def ping(seq, wait):
+    sent = time.monotonic()
+    s.send(seq.to_bytes(4, "big") + bytes(1000))
+    late = 0
+    while True:
+        left = sent + wait - time.monotonic()
+        if left <= 0:
+            return None, late
+        s.settimeout(left)
+        try:
+            data = s.recv(2048)
+        except (socket.timeout, ConnectionRefusedError):
+            continue
+        if int.from_bytes(data[:4], "big") == seq:
+            return (time.monotonic() - sent) * 1000, late
+        late += 1
+for seq in range(10):  # the flow's channel opens: not measured
+    ping(seq, 1.0)
+rtts, lost, late = [], 0, 0
+for seq in range(10, 10 + count):
+    rtt, stale = ping(seq, 0.3)
+    late += stale
+    if rtt is None:
+        lost += 1
+    else:
+        rtts.append(rtt)
+print(json.dumps({"rtts": rtts, "lost": lost, "late": late}))
+"""
+
+
+@unittest.skipIf(netns.available(), f"UDP under loss: {netns.available()}")
+class UdpUnderLossTest(netns.TwoHostsTestCase):
+    tag = "f"
+
+    def tearDown(self):
+        self.hosts.clear_loss()
+        super().tearDown()
+
+    def test_udp_ping_pong_under_5_percent_loss_has_no_retransmission_delay(self):
+        # The SCTP retransmission timer is at least 100 ms (sctp/stack.cpp):
+        # a datagram carried reliably and lost would come back that late.
+        # On an unreliable channel it is simply lost, and the others keep
+        # their sub-millisecond round trip.
+        h = self.hosts
+        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", "4400"]
+        self.on(h.b, [sys.executable, "-c", ECHO, "4401"])
+        offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v", "--listen", "u=udp:4402"])
+        answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v", "--connect", "u=udp:127.0.0.1:4401"])
+        wait_for(lambda: "] forwarding " in offer.stderr and "SCTP up" in answer.stderr, timeout=30,
+                 what="the forward")
+        h.drop_udp(5)
+        count = 200
+        client = subprocess.run(h.wrap(h.a, [sys.executable, "-c", PING, "4402", str(count)]),
+                                capture_output=True, text=True, timeout=600)
+        self.assertEqual(client.returncode, 0, client.stderr)
+        result = json.loads(client.stdout)
+        rtts = sorted(result["rtts"])
+        print(f"\nUDP ping-pong under 5% loss each way: {len(rtts)} of {count} answered, "
+              f"median {rtts[len(rtts) // 2]:.2f} ms, max {rtts[-1]:.1f} ms, {result['late']} late",
+              file=sys.stderr)
+        # The drop rule takes 5% of every UDP datagram a namespace receives,
+        # loopback included: a round trip has six such hops (client, link,
+        # echo server, each way), so about 1 in 4 is lost.
+        self.assertGreater(result["lost"], 0)
+        self.assertGreater(len(rtts), count * 0.5)
+        # No answer came after its retransmission timer would have fired.
+        self.assertEqual(result["late"], 0)
+        self.assertLess(rtts[-1], 80)
+        self.assertIn('channel "u" opened on stream', offer.stderr)
 
 
 if __name__ == "__main__":

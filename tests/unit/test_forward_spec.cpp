@@ -57,13 +57,32 @@ TEST_CASE("forward specs: tcp and unix, with and without a name") {
     CHECK(parse_connect_spec("tcp:[::1]:22").describe() == "tcp:[::1]:22");
 }
 
+TEST_CASE("forward specs: udp") {
+    ForwardSpec dns = tcp("dns", "", 5353);
+    dns.scheme = ForwardSpec::Scheme::kUdp;
+    CHECK(parse_listen_spec("dns=udp:5353") == dns);
+    CHECK(parse_listen_spec("udp:5353").name == "udp");
+    CHECK(parse_listen_spec("udp:5353").describe() == "udp:127.0.0.1:5353");
+    const ForwardSpec wg = parse_connect_spec("wg=udp:[::1]:51820");
+    CHECK(wg.scheme == ForwardSpec::Scheme::kUdp);
+    CHECK(wg.host == "::1");
+    CHECK(wg.port == 51820);
+    CHECK(wg.describe() == "udp:[::1]:51820");
+    CHECK(wg.udp_idle_seconds == 60);
+    CHECK(parse_connect_spec("udp:10.0.0.1:53").describe() == "udp:10.0.0.1:53");
+}
+
 TEST_CASE("forward specs: mistakes say what is wrong") {
     CHECK(connect_error("tcp:8080").find("HOST:PORT") != std::string::npos);
     CHECK(listen_error("tcp:0").find("1 to 65535") != std::string::npos);
     CHECK(listen_error("tcp:65536").find("1 to 65535") != std::string::npos);
     CHECK(listen_error("tcp:http").find("not a port") != std::string::npos);
-    CHECK(listen_error("udp:53").find("unknown scheme") != std::string::npos);
-    CHECK(listen_error("web=8080").find("tcp: or unix:") != std::string::npos);
+    CHECK(listen_error("sctp:53").find("unknown scheme \"sctp\" (tcp, udp or unix)") !=
+          std::string::npos);
+    CHECK(listen_error("web=8080").find("tcp:, udp: or unix:") != std::string::npos);
+    CHECK(connect_error("udp:53").find("HOST:PORT") != std::string::npos);
+    CHECK(listen_error("udp:0").find("1 to 65535") != std::string::npos);
+    CHECK(connect_error("udp:[::1]53").find("[ADDRESS]:PORT") != std::string::npos);
     CHECK(listen_error("=tcp:80").find("empty name") != std::string::npos);
     CHECK(listen_error("unix:").find("empty path") != std::string::npos);
     CHECK(connect_error("tcp::80").find("empty host") != std::string::npos);
