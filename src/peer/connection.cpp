@@ -208,19 +208,20 @@ void Connection::on_rtp(const std::uint8_t* data, std::size_t size, bool rtcp) {
 }
 
 void Connection::start_srtp() {
+    // Without a track nothing is keyed: setting up libsrtp runs its
+    // self-tests, tens of milliseconds that would hold up the data channel.
+    if (tracks_.empty()) return;
     const auto material = dtls_->srtp_keying_material();
     if (!material) {
-        if (!tracks_.empty()) media_warning("the remote chose no SRTP profile; no media flows");
+        media_warning("the remote chose no SRTP profile; no media flows");
         return;
     }
     const auto role =
         dtls_->role() == dtls::Role::kClient ? srtp::DtlsRole::kClient : srtp::DtlsRole::kServer;
     const auto keys = srtp::keys_from_dtls(material->profile, role, material->material);
     if (!keys) {
-        if (!tracks_.empty()) {
-            media_warning("DTLS settled an SRTP profile rtcpeer cannot use (" +
-                          std::to_string(material->profile) + "); no media flows");
-        }
+        media_warning("DTLS settled an SRTP profile rtcpeer cannot use (" +
+                      std::to_string(material->profile) + "); no media flows");
         return;
     }
     try {
@@ -229,11 +230,8 @@ void Connection::start_srtp() {
         throw Error(ErrorCategory::kRuntime, "srtp", failure.what());
     }
     srtp_buffer_.assign(srtp::Session::kMaxPacket + srtp::Session::kMaxOverhead, 0);
-    if (!tracks_.empty()) {
-        log::state("SRTP keyed (" + std::string(srtp::to_string(keys->profile)) + ", " +
-                   std::to_string(tracks_.size()) + " track" + (tracks_.size() == 1 ? "" : "s") +
-                   ")");
-    }
+    log::state("SRTP keyed (" + std::string(srtp::to_string(keys->profile)) + ", " +
+               std::to_string(tracks_.size()) + " track" + (tracks_.size() == 1 ? "" : "s") + ")");
     if (callbacks_.on_media_ready) callbacks_.on_media_ready();
 }
 
