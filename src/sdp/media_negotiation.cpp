@@ -239,6 +239,23 @@ void agree_feedback(NegotiatedTrack& track, const Codec& offered) {
     }
 }
 
+// What a negotiated section comes to: the track the media of one kind runs on.
+NegotiatedTrack negotiated_track(const RtpSection& s, std::size_t index, Direction direction,
+                                 const Codec& chosen, const LocalTrack& local) {
+    NegotiatedTrack t;
+    t.kind = s.kind;
+    t.mid = s.mid;
+    t.section = index;
+    t.direction = direction;
+    t.codec = chosen;
+    agree_feedback(t, chosen);
+    t.mid_extension = s.extmap_id(kMidExtensionUri);
+    t.rtcp_rsize = s.rtcp_rsize;
+    t.remote_ssrcs = media_ssrcs(s);
+    if (sends(direction)) t.local_ssrc = local.ssrc;
+    return t;
+}
+
 }  // namespace
 
 Codec offered_codec(VideoCodec codec) {
@@ -385,10 +402,6 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
             std::any_of(answer.tracks.begin(), answer.tracks.end(),
                         [&](const NegotiatedTrack& t) { return t.kind == s.kind; });
         const Codec* chosen = nullptr;
-        NegotiatedTrack negotiated;
-        negotiated.kind = s.kind;
-        negotiated.mid = s.mid;
-        negotiated.section = i;
         Direction direction = Direction::kInactive;
         const bool wanted = track->wanted() && !kind_taken;
         if (wanted) chosen = choose_codec(s, media);
@@ -428,13 +441,7 @@ MediaAnswer build_media_answer(const LocalParameters& local, const LocalMedia& m
             }
             if (!no_codec.empty()) answer.warnings.push_back(no_codec + "answered inactive");
         }
-        negotiated.direction = direction;
-        negotiated.codec = *chosen;
-        agree_feedback(negotiated, *chosen);
-        negotiated.mid_extension = s.extmap_id(kMidExtensionUri);
-        negotiated.rtcp_rsize = s.rtcp_rsize;
-        negotiated.remote_ssrcs = media_ssrcs(s);
-        if (sends(direction)) negotiated.local_ssrc = track->ssrc;
+        NegotiatedTrack negotiated = negotiated_track(s, i, direction, *chosen, *track);
 
         body += detail::connection_lines(local, "m=" + s.media + " ",
                                          s.proto + " " + std::to_string(chosen->payload_type));
@@ -510,18 +517,7 @@ std::vector<NegotiatedTrack> accepted_tracks(const LocalMedia& media,
                                ") " + to_string(s.direction) + "; nothing flows there");
             continue;
         }
-        NegotiatedTrack t;
-        t.kind = s.kind;
-        t.mid = s.mid;
-        t.section = i;
-        t.direction = direction;
-        t.codec = *chosen;
-        agree_feedback(t, *chosen);
-        t.mid_extension = s.extmap_id(kMidExtensionUri);
-        t.rtcp_rsize = s.rtcp_rsize;
-        t.remote_ssrcs = media_ssrcs(s);
-        if (sends(direction)) t.local_ssrc = track->ssrc;
-        tracks.push_back(std::move(t));
+        tracks.push_back(negotiated_track(s, i, direction, *chosen, *track));
     }
     return tracks;
 }
