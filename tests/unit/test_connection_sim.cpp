@@ -28,6 +28,7 @@
 #include "base/scheduler.hpp"
 #include "peer/connection.hpp"
 #include "rtp/rtcp.hpp"
+#include "rtp_test_packet.hpp"
 #include "sctp/stack.hpp"
 #include "sim_time.hpp"
 
@@ -654,18 +655,8 @@ sdp::LocalMedia media(bool send, bool receive, bool data = true) {
 // depends on them.
 std::vector<std::uint8_t> rtp_packet(std::uint8_t payload_type, std::uint32_t ssrc,
                                      std::uint16_t sequence, std::size_t size) {
-    std::vector<std::uint8_t> p = {0x80,
-                                   payload_type,
-                                   static_cast<std::uint8_t>(sequence >> 8),
-                                   static_cast<std::uint8_t>(sequence),
-                                   0,
-                                   0,
-                                   static_cast<std::uint8_t>(sequence >> 4),
-                                   static_cast<std::uint8_t>(sequence << 4),
-                                   static_cast<std::uint8_t>(ssrc >> 24),
-                                   static_cast<std::uint8_t>(ssrc >> 16),
-                                   static_cast<std::uint8_t>(ssrc >> 8),
-                                   static_cast<std::uint8_t>(ssrc)};
+    std::vector<std::uint8_t> p = rtcpeer::testing::rtp_header(
+        payload_type, sequence, static_cast<std::uint32_t>(sequence << 4) & 0xffff, ssrc);
     const std::string body = pattern(sequence ^ ssrc, size);
     p.insert(p.end(), body.begin(), body.end());
     return p;

@@ -22,6 +22,7 @@
 #include "media/engine.hpp"
 #include "rtp/packet.hpp"
 #include "rtp/rtcp.hpp"
+#include "rtp_test_packet.hpp"
 
 using rtcpeer::media::Endpoint;
 using rtcpeer::media::Engine;
@@ -90,18 +91,7 @@ struct SinkPair {
 
 std::vector<std::uint8_t> rtp_packet(std::uint8_t pt, std::uint32_t ssrc, std::uint16_t seq,
                                      std::uint32_t ts, std::size_t size) {
-    std::vector<std::uint8_t> p = {0x80,
-                                   pt,
-                                   static_cast<std::uint8_t>(seq >> 8),
-                                   static_cast<std::uint8_t>(seq),
-                                   static_cast<std::uint8_t>(ts >> 24),
-                                   static_cast<std::uint8_t>(ts >> 16),
-                                   static_cast<std::uint8_t>(ts >> 8),
-                                   static_cast<std::uint8_t>(ts),
-                                   static_cast<std::uint8_t>(ssrc >> 24),
-                                   static_cast<std::uint8_t>(ssrc >> 16),
-                                   static_cast<std::uint8_t>(ssrc >> 8),
-                                   static_cast<std::uint8_t>(ssrc)};
+    std::vector<std::uint8_t> p = rtcpeer::testing::rtp_header(pt, seq, ts, ssrc);
     for (std::size_t i = 0; i < size; ++i) p.push_back(static_cast<std::uint8_t>(seq * 7 + i));
     return p;
 }

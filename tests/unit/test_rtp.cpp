@@ -8,6 +8,7 @@
 #include "rtp/receive_statistics.hpp"
 #include "rtp/rewriter.hpp"
 #include "rtp/send_history.hpp"
+#include "rtp_test_packet.hpp"
 
 using namespace rtcpeer::rtp;
 using std::chrono::microseconds;
@@ -19,18 +20,7 @@ namespace {
 std::vector<std::uint8_t> rtp_packet(std::uint8_t pt, std::uint16_t seq, std::uint32_t ts,
                                      std::uint32_t ssrc,
                                      std::vector<std::uint8_t> payload = {1, 2, 3}) {
-    std::vector<std::uint8_t> p = {0x80,
-                                   pt,
-                                   static_cast<std::uint8_t>(seq >> 8),
-                                   static_cast<std::uint8_t>(seq),
-                                   static_cast<std::uint8_t>(ts >> 24),
-                                   static_cast<std::uint8_t>(ts >> 16),
-                                   static_cast<std::uint8_t>(ts >> 8),
-                                   static_cast<std::uint8_t>(ts),
-                                   static_cast<std::uint8_t>(ssrc >> 24),
-                                   static_cast<std::uint8_t>(ssrc >> 16),
-                                   static_cast<std::uint8_t>(ssrc >> 8),
-                                   static_cast<std::uint8_t>(ssrc)};
+    std::vector<std::uint8_t> p = rtcpeer::testing::rtp_header(pt, seq, ts, ssrc);
     p.insert(p.end(), payload.begin(), payload.end());
     return p;
 }
