@@ -64,6 +64,14 @@ class ForwardTest(TestCase):
         return subprocess.run(["curl", "-s", "-S", "--max-time", "120", "-o", out,
                                f"http://127.0.0.1:{port}/f.bin"], capture_output=True, text=True)
 
+    def local_server(self):
+        """A listening TCP socket on loopback for one connection, closed at the end."""
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        self.addCleanup(server.close)
+        return server
+
     def end(self, offer, answer):
         offer.signal(2)
         self.assertExit(offer, 130, timeout=20)
@@ -138,10 +146,7 @@ class ForwardTest(TestCase):
 
     def test_half_close_still_gets_the_reply(self):
         # An echo-after-EOF server: reads everything, then answers with its size.
-        server = socket.socket()
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        self.addCleanup(server.close)
+        server = self.local_server()
 
         def serve():
             conn, _ = server.accept()
@@ -176,10 +181,7 @@ class ForwardTest(TestCase):
         # for a slow client. It must all arrive, then the end of file.
         size = 8 * MB
         reply = os.urandom(size)
-        server = socket.socket()
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        self.addCleanup(server.close)
+        server = self.local_server()
 
         def serve():
             conn, _ = server.accept()
@@ -212,10 +214,7 @@ class ForwardTest(TestCase):
     def test_reset_travels_through_the_forward(self):
         # The server answers, then resets its connection (RST, not FIN): the
         # client must see a reset too, after the bytes that came before.
-        server = socket.socket()
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        self.addCleanup(server.close)
+        server = self.local_server()
 
         def serve():
             conn, _ = server.accept()
