@@ -1,22 +1,12 @@
 #include "app/channel_options.hpp"
 
+#include "app/cli_checks.hpp"
 #include "base/error.hpp"
 #include "base/text.hpp"
 
 namespace rtcpeer {
 
 namespace {
-
-CLI::Validator up_to(unsigned long high, const char* what) {
-    return CLI::Validator(
-        [high, what](std::string& value) -> std::string {
-            const bool digits = !value.empty() && value.size() <= 12 &&
-                                value.find_first_not_of("0123456789") == std::string::npos;
-            if (digits && std::stoull(value) <= high) return {};
-            return value + " is not " + what + " (0 to " + std::to_string(high) + ")";
-        },
-        "");
-}
 
 const char* const kChannelOptions[] = {"--unordered", "--max-retransmits", "--max-packet-lifetime",
                                        "--protocol", "--negotiated"};
@@ -30,19 +20,19 @@ void add_channel_options(CLI::App& command, ChannelFlags& flags) {
     command
         .add_option("--max-retransmits", flags.max_retransmits,
                     "partial reliability: a message is given up after N retransmissions")
-        ->check(up_to(65535, "a number of retransmissions"))
+        ->check(whole_number(0, 65535, "a number of retransmissions"))
         ->type_name("N");
     command
         .add_option("--max-packet-lifetime", flags.max_packet_lifetime,
                     "partial reliability: a message is given up MS milliseconds after it was sent")
-        ->check(up_to(65535, "a number of milliseconds"))
+        ->check(whole_number(0, 65535, "a number of milliseconds"))
         ->type_name("MS");
     command.add_option("--protocol", flags.protocol, "the channel's subprotocol name")
         ->type_name("NAME");
     command
         .add_option("--negotiated", flags.negotiated,
                     "both sides open the channel on stream ID themselves, without DCEP")
-        ->check(up_to(kMaxNegotiatedId, "a stream id"))
+        ->check(whole_number(0, kMaxNegotiatedId, "a stream id"))
         ->type_name("ID");
 }
 
@@ -89,7 +79,7 @@ void add_forward_options(CLI::App& command, ForwardFlags& flags, unsigned& max_c
     command
         .add_option("--max-channels", max_channels,
                     "forwarding: at most N connections at once; the rest are refused")
-        ->check(up_to(100000, "a number of channels"))
+        ->check(whole_number(0, 100000, "a number of channels"))
         ->type_name("N")
         ->default_str("64");
     command.add_flag("--once", once, "forwarding: end after the first connection closes");

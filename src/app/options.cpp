@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "app/channel_options.hpp"
+#include "app/cli_checks.hpp"
 #include "rtcpeer_config.hpp"
 
 namespace rtcpeer {
@@ -57,111 +58,6 @@ const char* to_string(SignalingKind kind) {
 }
 
 namespace {
-
-// CLI11 phrases some errors over several lines; the contract is one line.
-std::string one_line(std::string text) {
-    for (char& c : text) {
-        if (c == '\n') c = ' ';
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    return text;
-}
-
-// The help shows one metavariable per option and its default in words:
-// CLI11's own format appends validator names ("ADDR:ADDR", "TEXT:MIN-MAX").
-class HelpFormatter : public CLI::Formatter {
-  public:
-    HelpFormatter() { column_width(28); }
-    std::string make_usage(const CLI::App*, std::string) const override {
-        return "Usage: rtcpeer offer|answer [OPTIONS]\n"
-               "       rtcpeer --version\n"
-               "Options go before or after the role.\n";
-    }
-    std::string make_option_opts(const CLI::Option* option) const override {
-        if (option->get_type_size() == 0) return {};
-        std::string type = option->get_type_name();
-        const std::size_t colon = type.find(':');  // HOST:PORT is a metavariable
-        if (colon != std::string::npos && type.compare(colon, 5, ":PORT") != 0)
-            type = type.substr(0, colon);
-        return " " + type;
-    }
-    std::string make_option_desc(const CLI::Option* option) const override {
-        std::string text = option->get_description();
-        if (!option->get_default_str().empty())
-            text += " (default " + option->get_default_str() + ")";
-        return text;
-    }
-};
-
-// Validators say what is wrong with the value; CLI11 puts "--option: " first.
-// Their names are empty so that help shows only the metavariable.
-const CLI::Validator kPositiveSeconds = CLI::Validator(
-    [](std::string& value) -> std::string {
-        try {
-            std::size_t used = 0;
-            double seconds = std::stod(value, &used);
-            if (used == value.size() && std::isfinite(seconds) && seconds > 0 && seconds <= 1e6)
-                return {};
-        } catch (const std::exception&) {
-        }
-        return value + " is not a positive number of seconds";
-    },
-    "");
-
-CLI::Validator whole_number(unsigned long long low, unsigned long long high, const char* what) {
-    return CLI::Validator(
-        [low, high, what](std::string& value) -> std::string {
-            const bool digits = !value.empty() && value.size() <= 12 &&
-                                std::all_of(value.begin(), value.end(),
-                                            [](char c) { return c >= '0' && c <= '9'; });
-            const unsigned long long number = digits ? std::stoull(value) : 0;
-            if (digits && number >= low && number <= high) return {};
-            return value + " is not " + what + " (" + std::to_string(low) + " to " +
-                   std::to_string(high) + ")";
-        },
-        "");
-}
-
-CLI::Validator one_of(std::vector<std::string> choices) {
-    return CLI::Validator(
-        [choices](std::string& value) -> std::string {
-            if (std::find(choices.begin(), choices.end(), value) != choices.end()) return {};
-            std::string list;
-            for (const std::string& choice : choices) list += (list.empty() ? "" : ", ") + choice;
-            return value + " is not one of " + list;
-        },
-        "");
-}
-
-const CLI::Validator kIpAddress = CLI::Validator(
-    [](std::string& value) -> std::string {
-        unsigned char buffer[sizeof(in6_addr)];
-        const bool ok = inet_pton(AF_INET, value.c_str(), buffer) == 1 ||
-                        inet_pton(AF_INET6, value.c_str(), buffer) == 1;
-        return ok ? "" : value + " is not an IPv4 or IPv6 address";
-    },
-    "");
-
-const CLI::Validator kPortRange = CLI::Validator(
-    [](std::string& value) -> std::string {
-        unsigned low = 0, high = 0;
-        char dash = 0, extra = 0;
-        if (std::sscanf(value.c_str(), "%u%c%u%c", &low, &dash, &high, &extra) != 3 ||
-            dash != '-' || low < 1 || high > 65535 || low > high) {
-            return value + ": expected MIN-MAX with 1 <= MIN <= MAX <= 65535";
-        }
-        return {};
-    },
-    "");
-
-const CLI::Validator kExistingFile = CLI::Validator(
-    [](std::string& value) -> std::string {
-        struct stat st {};
-        if (::stat(value.c_str(), &st) != 0) return value + ": " + std::strerror(errno);
-        if (S_ISDIR(st.st_mode)) return value + ": is a directory";
-        return {};
-    },
-    "");
 
 // A URL as typed may hold a password: never echo that part.
 std::string redact(const std::string& url) {
@@ -211,7 +107,7 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         .add_option("--signaling-timeout", parsed.signaling_timeout,
                     "how long the connecting side retries (default 30) and the listening side "
                     "waits (default: no limit); given, it bounds both")
-        ->check(kPositiveSeconds)
+        ->check(positive_seconds())
         ->type_name("SEC");
     command
         .add_option("--signaling-input", options.signaling.input_file,
@@ -232,14 +128,14 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
     command
         .add_option("--connect-timeout", options.connect_timeout_seconds,
                     "deadline for ICE, DTLS, SCTP and the channel once signaling is up")
-        ->check(kPositiveSeconds)
+        ->check(positive_seconds())
         ->type_name("SEC")
         ->default_str("30");
     command
         .add_option(
             "--host-address", options.ice.host_addresses,
             "gather host candidates only on this local address (repeatable; e.g. 127.0.0.1)")
-        ->check(kIpAddress)
+        ->check(ip_address())
         ->type_name("ADDR");
     command
         .add_option("--interface", options.ice.interfaces,
@@ -267,7 +163,7 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         .add_option("--turn-ca", options.ice.turn_ca_file,
                     "PEM file of the certificates to trust for turns: servers (default: the "
                     "system's)")
-        ->check(kExistingFile)
+        ->check(existing_file())
         ->type_name("FILE");
     command
         .add_option("--ice-transport-policy", parsed.transport_policy,
@@ -276,7 +172,7 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         ->type_name("{all,relay}")
         ->default_str("all");
     command.add_option("--port-range", parsed.port_range, "local UDP/TCP ports for candidates")
-        ->check(kPortRange)
+        ->check(port_range())
         ->type_name("MIN-MAX");
     command.add_flag("--check", options.check,
                      "connectivity check: no data; connect, measure round trips, print JSON");
@@ -307,7 +203,7 @@ void add_run_options(CLI::App& command, Options& options, Parsed& parsed) {
         .add_option("--eof-wait", parsed.eof_wait,
                     "after our EOF, wait at most this long for the remote's (like nc -q; default: "
                     "no limit)")
-        ->check(kPositiveSeconds)
+        ->check(positive_seconds())
         ->type_name("SEC");
     command.add_flag("-v,--verbose", options.verbosity,
                      "print timestamped state changes on stderr");
