@@ -172,18 +172,24 @@ TEST_CASE("descriptions that cannot carry a data channel are refused with a reas
         Catch::Contains("fingerprint"));
     CHECK_THAT(parse_error("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"),
                Catch::Contains("no data-channel"));
-    std::string bad_setup = minimal;
-    bad_setup.replace(bad_setup.find("actpass"), 7, "sideways");
-    CHECK_THAT(parse_error(bad_setup), Catch::Contains("a=setup"));
-    std::string bad_fingerprint = minimal;
-    bad_fingerprint.replace(bad_fingerprint.find("AA:9E"), 5, "ZZ:9E");
-    CHECK_THAT(parse_error(bad_fingerprint), Catch::Contains("fingerprint"));
-    std::string rejected = minimal;
-    rejected.replace(rejected.find("application 9"), 13, "application 0");
-    CHECK_THAT(parse_error(rejected), Catch::Contains("rejected"));
-    std::string bad_port = minimal;
-    bad_port.replace(bad_port.find("sctp-port:5000"), 14, "sctp-port:99999");
-    CHECK_THAT(parse_error(bad_port), Catch::Contains("sctp-port"));
+    // One field spoiled at a time, and the word the refusal must name.
+    const struct {
+        const char* from;
+        const char* to;
+        const char* named;
+    } spoiled[] = {
+        {"actpass", "sideways", "a=setup"},
+        {"AA:9E", "ZZ:9E", "fingerprint"},
+        {"application 9", "application 0", "rejected"},
+        {"sctp-port:5000", "sctp-port:99999", "sctp-port"},
+    };
+    for (const auto& s : spoiled) {
+        std::string copy = minimal;
+        const auto at = copy.find(s.from);
+        REQUIRE(at != std::string::npos);
+        copy.replace(at, std::string(s.from).size(), s.to);
+        CHECK_THAT(parse_error(copy), Catch::Contains(s.named));
+    }
 }
 
 TEST_CASE("bad candidate lines are skipped with a warning, and their number is bounded") {
