@@ -7,7 +7,10 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <deque>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "dtls/certificate.hpp"
@@ -332,4 +335,39 @@ TEST_CASE("use_srtp: the server picks by its preference; the client checks the a
     CHECK(us::keying_material_length(us::kAes128CmHmacSha1_80) == 60);
     CHECK(us::keying_material_length(0x0005) == 0);
     CHECK(us::profile_name(0x0005) == "0x0005");
+}
+
+namespace {
+
+// A hello captured from a real handshake on loopback (tests/fuzz/corpus/use_srtp:
+// the first byte says which hello, the body follows).
+Datagram captured(const char* name) {
+    std::ifstream in(std::string(RTCPEER_FIXTURES) + "/../fuzz/corpus/use_srtp/" + name,
+                     std::ios::binary);
+    Datagram bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(bytes.size() > 40);
+    return Datagram(bytes.begin() + 1, bytes.end());
+}
+
+std::vector<std::uint16_t> offered_in(us::Hello kind, const Datagram& body) {
+    const auto found = us::find_extension(kind, body);
+    REQUIRE(found.status == us::Found::kPresent);
+    const auto extension = us::parse(found.data);
+    REQUIRE(extension);
+    CHECK(extension->mki.empty());
+    return extension->profiles;
+}
+
+}  // namespace
+
+TEST_CASE("use_srtp: the hellos pion 3.1.56 and rtcpeer's GnuTLS send") {
+    const std::vector<std::uint16_t> gcm_first = {us::kAeadAes128Gcm, us::kAes128CmHmacSha1_80};
+    CHECK(offered_in(us::Hello::kClient, captured("client-hello-pion-112")) == gcm_first);
+    CHECK(offered_in(us::Hello::kClient, captured("client-hello-gnutls-163")) ==
+          std::vector<std::uint16_t>(std::begin(us::kPreference), std::end(us::kPreference)));
+    CHECK(offered_in(us::Hello::kServer, captured("server-hello-pion-64")) ==
+          std::vector<std::uint16_t>{us::kAeadAes128Gcm});
+    CHECK(offered_in(us::Hello::kServer, captured("server-hello-gnutls-96")) ==
+          std::vector<std::uint16_t>{us::kAeadAes128Gcm});
+    CHECK(us::choose(gcm_first, us::kPreference) == us::kAeadAes128Gcm);
 }
