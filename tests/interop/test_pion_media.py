@@ -131,7 +131,8 @@ class PionMediaTest(TestCase):
         self.assertExit(pion, 0, timeout=20)
         time.sleep(0.5)
         recorder.signal(signal.SIGINT)
-        recorder.wait(15)
+        if recorder.popen.returncode is None:  # else it gave up already, and send_signal reaped it
+            recorder.wait(15)
         with open(self.path("pion.json")) as f:
             pion_report = json.load(f)
         keyed = re.search(r"SRTP keyed \((\S+),", rtc.stderr)
