@@ -2,9 +2,9 @@
 //
 // The remote certificate is checked against the SDP fingerprints inside the
 // handshake, before any application data is accepted: a mismatch aborts the
-// handshake (exit 6). use_srtp is always offered: aiortc and pion refuse a
-// WebRTC handshake without it, and media takes its SRTP keys from it
-// (srtp_keying_material).
+// handshake (exit 6). use_srtp is always offered, AEAD_AES_128_GCM first
+// (dtls/use_srtp.hpp): aiortc and pion refuse a WebRTC handshake without it,
+// and media takes its SRTP keys from it (srtp_keying_material).
 //
 // Threading: everything runs on the GLib main thread (usrsctp runs without
 // threads of its own, see sctp/association.hpp), so the session needs no lock.
@@ -67,9 +67,10 @@ class Transport {
     // The SRTP keying the handshake settled (RFC 5764 §4.2): the use_srtp
     // profile chosen, by its IANA id, and the exporter's material for label
     // "EXTRACTOR-dtls_srtp": client key, server key, client salt, server
-    // salt (dtls/use_srtp.hpp has the lengths). srtp::keys_from_dtls (srtp/keying.hpp) splits it by
-    // role; this layer does not know SRTP's types. nullopt before the handshake is done or when the
-    // remote chose no profile.
+    // salt (dtls/use_srtp.hpp has the lengths). srtp::keys_from_dtls
+    // (srtp/keying.hpp) splits it by role; this layer does not know SRTP's
+    // types. nullopt before the handshake is done or when the remote chose
+    // no profile.
     struct SrtpKeyingMaterial {
         std::uint16_t profile = 0;
         std::vector<std::uint8_t> material;
