@@ -2,11 +2,15 @@
 
 #include <gnutls/dtls.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <string_view>
 
 #include "base/constants.hpp"
 #include "base/log.hpp"
+#include "dtls/use_srtp.hpp"
 
 namespace rtcpeer::dtls {
 
@@ -18,12 +22,23 @@ constexpr const char* kPriorities =
     "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
     "+AES-128-CBC:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE";
 
-// RFC 5764 profiles. GnuTLS 3.7.9 (Debian 12) knows no AEAD SRTP profile:
-// its gnutls_srtp_profile_t has AES128_CM_HMAC_SHA1_80 and _32 and the two
-// NULL ones only (the AEAD_AES_128/256_GCM names came in a later GnuTLS), and
-// its built-in use_srtp extension cannot be replaced, so the AES-CM ones are
-// offered; every WebRTC stack accepts SRTP_AES128_CM_HMAC_SHA1_80.
-constexpr const char* kSrtpProfiles = "SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32";
+// use_srtp (RFC 5764 §4.1.1). GnuTLS 3.7.9 (Debian 12) carries the
+// extension itself and will not let an application replace it (its SRTP
+// extension is marked cannot_be_overriden: gnutls_session_ext_register
+// answers GNUTLS_E_ALREADY_REGISTERED even with
+// GNUTLS_EXT_FLAG_OVERRIDE_INTERNAL), and its names stop at the AES-CM
+// profiles. But it stores the ids it is given without looking them up, puts
+// them on the wire as they are, and on the server picks the first of the
+// client's list that is in its own. So rtcpeer hands it raw ids, decides a
+// server's answer itself from the ClientHello (a handshake hook, before
+// GnuTLS reads the message) so that the server's preference rules, checks
+// the ServerHello's answer the same way, and exports the keying material
+// itself: gnutls_srtp_get_keys refuses the ids it has no name for.
+gnutls_srtp_profile_t gnutls_profile(std::uint16_t id) {
+    // The ids are 1, 2 and 7: inside the range of GnuTLS's enumeration,
+    // whose enumerators run 1 to 6.
+    return static_cast<gnutls_srtp_profile_t>(id);
+}
 
 // The handshake's first retransmission after 400 ms (RFC 6347 suggests 1 s;
 // WebRTC stacks use less to connect faster), doubling up to the total.
@@ -46,6 +61,7 @@ Transport::Transport(const Certificate& certificate, Role role,
       remote_fingerprints_(std::move(remote)),
       send_datagram_(std::move(send_datagram)),
       callbacks_(std::move(callbacks)),
+      srtp_profiles_(std::begin(use_srtp::kPreference), std::end(use_srtp::kPreference)),
       retransmit_(scheduler) {
     const unsigned flags =
         GNUTLS_DATAGRAM | GNUTLS_NONBLOCK | (role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT);
@@ -59,13 +75,16 @@ Transport::Transport(const Certificate& certificate, Role role,
     check(gnutls_priority_set_direct(session_, kPriorities, &error_at), "priorities");
     check(gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, certificate.credentials()),
           "credentials");
-    check(gnutls_srtp_set_profile_direct(session_, kSrtpProfiles, &error_at), "use_srtp");
     if (role == Role::kServer) {
         // Both sides must prove the certificate their SDP names.
         gnutls_certificate_server_set_request(session_, GNUTLS_CERT_REQUIRE);
     }
     gnutls_session_set_ptr(session_, this);
     gnutls_session_set_verify_function(session_, &Transport::verify_peer);
+    gnutls_handshake_set_hook_function(
+        session_,
+        role == Role::kClient ? GNUTLS_HANDSHAKE_SERVER_HELLO : GNUTLS_HANDSHAKE_CLIENT_HELLO,
+        GNUTLS_HOOK_PRE, &Transport::on_hello);
     gnutls_transport_set_ptr(session_, this);
     gnutls_transport_set_push_function(session_, &Transport::push);
     gnutls_transport_set_pull_function(session_, &Transport::pull);
@@ -88,20 +107,75 @@ std::string Transport::describe() const {
            (cipher ? cipher : "?") + (role_ == Role::kClient ? ", client" : ", server");
 }
 
+void Transport::set_srtp_profiles(std::span<const std::uint16_t> profiles) {
+    srtp_profiles_.clear();
+    for (std::uint16_t p : profiles) {
+        const auto& known = use_srtp::kPreference;
+        if (std::find(std::begin(known), std::end(known), p) != std::end(known) &&
+            std::find(srtp_profiles_.begin(), srtp_profiles_.end(), p) == srtp_profiles_.end()) {
+            srtp_profiles_.push_back(p);
+        }
+    }
+}
+
 std::optional<Transport::SrtpKeyingMaterial> Transport::srtp_keying_material() const {
     if (!connected_ || failed_) return std::nullopt;
-    gnutls_srtp_profile_t profile{};
-    if (gnutls_srtp_get_selected_profile(session_, &profile) < 0) return std::nullopt;
-    // Two keys and two salts of at most 32 and 14 bytes.
-    std::uint8_t buffer[2 * (32 + 14)];
-    gnutls_datum_t client_key, client_salt, server_key, server_salt;
-    const int size = gnutls_srtp_get_keys(session_, buffer, sizeof buffer, &client_key,
-                                          &client_salt, &server_key, &server_salt);
-    if (size <= 0) return std::nullopt;
+    gnutls_srtp_profile_t selected{};
+    if (gnutls_srtp_get_selected_profile(session_, &selected) < 0) return std::nullopt;
+    const auto profile = static_cast<std::uint16_t>(selected);
+    const std::size_t size = use_srtp::keying_material_length(profile);
+    if (size == 0) return std::nullopt;
+    // RFC 5764 §4.2: the exporter with no context.
     SrtpKeyingMaterial out;
-    out.profile = static_cast<std::uint16_t>(profile);
-    out.material.assign(buffer, buffer + size);
+    out.profile = profile;
+    out.material.resize(size);
+    const std::string_view label = "EXTRACTOR-dtls_srtp";
+    if (gnutls_prf_rfc5705(session_, label.size(), label.data(), 0, nullptr, size,
+                           reinterpret_cast<char*>(out.material.data())) < 0) {
+        return std::nullopt;
+    }
     return out;
+}
+
+int Transport::on_hello(gnutls_session_t session, unsigned type, unsigned when, unsigned incoming,
+                        const gnutls_datum_t* message) {
+    auto* self = static_cast<Transport*>(gnutls_session_get_ptr(session));
+    if (!incoming || when != GNUTLS_HOOK_PRE) return 0;
+    const std::span<const std::uint8_t> body(message->data, message->size);
+    if (type == GNUTLS_HANDSHAKE_CLIENT_HELLO && self->role_ == Role::kServer) {
+        const auto found = use_srtp::find_extension(use_srtp::Hello::kClient, body);
+        if (found.status == use_srtp::Found::kMalformed) {
+            self->srtp_error_ = "the remote's ClientHello does not parse";
+            return GNUTLS_E_UNEXPECTED_PACKET_LENGTH;
+        }
+        if (found.status == use_srtp::Found::kAbsent) return 0;
+        const auto offer = use_srtp::parse(found.data);
+        if (!offer) {
+            self->srtp_error_ = "the remote's use_srtp offer is malformed";
+            return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+        }
+        // Only the profile chosen goes to GnuTLS, so its answer is ours. A
+        // ClientHello sent again (after a lost flight) chooses the same.
+        if (const auto chosen = use_srtp::choose(offer->profiles, self->srtp_profiles_)) {
+            gnutls_srtp_set_profile(session, gnutls_profile(*chosen));
+        }
+        return 0;
+    }
+    if (type == GNUTLS_HANDSHAKE_SERVER_HELLO && self->role_ == Role::kClient) {
+        const auto found = use_srtp::find_extension(use_srtp::Hello::kServer, body);
+        if (found.status == use_srtp::Found::kMalformed) {
+            self->srtp_error_ = "the remote's ServerHello does not parse";
+            return GNUTLS_E_UNEXPECTED_PACKET_LENGTH;
+        }
+        // Without use_srtp the connection carries data only (start_srtp says so).
+        if (found.status == use_srtp::Found::kAbsent) return 0;
+        const auto answer = use_srtp::check_answer(found.data, self->srtp_profiles_);
+        if (!answer.profile) {
+            self->srtp_error_ = answer.error;
+            return GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER;
+        }
+    }
+    return 0;
 }
 
 ssize_t Transport::push(gnutls_transport_ptr_t ptr, const void* data, size_t size) {
@@ -146,6 +220,9 @@ int Transport::verify_peer(gnutls_session_t session) {
 
 void Transport::start() {
     started_ = true;
+    if (role_ == Role::kClient) {
+        for (std::uint16_t p : srtp_profiles_) gnutls_srtp_set_profile(session_, gnutls_profile(p));
+    }
     continue_handshake();
     // Datagrams that arrived before ICE reported the pair (the remote's
     // ClientHello can overtake our own connectivity check's answer).
@@ -206,6 +283,9 @@ void Transport::continue_handshake() {
 }
 
 Error Transport::failure_for(int rc) const {
+    if (!srtp_error_.empty()) {
+        return Error(ErrorCategory::kConnection, "dtls", "handshake failed: " + srtp_error_);
+    }
     if (fingerprint_mismatch_) {
         return Error(
             ErrorCategory::kSecurity, "dtls",

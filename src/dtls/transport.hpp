@@ -2,9 +2,9 @@
 //
 // The remote certificate is checked against the SDP fingerprints inside the
 // handshake, before any application data is accepted: a mismatch aborts the
-// handshake (exit 6). use_srtp is always offered: aiortc and pion refuse a
-// WebRTC handshake without it, and media takes its SRTP keys from it
-// (srtp_keying_material).
+// handshake (exit 6). use_srtp is always offered, AEAD_AES_128_GCM first
+// (dtls/use_srtp.hpp): aiortc and pion refuse a WebRTC handshake without it,
+// and media takes its SRTP keys from it (srtp_keying_material).
 //
 // Threading: everything runs on the GLib main thread (usrsctp runs without
 // threads of its own, see sctp/association.hpp), so the session needs no lock.
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,12 +59,18 @@ class Transport {
     // Sends close_notify.
     void close();
 
+    // The SRTP profiles (IANA ids) offered as a client or accepted as a
+    // server, best first; before start(). Ids outside
+    // use_srtp::kPreference are left out. By default all of that list.
+    void set_srtp_profiles(std::span<const std::uint16_t> profiles);
+
     // The SRTP keying the handshake settled (RFC 5764 §4.2): the use_srtp
     // profile chosen, by its IANA id, and the exporter's material for label
     // "EXTRACTOR-dtls_srtp": client key, server key, client salt, server
-    // salt. srtp::keys_from_dtls (srtp/keying.hpp) splits it by role; this
-    // layer does not know SRTP's types. nullopt before the handshake is done
-    // or when the remote chose no profile.
+    // salt (dtls/use_srtp.hpp has the lengths). srtp::keys_from_dtls
+    // (srtp/keying.hpp) splits it by role; this layer does not know SRTP's
+    // types. nullopt before the handshake is done or when the remote chose
+    // no profile.
     struct SrtpKeyingMaterial {
         std::uint16_t profile = 0;
         std::vector<std::uint8_t> material;
@@ -79,6 +86,8 @@ class Transport {
     static ssize_t pull(gnutls_transport_ptr_t self, void* data, size_t size);
     static int pull_timeout(gnutls_transport_ptr_t self, unsigned ms);
     static int verify_peer(gnutls_session_t session);
+    static int on_hello(gnutls_session_t session, unsigned type, unsigned when, unsigned incoming,
+                        const gnutls_datum_t* message);
     void continue_handshake();
     void read_records();
     void fail(const Error& failure);
@@ -96,6 +105,8 @@ class Transport {
     bool failed_ = false;
     bool closed_ = false;
     bool fingerprint_mismatch_ = false;
+    std::vector<std::uint16_t> srtp_profiles_;
+    std::string srtp_error_;  // why the remote's use_srtp failed the handshake
     std::vector<std::vector<std::uint8_t>> early_;  // datagrams before start()
     loop::Timer retransmit_;
     std::vector<std::uint8_t> record_buffer_;

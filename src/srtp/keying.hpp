@@ -14,10 +14,9 @@
 namespace rtcpeer::srtp {
 
 // IANA "DTLS-SRTP Protection Profiles" values, as use_srtp carries them.
-// libsrtp protects with all four; which one a connection gets is up to the
-// DTLS library, and GnuTLS 3.7.9 (Debian 12) negotiates only the AES-CM ones
-// (see dtls/transport.cpp): the GCM profiles are here for keys that come
-// from elsewhere and for a later GnuTLS.
+// libsrtp protects with all four; DTLS negotiates AEAD_AES_128_GCM, then
+// the two AES-CM ones (dtls/use_srtp.hpp); AEAD_AES_256_GCM is here for keys
+// that come from elsewhere.
 enum class Profile : std::uint16_t {
     kAes128CmHmacSha1_80 = 0x0001,
     kAes128CmHmacSha1_32 = 0x0002,

@@ -1,16 +1,21 @@
 // DTLS-SRTP end to end in one process: two dtls::Transport objects finish a
-// handshake over in-memory queues, each exports its SRTP keying material,
-// and the srtp::Session each builds from it (split by its DTLS role) reads
-// what the other protects, RTP and RTCP, both ways.
-#include <gnutls/gnutls.h>
-
+// handshake over in-memory queues, agree on a use_srtp profile, each
+// exports its SRTP keying material, and the srtp::Session each builds from
+// it (split by its DTLS role) reads what the other protects, RTP and RTCP,
+// both ways. Then the use_srtp bytes themselves (dtls/use_srtp.hpp).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <deque>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "dtls/certificate.hpp"
 #include "dtls/transport.hpp"
+#include "dtls/use_srtp.hpp"
 #include "rtp/rtcp.hpp"
 #include "srtp/keying.hpp"
 #include "srtp/session.hpp"
@@ -27,6 +32,7 @@ struct Link {
     dtls::Certificate client_certificate = dtls::Certificate::generate();
     dtls::Certificate server_certificate = dtls::Certificate::generate();
     std::deque<Datagram> to_client, to_server;
+    std::function<void(Datagram&)> tamper_to_client;  // changes what the server sends
     std::vector<Error> failures;
     dtls::Transport client;
     dtls::Transport server;
@@ -49,6 +55,7 @@ struct Link {
               server_certificate, dtls::Role::kServer, {client_certificate.fingerprint()},
               [this](const std::uint8_t* d, std::size_t n) {
                   to_client.emplace_back(d, d + n);
+                  if (tamper_to_client) tamper_to_client(to_client.back());
                   return static_cast<int>(n);
               },
               callbacks(failures)) {}
@@ -103,26 +110,29 @@ srtp::Status carry(srtp::Session& from, srtp::Session& to, const Datagram& plain
     return got.status;
 }
 
-}  // namespace
-
-TEST_CASE("dtls-srtp: both sides export the same keys, and SRTP crosses with them") {
-    Link link;
-    CHECK_FALSE(link.client.srtp_keying_material().has_value());  // no handshake yet
+// A handshake with each side's profiles (empty: rtcpeer's default).
+void handshake(Link& link, std::vector<std::uint16_t> client_profiles = {},
+               std::vector<std::uint16_t> server_profiles = {}) {
+    if (!client_profiles.empty()) link.client.set_srtp_profiles(client_profiles);
+    if (!server_profiles.empty()) link.server.set_srtp_profiles(server_profiles);
     link.server.start();
     link.client.start();
     link.pump();
+}
+
+// Both sides' exports agree on the profile and the bytes; SRTP and SRTCP
+// cross both ways with the keys split from them. The profile.
+std::uint16_t check_keys_and_srtp(Link& link) {
     REQUIRE(link.failures.empty());
     REQUIRE(link.client.connected());
     REQUIRE(link.server.connected());
-
     const auto client_material = link.client.srtp_keying_material();
     const auto server_material = link.server.srtp_keying_material();
     REQUIRE(client_material);
     REQUIRE(server_material);
-    // Our first profile: SRTP_AES128_CM_HMAC_SHA1_80, 2 * (16 + 14) bytes.
-    CHECK(client_material->profile == 0x0001);
-    CHECK(server_material->profile == 0x0001);
-    CHECK(client_material->material.size() == 60);
+    CHECK(client_material->profile == server_material->profile);
+    CHECK(client_material->material.size() ==
+          dtls::use_srtp::keying_material_length(client_material->profile));
     CHECK(client_material->material == server_material->material);
 
     const auto client_keys = srtp::keys_from_dtls(client_material->profile, srtp::DtlsRole::kClient,
@@ -131,7 +141,7 @@ TEST_CASE("dtls-srtp: both sides export the same keys, and SRTP crosses with the
                                                   server_material->material);
     REQUIRE(client_keys);
     REQUIRE(server_keys);
-    CHECK(client_keys->profile == srtp::Profile::kAes128CmHmacSha1_80);
+    CHECK(static_cast<std::uint16_t>(client_keys->profile) == client_material->profile);
     CHECK(client_keys->keys.local == server_keys->keys.remote);
     CHECK(client_keys->keys.local != client_keys->keys.remote);
 
@@ -154,18 +164,210 @@ TEST_CASE("dtls-srtp: both sides export the same keys, and SRTP crosses with the
                                             server_material->material);
     srtp::Session confused(wrong->profile, wrong->keys);
     CHECK(carry(client, confused, rtp_packet(100, 0x1234), false) == srtp::Status::kAuthFailure);
-
-    CHECK_FALSE(srtp::keys_from_dtls(0x0005, srtp::DtlsRole::kClient, client_material->material));
-    CHECK_FALSE(srtp::keys_from_dtls(0x0001, srtp::DtlsRole::kClient,
-                                     std::span(client_material->material).first(56)));
+    return client_material->profile;
 }
 
-TEST_CASE("dtls-srtp: Debian 12's GnuTLS cannot negotiate the AEAD (GCM) profiles") {
-    // GnuTLS 3.7.9 names four profiles (AES128-CM with HMAC-SHA1 80 and 32,
-    // and their NULL-cipher twins); SRTP_AEAD_AES_128_GCM came later. When
-    // this fails, GnuTLS has learnt the name: offer it in dtls/transport.cpp.
-    gnutls_srtp_profile_t profile{};
-    CHECK(gnutls_srtp_get_profile_id("SRTP_AES128_CM_HMAC_SHA1_80", &profile) == 0);
-    CHECK(gnutls_srtp_get_profile_id("SRTP_AEAD_AES_128_GCM", &profile) < 0);
-    CHECK(gnutls_srtp_get_profile_id("SRTP_AEAD_AES_256_GCM", &profile) < 0);
+}  // namespace
+
+TEST_CASE("dtls-srtp: two rtcpeer ends negotiate AEAD_AES_128_GCM and share its keys") {
+    Link link;
+    CHECK_FALSE(link.client.srtp_keying_material().has_value());  // no handshake yet
+    handshake(link);
+    CHECK(check_keys_and_srtp(link) == dtls::use_srtp::kAeadAes128Gcm);
+    // 2 * (16-byte key + 12-byte salt), RFC 7714 §12.
+    CHECK(link.client.srtp_keying_material()->material.size() == 56);
+}
+
+TEST_CASE("dtls-srtp: SHA1_80 when one side offers only that") {
+    SECTION("the client") {
+        Link link;
+        handshake(link, {dtls::use_srtp::kAes128CmHmacSha1_80});
+        CHECK(check_keys_and_srtp(link) == dtls::use_srtp::kAes128CmHmacSha1_80);
+        CHECK(link.client.srtp_keying_material()->material.size() == 60);
+    }
+    SECTION("the server") {
+        Link link;
+        handshake(link, {}, {dtls::use_srtp::kAes128CmHmacSha1_80});
+        CHECK(check_keys_and_srtp(link) == dtls::use_srtp::kAes128CmHmacSha1_80);
+    }
+}
+
+TEST_CASE("dtls-srtp: the server's preference decides, not the order of the client's offer") {
+    // GnuTLS on its own takes the client's first; rtcpeer's server picks.
+    Link link;
+    handshake(link, {dtls::use_srtp::kAes128CmHmacSha1_80, dtls::use_srtp::kAeadAes128Gcm});
+    CHECK(check_keys_and_srtp(link) == dtls::use_srtp::kAeadAes128Gcm);
+}
+
+TEST_CASE("dtls-srtp: no profile in common connects for data without SRTP keys") {
+    Link link;
+    handshake(link, {dtls::use_srtp::kAes128CmHmacSha1_32}, {dtls::use_srtp::kAes128CmHmacSha1_80});
+    REQUIRE(link.failures.empty());
+    CHECK(link.client.connected());
+    CHECK(link.server.connected());
+    CHECK_FALSE(link.client.srtp_keying_material());
+    CHECK_FALSE(link.server.srtp_keying_material());
+}
+
+TEST_CASE(
+    "dtls-srtp: a ServerHello naming a profile the client did not offer fails the handshake") {
+    Link link;
+    // The server answers SRTP_AEAD_AES_128_GCM; on the way the answer is
+    // changed to SHA1_32, which this client left out. The first flight is
+    // not yet protected, so only the Finished hashes would notice, later.
+    bool changed = false;
+    link.tamper_to_client = [&changed](Datagram& d) {
+        const Datagram answer = {0x00, 0x0e, 0x00, 0x05, 0x00, 0x02, 0x00, 0x07, 0x00};
+        auto at = std::search(d.begin(), d.end(), answer.begin(), answer.end());
+        if (at == d.end()) return;
+        at[7] = 0x02;
+        changed = true;
+    };
+    handshake(link, {dtls::use_srtp::kAeadAes128Gcm, dtls::use_srtp::kAes128CmHmacSha1_80});
+    REQUIRE(changed);
+    CHECK_FALSE(link.client.connected());
+    REQUIRE_FALSE(link.failures.empty());
+    const Error& failure = link.failures.front();
+    CHECK(failure.category() == ErrorCategory::kConnection);
+    CHECK_THAT(failure.what(),
+               Catch::Contains("SRTP_AES128_CM_HMAC_SHA1_32") && Catch::Contains("not offered"));
+}
+
+namespace {
+
+namespace us = dtls::use_srtp;
+
+// A DTLS 1.2 hello body with the given extensions block (type, data) pairs.
+Datagram hello(us::Hello kind, const std::vector<std::pair<std::uint16_t, Datagram>>& extensions,
+               bool with_block = true) {
+    Datagram body = {0xfe, 0xfd};
+    body.insert(body.end(), 32, 0xab);  // random
+    body.push_back(0);                  // session_id
+    if (kind == us::Hello::kClient) {
+        body.push_back(0);                                              // cookie
+        body.insert(body.end(), {0x00, 0x04, 0xc0, 0x2b, 0xc0, 0x2f});  // two suites
+        body.insert(body.end(), {0x01, 0x00});                          // null compression
+    } else {
+        body.insert(body.end(), {0xc0, 0x2b, 0x00});
+    }
+    if (!with_block) return body;
+    Datagram block;
+    for (const auto& [type, data] : extensions) {
+        block.insert(
+            block.end(),
+            {static_cast<std::uint8_t>(type >> 8), static_cast<std::uint8_t>(type),
+             static_cast<std::uint8_t>(data.size() >> 8), static_cast<std::uint8_t>(data.size())});
+        block.insert(block.end(), data.begin(), data.end());
+    }
+    body.push_back(static_cast<std::uint8_t>(block.size() >> 8));
+    body.push_back(static_cast<std::uint8_t>(block.size()));
+    body.insert(body.end(), block.begin(), block.end());
+    return body;
+}
+
+}  // namespace
+
+TEST_CASE("use_srtp: UseSRTPData parses and builds") {
+    const Datagram offer = {0x00, 0x06, 0x00, 0x07, 0x00, 0x01, 0x00, 0x02, 0x00};
+    const auto parsed = us::parse(offer);
+    REQUIRE(parsed);
+    CHECK(parsed->profiles == std::vector<std::uint16_t>{0x0007, 0x0001, 0x0002});
+    CHECK(parsed->mki.empty());
+    CHECK(us::build(*parsed) == offer);
+
+    const us::Extension with_mki{{0x0001}, {0xde, 0xad}};
+    CHECK(us::build(with_mki) == Datagram{0x00, 0x02, 0x00, 0x01, 0x02, 0xde, 0xad});
+    CHECK(us::parse(us::build(with_mki))->mki == with_mki.mki);
+
+    CHECK_FALSE(us::parse({}));
+    CHECK_FALSE(us::parse(Datagram{0x00, 0x00, 0x00}));                    // no profile
+    CHECK_FALSE(us::parse(Datagram{0x00, 0x03, 0x00, 0x07, 0x01, 0x00}));  // odd list
+    CHECK_FALSE(us::parse(Datagram{0x00, 0x02, 0x00, 0x07}));              // no MKI length
+    CHECK_FALSE(us::parse(Datagram{0x00, 0x02, 0x00, 0x07, 0x02, 0xaa}));  // MKI past the end
+    CHECK_FALSE(us::parse(Datagram{0x00, 0x02, 0x00, 0x07, 0x00, 0x00}));  // a byte left over
+    CHECK_FALSE(us::parse(Datagram{0x00, 0x08, 0x00, 0x07, 0x00}));        // list past the end
+}
+
+TEST_CASE("use_srtp: the extension is found in a ClientHello and a ServerHello") {
+    const Datagram data = {0x00, 0x02, 0x00, 0x07, 0x00};
+    for (auto kind : {us::Hello::kClient, us::Hello::kServer}) {
+        const auto body = hello(kind, {{0x0017, {}}, {14, data}, {0x000b, {0x01, 0x00}}});
+        const auto found = us::find_extension(kind, body);
+        CHECK(found.status == us::Found::kPresent);
+        CHECK(Datagram(found.data.begin(), found.data.end()) == data);
+
+        CHECK(us::find_extension(kind, hello(kind, {{0x0017, {}}})).status == us::Found::kAbsent);
+        CHECK(us::find_extension(kind, hello(kind, {}, false)).status == us::Found::kAbsent);
+        CHECK(us::find_extension(kind, hello(kind, {{14, data}, {14, data}})).status ==
+              us::Found::kMalformed);
+        auto cut = body;
+        cut.pop_back();
+        CHECK(us::find_extension(kind, cut).status == us::Found::kMalformed);
+        auto longer = body;
+        longer.push_back(0);
+        CHECK(us::find_extension(kind, longer).status == us::Found::kMalformed);
+        CHECK(us::find_extension(kind, Datagram(body.begin(), body.begin() + 20)).status ==
+              us::Found::kMalformed);
+    }
+    // A ClientHello read as a ServerHello does not line up.
+    CHECK(us::find_extension(us::Hello::kServer, hello(us::Hello::kClient, {{14, data}})).status !=
+          us::Found::kPresent);
+}
+
+TEST_CASE("use_srtp: the server picks by its preference; the client checks the answer") {
+    const std::vector<std::uint16_t> ours(std::begin(us::kPreference), std::end(us::kPreference));
+    CHECK(us::choose(std::vector<std::uint16_t>{0x0001, 0x0007}, ours) == 0x0007);
+    CHECK(us::choose(std::vector<std::uint16_t>{0x0005, 0x0001}, ours) == 0x0001);
+    CHECK_FALSE(us::choose(std::vector<std::uint16_t>{0x0005, 0x0006}, ours));
+
+    const std::vector<std::uint16_t> offered = {0x0007, 0x0001};
+    CHECK(us::check_answer(Datagram{0x00, 0x02, 0x00, 0x07, 0x00}, offered).profile == 0x0007);
+    const auto unoffered = us::check_answer(Datagram{0x00, 0x02, 0x00, 0x02, 0x00}, offered);
+    CHECK_FALSE(unoffered.profile);
+    CHECK_THAT(unoffered.error, Catch::Contains("SRTP_AES128_CM_HMAC_SHA1_32"));
+    CHECK_FALSE(
+        us::check_answer(Datagram{0x00, 0x04, 0x00, 0x07, 0x00, 0x01, 0x00}, offered).profile);
+    CHECK_FALSE(us::check_answer(Datagram{0x00, 0x02, 0x00, 0x07, 0x01, 0x05}, offered).profile);
+    const auto garbage = us::check_answer(Datagram{0x01}, offered);
+    CHECK_THAT(garbage.error, Catch::Contains("malformed"));
+
+    CHECK(us::keying_material_length(us::kAeadAes128Gcm) == 56);
+    CHECK(us::keying_material_length(us::kAes128CmHmacSha1_80) == 60);
+    CHECK(us::keying_material_length(0x0005) == 0);
+    CHECK(us::profile_name(0x0005) == "0x0005");
+}
+
+namespace {
+
+// A hello captured from a real handshake on loopback (tests/fuzz/corpus/use_srtp:
+// the first byte says which hello, the body follows).
+Datagram captured(const char* name) {
+    std::ifstream in(std::string(RTCPEER_FIXTURES) + "/../fuzz/corpus/use_srtp/" + name,
+                     std::ios::binary);
+    Datagram bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(bytes.size() > 40);
+    return Datagram(bytes.begin() + 1, bytes.end());
+}
+
+std::vector<std::uint16_t> offered_in(us::Hello kind, const Datagram& body) {
+    const auto found = us::find_extension(kind, body);
+    REQUIRE(found.status == us::Found::kPresent);
+    const auto extension = us::parse(found.data);
+    REQUIRE(extension);
+    CHECK(extension->mki.empty());
+    return extension->profiles;
+}
+
+}  // namespace
+
+TEST_CASE("use_srtp: the hellos pion 3.1.56 and rtcpeer's GnuTLS send") {
+    const std::vector<std::uint16_t> gcm_first = {us::kAeadAes128Gcm, us::kAes128CmHmacSha1_80};
+    CHECK(offered_in(us::Hello::kClient, captured("client-hello-pion-112")) == gcm_first);
+    CHECK(offered_in(us::Hello::kClient, captured("client-hello-gnutls-163")) ==
+          std::vector<std::uint16_t>(std::begin(us::kPreference), std::end(us::kPreference)));
+    CHECK(offered_in(us::Hello::kServer, captured("server-hello-pion-64")) ==
+          std::vector<std::uint16_t>{us::kAeadAes128Gcm});
+    CHECK(offered_in(us::Hello::kServer, captured("server-hello-gnutls-96")) ==
+          std::vector<std::uint16_t>{us::kAeadAes128Gcm});
+    CHECK(us::choose(gcm_first, us::kPreference) == us::kAeadAes128Gcm);
 }

@@ -12,6 +12,12 @@
 //	pong     answer "ping N" with "pong N"; answer the end-of-file marker
 //	         with one; finish on bye or when the channel closes
 //	ping     send --count pings "ping N" and wait for every "pong N"
+//	media    no data channel; a VP8 video track: every RTP packet that
+//	         arrives on --send-video ADDR:PORT (ffmpeg's) goes out on it,
+//	         and every packet of the remote's video track is written, as
+//	         plain RTP, to --recv-video ADDR:PORT; finish on bye
+//	         (--srtp-profiles sha1_80: offer or accept only
+//	         SRTP_AES128_CM_HMAC_SHA1_80 instead of pion's GCM-first list)
 //
 // Message sizes are pion's own defaults: its SDP carries no
 // a=max-message-size and it reads each message into a 65535-byte buffer
@@ -38,9 +44,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/pion/dtls/v2"
 	"github.com/pion/ice/v2"
+	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v3"
 )
 
@@ -65,6 +74,10 @@ type options struct {
 	maxPacketLifetime int
 	protocol          string
 	negotiated        int
+	// media mode
+	sendVideo    string
+	recvVideo    string
+	srtpProfiles string
 }
 
 // channelInit is what the options ask of the channel, nil when nothing.
@@ -268,6 +281,9 @@ type peer struct {
 	descSent   bool
 	candidates []webrtc.ICECandidateInit
 	channel    *webrtc.DataChannel // the one attached, for the report
+
+	rtpSent     int64 // media: packets written to the local track
+	rtpReceived int64 // media: packets of the remote track forwarded
 }
 
 func (p *peer) finish(ok bool) {
@@ -613,7 +629,28 @@ func run(o *options, rep *report) error {
 	settings.SetIncludeLoopbackCandidate(true)
 	settings.SetIPFilter(func(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) })
 	settings.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	api := webrtc.NewAPI(webrtc.WithSettingEngine(settings))
+	switch o.srtpProfiles {
+	case "", "all":
+	case "sha1_80":
+		settings.SetSRTPProtectionProfiles(dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	default:
+		return fmt.Errorf("unknown --srtp-profiles %q", o.srtpProfiles)
+	}
+	options := []func(*webrtc.API){webrtc.WithSettingEngine(settings)}
+	if o.mode == "media" {
+		// What pion.NewPeerConnection sets up by default: its codecs, NACK,
+		// RTCP reports.
+		media := &webrtc.MediaEngine{}
+		if err := media.RegisterDefaultCodecs(); err != nil {
+			return err
+		}
+		registry := &interceptor.Registry{}
+		if err := webrtc.RegisterDefaultInterceptors(media, registry); err != nil {
+			return err
+		}
+		options = append(options, webrtc.WithMediaEngine(media), webrtc.WithInterceptorRegistry(registry))
+	}
+	api := webrtc.NewAPI(options...)
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
@@ -637,8 +674,13 @@ func run(o *options, rep *report) error {
 		}
 	})
 
+	if o.mode == "media" {
+		if err := p.setupMedia(); err != nil {
+			return fmt.Errorf("media: %w", err)
+		}
+	}
 	// A negotiated channel is created by both sides and never announced.
-	if o.role == "offer" || o.negotiated >= 0 {
+	if o.mode != "media" && (o.role == "offer" || o.negotiated >= 0) {
 		dc, err := pc.CreateDataChannel(o.label, o.channelInit())
 		if err != nil {
 			return err
@@ -667,7 +709,7 @@ func run(o *options, rep *report) error {
 	select {
 	case <-p.done:
 	case <-p.bye:
-		if o.mode == "pong" || (o.mode == "receive" && o.closeAfter > 0) {
+		if o.mode == "pong" || o.mode == "media" || (o.mode == "receive" && o.closeAfter > 0) {
 			p.finish(true)
 		}
 		// Other modes finish on their own after a bye (send) or not at all.
@@ -683,6 +725,77 @@ func run(o *options, rep *report) error {
 		rep.set("channel", describeChannel(p.channel))
 	}
 	p.mu.Unlock()
+	if o.mode == "media" {
+		rep.set("rtp_sent", atomic.LoadInt64(&p.rtpSent))
+		rep.set("rtp_received", atomic.LoadInt64(&p.rtpReceived))
+	}
+	return nil
+}
+
+// setupMedia adds the video track (--send-video) or a receive-only video
+// transceiver, and forwards the remote's track to --recv-video.
+func (p *peer) setupMedia() error {
+	o := p.o
+	if o.sendVideo != "" {
+		track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "pion")
+		if err != nil {
+			return err
+		}
+		sender, err := p.pc.AddTrack(track)
+		if err != nil {
+			return err
+		}
+		// The interceptors (NACK answers, reports) see RTCP only when it is read.
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := sender.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+		source, err := net.ListenPacket("udp4", o.sendVideo)
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer source.Close()
+			buf := make([]byte, 1600)
+			for {
+				n, _, err := source.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				// Payload type and SSRC become the negotiated ones.
+				if _, err := track.Write(buf[:n]); err == nil {
+					atomic.AddInt64(&p.rtpSent, 1)
+				}
+			}
+		}()
+	} else if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
+		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		return err
+	}
+	if o.recvVideo == "" {
+		return nil
+	}
+	sink, err := net.Dial("udp4", o.recvVideo)
+	if err != nil {
+		return err
+	}
+	p.pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		p.rep.event("track %s %s ssrc %d", track.Kind(), track.Codec().MimeType, track.SSRC())
+		buf := make([]byte, 1600)
+		for {
+			n, _, err := track.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := sink.Write(buf[:n]); err == nil {
+				atomic.AddInt64(&p.rtpReceived, 1)
+			}
+		}
+	})
 	return nil
 }
 
@@ -693,7 +806,10 @@ func main() {
 	}
 	o := &options{role: os.Args[1]}
 	flags := flag.NewFlagSet("pion-peer", flag.ExitOnError)
-	flags.StringVar(&o.mode, "mode", "receive", "send, receive, pong or ping")
+	flags.StringVar(&o.mode, "mode", "receive", "send, receive, pong, ping or media")
+	flags.StringVar(&o.sendVideo, "send-video", "", "media: UDP ADDR:PORT whose RTP goes out as the video track")
+	flags.StringVar(&o.recvVideo, "recv-video", "", "media: UDP ADDR:PORT the remote's video RTP goes to")
+	flags.StringVar(&o.srtpProfiles, "srtp-profiles", "all", "all (pion's default: GCM, then SHA1_80) or sha1_80")
 	flags.StringVar(&o.host, "signaling-host", "127.0.0.1", "tcp-socket address")
 	flags.IntVar(&o.port, "signaling-port", 1234, "tcp-socket port")
 	flags.BoolVar(&o.trickle, "trickle", false, "send candidates as candidate messages")
