@@ -2,8 +2,9 @@
 server behind the forward and curl through it, bit-exact; parallel
 downloads; a slow reader beside a fast download; half-close; a unix socket;
 UDP flows and their idle close; what a remote may not do (an unnamed label,
-a failed connect); --once. And UDP under 5% loss between two network
-namespaces (root only; skipped otherwise)."""
+a failed connect); --once; the --stats list of connections. And, between two
+network namespaces (root only; skipped otherwise): UDP under 5% loss (ping-pong
+latency, a numbered burst), and --connect host names looked up off the loop."""
 
 import os
 import socket
