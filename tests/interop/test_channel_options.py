@@ -29,7 +29,7 @@ SIZE = 1 << 20
 # given-up message still held, it delivers nothing, then drops every chunk up
 # to the highest TSN it has, complete later messages included. The stream
 # then waits for their sequence numbers for good, the end-of-file marker
-# behind them (seen 4 times in 10 runs of 1 MiB under load; with 128 KiB,
+# behind them (about one 1 MiB run in three hung so, under load; with 128 KiB,
 # nothing is given up).
 PR_SIZE = 128 << 10
 CHUNK = 16384  # the message size both ways
