@@ -1,6 +1,8 @@
+// Forwarder (app/forwarder.hpp): the listening sockets, the channels both
+// ways, and the stream (tcp, unix) connections with their pipes; the end of
+// every connection and its --stats record. UDP flows: forwarder_udp.cpp.
 #include "app/forwarder.hpp"
 
-#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,55 +22,17 @@ namespace {
 
 std::string quoted(const std::string& label) { return "\"" + text::printable(label, 60) + "\""; }
 
-// A socket address for a spec; for tcp the first that getaddrinfo gives.
-struct Address {
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    int family = AF_UNSPEC;
-};
-
-Address resolve(const ForwardSpec& spec, bool passive) {
-    Address address;
-    if (spec.scheme == ForwardSpec::Scheme::kUnix) {
-        sockaddr_un un{};
-        un.sun_family = AF_UNIX;
-        if (spec.path.size() >= sizeof un.sun_path)
-            throw Error(ErrorCategory::kUsage, "forward", spec.path + ": path too long");
-        std::memcpy(un.sun_path, spec.path.data(), spec.path.size());
-        std::memcpy(&address.storage, &un, sizeof un);
-        address.length = sizeof un;
-        address.family = AF_UNIX;
-        return address;
+const char* scheme_name(ForwardSpec::Scheme scheme) {
+    switch (scheme) {
+        case ForwardSpec::Scheme::kTcp:
+            return "tcp";
+        case ForwardSpec::Scheme::kUdp:
+            return "udp";
+        case ForwardSpec::Scheme::kUnix:
+            return "unix";
     }
-    addrinfo hints{};
-    hints.ai_socktype = spec.scheme == ForwardSpec::Scheme::kUdp ? SOCK_DGRAM : SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-    addrinfo* result = nullptr;
-    const std::string host = spec.host.empty() ? "127.0.0.1" : spec.host;
-    const int rc = ::getaddrinfo(host.c_str(), std::to_string(spec.port).c_str(), &hints, &result);
-    if (rc != 0 || result == nullptr) {
-        throw Error(ErrorCategory::kRuntime, "forward",
-                    "cannot resolve " + spec.describe() + ": " + ::gai_strerror(rc));
-    }
-    std::memcpy(&address.storage, result->ai_addr, result->ai_addrlen);
-    address.length = result->ai_addrlen;
-    address.family = result->ai_family;
-    ::freeaddrinfo(result);
-    return address;
+    return "?";
 }
-
-std::string numeric(const sockaddr_storage& address, socklen_t length) {
-    char host[NI_MAXHOST], port[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof host, port,
-                      sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return "?";
-    const std::string shown =
-        std::strchr(host, ':') != nullptr ? "[" + std::string(host) + "]" : host;
-    return shown + ":" + port;
-}
-
-// The largest UDP payload (IPv4: 65535 - 8 - 20).
-constexpr std::size_t kMaxDatagram = 65507;
 
 }  // namespace
 
@@ -113,7 +77,7 @@ void Forwarder::start() {
 }
 
 void Forwarder::listen(const ForwardSpec& spec) {
-    const Address address = resolve(spec, true);
+    const SocketAddress address = *resolve_now(spec, true);
     auto fail = [&](const char* what) {
         throw Error(
             ErrorCategory::kRuntime, "forward",
@@ -157,7 +121,10 @@ void Forwarder::listen(const ForwardSpec& spec) {
 
 bool Forwarder::on_accept(Listener& listener) {
     for (;;) {
-        const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage from{};
+        socklen_t length = sizeof from;
+        const int fd = ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&from), &length,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 log::warn("accept on " + listener.spec.describe() + ": " + std::strerror(errno));
@@ -179,136 +146,14 @@ bool Forwarder::on_accept(Listener& listener) {
             continue;
         }
         Connection& connection = add(*channel, listener.spec.name, fd);
+        connection.record.accepted = true;
+        connection.record.scheme = scheme_name(listener.spec.scheme);
+        connection.record.peer = listener.spec.scheme == ForwardSpec::Scheme::kUnix
+                                     ? listener.spec.describe()
+                                     : numeric_address(from, length);
         log::state(connection.name + ": accepted on " + listener.spec.describe() + ", stream " +
                    channel->stream().to_string());
         start_pipe(connection);
-    }
-}
-
-bool Forwarder::on_datagrams(Listener& listener) {
-    datagram_.resize(kMaxDatagram + 1);
-    // A bounded batch per wake-up, so that the loop serves the rest too.
-    for (int i = 0; i < 64; ++i) {
-        sockaddr_storage from{};
-        socklen_t length = sizeof from;
-        const ssize_t n = ::recvfrom(listener.fd, datagram_.data(), datagram_.size(), 0,
-                                     reinterpret_cast<sockaddr*>(&from), &length);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log::warn("receive on " + listener.spec.describe() + ": " + std::strerror(errno));
-            return true;
-        }
-        const std::string source(reinterpret_cast<const char*>(&from), length);
-        Connection* flow = nullptr;
-        if (auto it = listener.flows.find(source); it != listener.flows.end())
-            flow = find(it->second);
-        if (flow == nullptr) {
-            if (connections_.size() >= config_.max_channels) {
-                if (dropped_warnings_++ < 3) {
-                    log::warn("dropping datagrams from " + numeric(from, length) + " to " +
-                              listener.spec.describe() + ": already " +
-                              std::to_string(connections_.size()) + " open (--max-channels)");
-                }
-                continue;
-            }
-            datachannel::ChannelOptions options;
-            options.ordered = false;
-            options.max_retransmits = 0;
-            datachannel::DataChannel* channel = nullptr;
-            try {
-                channel = &registry_.open(listener.spec.name, options);
-            } catch (const Error& e) {
-                if (dropped_warnings_++ < 3)
-                    log::warn("cannot open a channel for datagrams to " + listener.spec.describe() +
-                              ": " + e.what());
-                continue;
-            }
-            flow = &add(*channel, listener.spec.name, -1);
-            flow->udp = true;
-            flow->listener = &listener;
-            flow->source = source;
-            flow->idle_seconds = listener.spec.udp_idle_seconds;
-            listener.flows[source] = flow->id;
-            log::state(flow->name + ": datagrams from " + numeric(from, length) + " to " +
-                       listener.spec.describe() + ", stream " + channel->stream().to_string());
-        }
-        if (flow->over) continue;  // its channel is closing
-        udp_to_channel(*flow, std::string_view(datagram_.data(), static_cast<std::size_t>(n)));
-    }
-    return true;
-}
-
-void Forwarder::udp_to_channel(Connection& connection, std::string_view datagram) {
-    if (connection.channel == nullptr) return;
-    connection.last_active_us = g_get_monotonic_time();
-    // Too big for the remote, or its channel is backed up: dropped, as a
-    // full or narrower link would.
-    if (datagram.size() > config_.message_size ||
-        connection.channel->buffered_amount() >= StreamPipe::kInputHighWater)
-        return;
-    if (connection.channel->send(datagram, true)) connection.udp_sent += datagram.size();
-}
-
-void Forwarder::udp_from_channel(Connection& connection, std::string_view datagram) {
-    connection.last_active_us = g_get_monotonic_time();
-    connection.udp_received += datagram.size();
-    // Errors are a datagram's fate (a full buffer, a port unreachable
-    // reported on the connected socket): it is lost, the flow goes on.
-    if (connection.listener != nullptr) {
-        ::sendto(connection.listener->fd, datagram.data(), datagram.size(), MSG_DONTWAIT,
-                 reinterpret_cast<const sockaddr*>(connection.source.data()),
-                 static_cast<socklen_t>(connection.source.size()));
-    } else if (connection.fd >= 0) {
-        ::send(connection.fd, datagram.data(), datagram.size(), MSG_DONTWAIT);
-    }
-}
-
-void Forwarder::connect_udp(Connection& connection, const ForwardSpec& spec) {
-    Address address;
-    try {
-        address = resolve(spec, false);
-    } catch (const Error& e) {
-        return end(connection, e.what(), true);
-    }
-    connection.udp = true;
-    connection.idle_seconds = spec.udp_idle_seconds;
-    connection.last_active_us = g_get_monotonic_time();
-    connection.fd = ::socket(address.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (connection.fd < 0)
-        return end(connection, std::string("socket: ") + std::strerror(errno), true);
-    // Connected: only the target's datagrams come back on this socket.
-    if (::connect(connection.fd, reinterpret_cast<const sockaddr*>(&address.storage),
-                  address.length) != 0) {
-        return end(connection, "cannot connect to " + spec.describe() + ": " + std::strerror(errno),
-                   true);
-    }
-    const std::uint64_t id = connection.id;
-    connection.udp_watch = loop::FdWatch(connection.fd, G_IO_IN,
-                                         [this, id](GIOCondition) { return on_udp_replies(id); });
-    log::state(connection.name + ": sending datagrams to " + spec.describe());
-}
-
-bool Forwarder::on_udp_replies(std::uint64_t id) {
-    Connection* c = find(id);
-    if (c == nullptr || c->over) return false;
-    datagram_.resize(kMaxDatagram + 1);
-    for (int i = 0; i < 64; ++i) {
-        const ssize_t n = ::recv(c->fd, datagram_.data(), datagram_.size(), 0);
-        if (n < 0) return true;  // EAGAIN; or an ICMP error: the flow goes on
-        udp_to_channel(*c, std::string_view(datagram_.data(), static_cast<std::size_t>(n)));
-    }
-    return true;
-}
-
-void Forwarder::check_idle() {
-    const std::int64_t now = g_get_monotonic_time();
-    for (auto& [id, c] : connections_) {
-        if (!c->udp || c->over) continue;
-        const double idle = static_cast<double>(now - c->last_active_us) / 1e6;
-        if (idle < c->idle_seconds) continue;
-        log::state(c->name + ": no datagram for " + std::to_string(static_cast<long>(idle)) +
-                   " s (--udp-idle); closing its channel");
-        end(*c, "idle", false);
     }
 }
 
@@ -319,6 +164,8 @@ Forwarder::Connection& Forwarder::add(datachannel::DataChannel& channel, const s
     connection->name = text::printable(label, 60) + " #" + std::to_string(connection->id);
     connection->fd = fd;
     connection->channel = &channel;
+    connection->record.label = label;
+    connection->record.stream = channel.stream().value();
     channel.set_callbacks(channel_callbacks(connection->id));
     ++connections_total_;
     Connection& ref = *connection;
@@ -331,8 +178,12 @@ datachannel::DataChannel::Callbacks Forwarder::channel_callbacks(std::uint64_t i
     callbacks.on_message = [this, id](std::string_view data, bool binary) {
         Connection* c = find(id);
         if (c == nullptr || c->over) return;
-        if (c->udp) return udp_from_channel(*c, data);
+        if (c->udp && (c->fd >= 0 || c->listener != nullptr)) return udp_from_channel(*c, data);
         if (c->pipe) return c->pipe->on_message(data, binary);
+        // Not connected yet. A flow keeps a few datagrams (the later ones
+        // are lost, as on a full link); a stream keeps all, since its
+        // remote sends at most one credit window before the connect.
+        if (c->udp && c->early.size() >= kEarlyDatagrams) return;
         c->early.emplace_back(std::string(data), binary);
     };
     callbacks.on_buffered_amount_low = [this, id] {
@@ -363,7 +214,7 @@ datachannel::DataChannel::Callbacks Forwarder::channel_callbacks(std::uint64_t i
             c->draining = true;
             return;
         }
-        end(*c, "channel closed", false);
+        end(*c, "channel closed", false, c->udp ? "closed" : c->abort ? "reset" : "fin");
         // A connection that ended before its channel closed (a reset, an
         // idle flow) waited for this to be freed.
         if (!reaper_.active()) reaper_.start_once(std::chrono::milliseconds(0), [this] { reap(); });
@@ -396,46 +247,84 @@ void Forwarder::on_channel(datachannel::DataChannel& channel) {
         if (spec.name == channel.label()) target = &spec;
     if (target == nullptr) return channel.close();  // accept() let it through: cannot happen
     Connection& connection = add(channel, channel.label(), -1);
-    if (target->scheme == ForwardSpec::Scheme::kUdp) return connect_udp(connection, *target);
+    connection.record.scheme = scheme_name(target->scheme);
+    connection.record.peer = target->describe();
+    if (target->scheme == ForwardSpec::Scheme::kUdp) {
+        // Its datagrams wait while the name is looked up.
+        connection.udp = true;
+        connection.idle_seconds = target->udp_idle_seconds;
+        connection.last_active_us = g_get_monotonic_time();
+        return resolve_target(connection, *target, &Forwarder::connect_udp);
+    }
     log::state(connection.name + ": connecting to " + target->describe());
-    connect(connection, *target);
+    resolve_target(connection, *target, &Forwarder::connect);
 }
 
-void Forwarder::connect(Connection& connection, const ForwardSpec& spec) {
-    Address address;
+void Forwarder::resolve_target(Connection& connection, const ForwardSpec& spec, Then then) {
+    std::optional<SocketAddress> address;
     try {
-        address = resolve(spec, false);
+        address = resolve_now(spec, false);
     } catch (const Error& e) {
-        return end(connection, e.what(), true);
+        return end(connection, e.what(), true, "refused");
     }
+    if (address) return (this->*then)(connection, spec, *address);
+    log::state(connection.name + ": looking up " + text::printable(spec.host, 100));
+    const std::uint64_t id = connection.id;
+    connection.lookup = std::make_unique<AddressLookup>(
+        spec, [this, id, &spec, then](std::vector<SocketAddress> found, const std::string& error) {
+            Connection* c = find(id);
+            if (c == nullptr || c->over) return;  // the channel was closed meanwhile
+            if (found.empty()) return end(*c, error, true, "refused");
+            c->next_addresses.assign(found.begin() + 1, found.end());
+            (this->*then)(*c, spec, found.front());
+        });
+}
+
+void Forwarder::connect(Connection& connection, const ForwardSpec& spec,
+                        const SocketAddress& address) {
+    connection.record.peer = address.family == AF_UNIX
+                                 ? spec.describe()
+                                 : numeric_address(address.storage, address.length);
     connection.fd = ::socket(address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (connection.fd < 0)
-        return end(connection, std::string("socket: ") + std::strerror(errno), true);
+        return end(connection, std::string("socket: ") + std::strerror(errno), true, "refused");
     if (::connect(connection.fd, reinterpret_cast<const sockaddr*>(&address.storage),
                   address.length) == 0)
         return connected(connection);
-    if (errno != EINPROGRESS) {
-        return end(connection, "cannot connect to " + spec.describe() + ": " + std::strerror(errno),
-                   true);
-    }
+    if (errno != EINPROGRESS) return connect_failed(connection, spec, std::strerror(errno));
     const std::uint64_t id = connection.id;
-    const std::string target = spec.describe();
-    connection.connect_watch = loop::FdWatch(
-        connection.fd, static_cast<GIOCondition>(G_IO_OUT | G_IO_ERR | G_IO_HUP),
-        [this, id, target](GIOCondition) {
-            Connection* c = find(id);
-            if (c == nullptr) return false;
-            int error = 0;
-            socklen_t length = sizeof error;
-            ::getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &length);
-            c->connect_watch = {};
-            if (error != 0) {
-                end(*c, "cannot connect to " + target + ": " + std::strerror(error), true);
-            } else {
-                connected(*c);
-            }
-            return false;
-        });
+    connection.connect_watch =
+        loop::FdWatch(connection.fd, static_cast<GIOCondition>(G_IO_OUT | G_IO_ERR | G_IO_HUP),
+                      [this, id, &spec](GIOCondition) {
+                          Connection* c = find(id);
+                          if (c == nullptr) return false;
+                          int error = 0;
+                          socklen_t length = sizeof error;
+                          ::getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &length);
+                          c->connect_watch = {};
+                          if (error != 0) {
+                              connect_failed(*c, spec, std::strerror(error));
+                          } else {
+                              connected(*c);
+                          }
+                          return false;
+                      });
+}
+
+void Forwarder::connect_failed(Connection& connection, const ForwardSpec& spec,
+                               const std::string& why) {
+    if (connection.next_addresses.empty() || connection.over) {
+        return end(connection, "cannot connect to " + spec.describe() + ": " + why, true,
+                   "refused");
+    }
+    log::state(connection.name + ": cannot connect to " + connection.record.peer + ": " + why +
+               "; trying the next address");
+    connection.connect_watch.reset();
+    ::close(connection.fd);
+    connection.fd = -1;
+    const SocketAddress next = connection.next_addresses.front();
+    connection.next_addresses.erase(connection.next_addresses.begin());
+    connect(connection, spec, next);
 }
 
 void Forwarder::connected(Connection& connection) {
@@ -457,30 +346,30 @@ void Forwarder::start_pipe(Connection& connection) {
     config.output_name = connection.name;
     config.credit_window = kCreditWindow;
     const std::uint64_t id = connection.id;
-    connection.pipe = std::make_unique<StreamPipe>(config, *connection.channel,
-                                                   StreamPipe::Callbacks{
-                                                       [this, id] {
-                                                           if (Connection* c = find(id))
-                                                               maybe_done(*c);
-                                                       },
-                                                       [this, id] {
-                                                           Connection* c = find(id);
-                                                           if (c != nullptr && c->draining)
-                                                               end(*c, "output drained", false);
-                                                           else if (c != nullptr)
-                                                               maybe_done(*c);
-                                                       },
-                                                       [this, id](const Error& failure) {
-                                                           if (Connection* c = find(id))
-                                                               end(*c, failure.what(), true);
-                                                       },
-                                                       [this, id](bool receiving) {
-                                                           if (Connection* c = find(id)) {
-                                                               c->receiving = receiving;
-                                                               update_receiving();
-                                                           }
-                                                       },
-                                                   });
+    connection.pipe =
+        std::make_unique<StreamPipe>(config, *connection.channel,
+                                     StreamPipe::Callbacks{
+                                         [this, id] {
+                                             if (Connection* c = find(id)) maybe_done(*c);
+                                         },
+                                         [this, id] {
+                                             Connection* c = find(id);
+                                             if (c != nullptr && c->draining)
+                                                 end(*c, "output drained", false, "fin");
+                                             else if (c != nullptr)
+                                                 maybe_done(*c);
+                                         },
+                                         [this, id](const Error& failure) {
+                                             if (Connection* c = find(id))
+                                                 end(*c, failure.what(), true, "reset");
+                                         },
+                                         [this, id](bool receiving) {
+                                             if (Connection* c = find(id)) {
+                                                 c->receiving = receiving;
+                                                 update_receiving();
+                                             }
+                                         },
+                                     });
     connection.pipe->start();
 }
 
@@ -492,10 +381,13 @@ void Forwarder::maybe_done(Connection& connection) {
         connection.channel->close();
 }
 
-void Forwarder::end(Connection& connection, const std::string& why, bool reset) {
+void Forwarder::end(Connection& connection, const std::string& why, bool reset,
+                    const char* outcome) {
     if (connection.over) return;
     connection.over = true;
+    if (connection.record.end.empty()) connection.record.end = outcome;
     connection.connect_watch.reset();
+    connection.lookup.reset();
     if (reset) log::warn(connection.name + ": " + why + "; resetting its channel");
     if (connection.channel != nullptr) {
         // A reset, not an orderly close: what is queued goes nowhere.
@@ -515,12 +407,16 @@ void Forwarder::reap() {
             ++it;
             continue;
         }
-        const std::uint64_t sent = c.udp_sent + (c.pipe ? c.pipe->bytes_sent() : 0);
-        const std::uint64_t received = c.udp_received + (c.pipe ? c.pipe->bytes_received() : 0);
-        closed_bytes_sent_ += sent;
-        closed_bytes_received_ += received;
-        log::state(c.name + ": closed (" + std::to_string(sent) + " bytes sent, " +
-                   std::to_string(received) + " received)");
+        const ForwardedConnection record = record_of(c);
+        closed_bytes_sent_ += record.bytes_sent;
+        closed_bytes_received_ += record.bytes_received;
+        log::state(c.name + ": closed (" + std::to_string(record.bytes_sent) + " bytes sent, " +
+                   std::to_string(record.bytes_received) + " received): " + record.end);
+        records_.push_back(record);
+        if (records_.size() > kKeptRecords) {
+            records_.pop_front();
+            ++records_omitted_;
+        }
         if (c.listener != nullptr) c.listener->flows.erase(c.source);
         c.udp_watch.reset();
         c.pipe.reset();
@@ -547,6 +443,20 @@ void Forwarder::update_receiving() {
 Forwarder::Connection* Forwarder::find(std::uint64_t id) {
     auto it = connections_.find(id);
     return it == connections_.end() ? nullptr : it->second.get();
+}
+
+ForwardedConnection Forwarder::record_of(const Connection& c) const {
+    ForwardedConnection record = c.record;
+    record.bytes_sent = c.udp_sent + (c.pipe ? c.pipe->bytes_sent() : 0);
+    record.bytes_received = c.udp_received + (c.pipe ? c.pipe->bytes_received() : 0);
+    if (record.end.empty()) record.end = "open";
+    return record;
+}
+
+std::vector<ForwardedConnection> Forwarder::records() const {
+    std::vector<ForwardedConnection> all(records_.begin(), records_.end());
+    for (const auto& [id, c] : connections_) all.push_back(record_of(*c));
+    return all;
 }
 
 std::uint64_t Forwarder::bytes_sent() const {

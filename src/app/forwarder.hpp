@@ -22,6 +22,17 @@
 // (its channel, and so the remote's flow too). A datagram that finds its
 // channel holding kInputHighWater is dropped, as a full link would.
 //
+// A --connect host that is a name is looked up without blocking the loop
+// (app/forward_address.hpp); what the channel brings meanwhile waits, as it
+// does during a TCP connect. A name that does not resolve resets the channel.
+//
+// Each connection is counted for --stats (ForwardedConnection): the last
+// kKeptRecords that ended are kept with their bytes and how they ended, and
+// the number of older ones left out, so that a long forward stays bounded.
+//
+// The code: this file's class and the stream connections in forwarder.cpp,
+// the UDP flows in forwarder_udp.cpp, addresses in forward_address.cpp.
+//
 // Limits: at most max_channels connections at once (the rest are refused
 // or closed at once). Back-pressure is per connection both ways: sending,
 // its channel's buffered amount; receiving, the pipes' credit mode
@@ -33,18 +44,35 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "app/forward_address.hpp"
 #include "app/forward_spec.hpp"
 #include "app/stream_pipe.hpp"
 #include "base/loop.hpp"
 #include "datachannel/registry.hpp"
 
 namespace rtcpeer {
+
+// One forwarded connection or UDP flow, as --stats reports it.
+struct ForwardedConnection {
+    std::string label;
+    bool accepted = false;  // came in on a --listen socket (else: made for the remote's channel)
+    std::string scheme;     // "tcp", "udp", "unix"
+    std::string peer;       // the local socket's far end: the client, or the --connect target
+    std::uint16_t stream = 0;
+    std::uint64_t bytes_sent = 0, bytes_received = 0;  // to the remote, from it
+    // "fin" (both directions ended in order), "reset" (by either end),
+    // "refused" (the connect failed or the name did not resolve), "idle"
+    // (udp: --udp-idle here), "closed" (udp: the remote closed the flow),
+    // "open" (still open at the end of the run).
+    std::string end;
+};
 
 class Forwarder {
   public:
@@ -81,8 +109,16 @@ class Forwarder {
     std::size_t open_connections() const { return connections_.size(); }
     std::uint64_t bytes_sent() const;
     std::uint64_t bytes_received() const;
+    // The connections that ended (at most the last kKeptRecords), then the
+    // open ones; and how many that ended were left out.
+    static constexpr std::size_t kKeptRecords = 1000;
+    std::vector<ForwardedConnection> records() const;
+    std::uint64_t records_omitted() const { return records_omitted_; }
 
   private:
+    // udp: the datagrams a flow keeps while its target's name is looked up.
+    static constexpr std::size_t kEarlyDatagrams = 64;
+
     struct Listener {
         ForwardSpec spec;
         int fd = -1;
@@ -96,7 +132,12 @@ class Forwarder {
         datachannel::DataChannel* channel = nullptr;
         std::unique_ptr<StreamPipe> pipe;
         loop::FdWatch connect_watch;
-        std::vector<std::pair<std::string, bool>> early;  // arrived before the connect completed
+        // What the channel brought before the connect completed (udp: a
+        // few datagrams, while the name is looked up).
+        std::vector<std::pair<std::string, bool>> early;
+        std::unique_ptr<AddressLookup> lookup;
+        std::vector<SocketAddress> next_addresses;  // tcp: tried in turn if a connect fails
+        ForwardedConnection record;                 // end and bytes are filled in at the end
         bool receiving = true;
         bool over = false;
         bool draining = false;  // the channel closed; the socket still takes its last data
@@ -115,18 +156,24 @@ class Forwarder {
     void listen(const ForwardSpec& spec);
     bool on_accept(Listener& listener);
     bool on_datagrams(Listener& listener);
-    void connect_udp(Connection& connection, const ForwardSpec& spec);
+    using Then = void (Forwarder::*)(Connection&, const ForwardSpec&, const SocketAddress&);
+    void resolve_target(Connection& connection, const ForwardSpec& spec, Then then);
+    void connect_udp(Connection& connection, const ForwardSpec& spec, const SocketAddress& address);
     bool on_udp_replies(std::uint64_t id);
     void udp_to_channel(Connection& connection, std::string_view datagram);
     void udp_from_channel(Connection& connection, std::string_view datagram);
     void check_idle();
     Connection& add(datachannel::DataChannel& channel, const std::string& label, int fd);
     datachannel::DataChannel::Callbacks channel_callbacks(std::uint64_t id);
-    void connect(Connection& connection, const ForwardSpec& spec);
+    void connect(Connection& connection, const ForwardSpec& spec, const SocketAddress& address);
+    // A connect failed: the next address the name gave, or a reset.
+    void connect_failed(Connection& connection, const ForwardSpec& spec, const std::string& why);
     void connected(Connection& connection);
     void start_pipe(Connection& connection);
     void maybe_done(Connection& connection);
-    void end(Connection& connection, const std::string& why, bool reset);
+    // outcome: the record's end, unless one was set before.
+    void end(Connection& connection, const std::string& why, bool reset, const char* outcome);
+    ForwardedConnection record_of(const Connection& connection) const;
     void reap();
     void update_receiving();
     Connection* find(std::uint64_t id);
@@ -145,6 +192,8 @@ class Forwarder {
     loop::Timer idle_timer_;  // udp: closes idle flows
     std::vector<char> datagram_;
     unsigned dropped_warnings_ = 0;
+    std::deque<ForwardedConnection> records_;  // the last that ended
+    std::uint64_t records_omitted_ = 0;
 };
 
 }  // namespace rtcpeer

@@ -68,6 +68,21 @@ nlohmann::json channel_json(const ChannelSummary& c) {
             {"id", c.stream}};
 }
 
+nlohmann::json forwarded_json(const RunSummary& s) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const ForwardedConnection& c : s.forwarded) {
+        list.push_back({{"label", c.label},
+                        {"side", c.accepted ? "listen" : "connect"},
+                        {"scheme", c.scheme},
+                        {"peer", c.peer},
+                        {"stream", c.stream},
+                        {"bytes_sent", c.bytes_sent},
+                        {"bytes_received", c.bytes_received},
+                        {"end", c.end}});
+    }
+    return {{"connections", list}, {"omitted", s.forwarded_omitted}};
+}
+
 }  // namespace
 
 nlohmann::json check_json(const RunSummary& s) {
@@ -112,7 +127,10 @@ nlohmann::json stats_json(const RunSummary& s) {
     } else {
         j["sctp"] = nullptr;
     }
-    if (s.connections) j["connections"] = *s.connections;
+    if (s.connections) {
+        j["connections"] = *s.connections;
+        j["forwarded"] = forwarded_json(s);
+    }
     j["channel"] = s.channel ? channel_json(*s.channel) : nlohmann::json(nullptr);
     if (!s.media.is_null()) j["media"] = s.media;
     return j;

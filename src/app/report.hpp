@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/exit_code.hpp"
+#include "app/forwarder.hpp"
 #include "app/options.hpp"
 #include "datachannel/options.hpp"
 #include "ice/agent.hpp"
@@ -44,7 +45,9 @@ struct RunSummary {
     std::optional<sctp::Counters> sctp;
     std::optional<std::uint64_t> abandoned_messages;  // given up by partial reliability
     std::optional<ChannelSummary> channel;
-    std::optional<std::uint64_t> connections;  // forwarded
+    std::optional<std::uint64_t> connections;    // forwarded
+    std::vector<ForwardedConnection> forwarded;  // each (the last Forwarder::kKeptRecords)
+    std::uint64_t forwarded_omitted = 0;         // older ones left out
 
     // --check.
     bool remote_answered = false;

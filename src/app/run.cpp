@@ -97,6 +97,8 @@ RunSummary Run::summary() const {
         s.bytes_sent = forwarder_->bytes_sent();
         s.bytes_received = forwarder_->bytes_received();
         s.connections = forwarder_->connections();
+        s.forwarded = forwarder_->records();
+        s.forwarded_omitted = forwarder_->records_omitted();
     }
     if (pipe_) {
         s.bytes_sent = pipe_->bytes_sent();

@@ -108,8 +108,8 @@ bool StreamPipe::on_input(GIOCondition) {
     return true;
 }
 
-void StreamPipe::send(std::string_view data, bool binary) {
-    if (channel_ == nullptr || !channel_->send(data, binary)) return;
+void StreamPipe::send(std::string_view data, bool binary, bool reliable) {
+    if (channel_ == nullptr || !channel_->send(data, binary, reliable)) return;
     bytes_sent_ += data.size();
     ++messages_sent_;
     // The marker may have gone to SCTP inside send(); if not,
@@ -131,9 +131,12 @@ void StreamPipe::send_eof() {
         });
         return;
     }
-    // The end-of-file marker of aiortc's datachannel-filexfer.
+    // The end-of-file marker of aiortc's datachannel-filexfer. Sent
+    // reliably even on a partially reliable channel: SCTP may give data up,
+    // but the remote must learn where the stream ends (a receiver such as
+    // datachannel-filexfer waits for this marker alone).
     eof_queued_ = true;
-    send({}, true);
+    send({}, true, true);
 }
 
 void StreamPipe::send_input(const char* data, std::size_t size) {

@@ -114,7 +114,7 @@ class StreamPipe {
   private:
     bool on_input(GIOCondition condition);
     void send_input(const char* data, std::size_t size);
-    void send(std::string_view data, bool binary);
+    void send(std::string_view data, bool binary, bool reliable = false);
     void send_eof();
     void eof_left_queue();
     bool channel_full() const;

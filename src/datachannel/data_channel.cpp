@@ -12,16 +12,16 @@ DataChannel::DataChannel(Registry& registry, StreamId stream, std::string label,
       options_(std::move(options)),
       acked_(acked) {}
 
-bool DataChannel::send(std::string_view data, bool binary) {
+bool DataChannel::send(std::string_view data, bool binary, bool reliable) {
     if (state_ != State::kOpen) return false;
     Registry::Entry entry(registry_);
     if (data.empty()) {
         // RFC 8831 §6.6: SCTP cannot carry an empty message.
         registry_.enqueue(*this, std::string(1, '\0'),
-                          binary ? Ppid::kBinaryEmpty : Ppid::kStringEmpty, 0);
+                          binary ? Ppid::kBinaryEmpty : Ppid::kStringEmpty, 0, reliable);
     } else {
         registry_.enqueue(*this, std::string(data), binary ? Ppid::kBinary : Ppid::kString,
-                          data.size());
+                          data.size(), reliable);
     }
     registry_.flush();
     return true;

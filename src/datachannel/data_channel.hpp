@@ -64,8 +64,10 @@ class DataChannel {
     // Queues a message (never drops it, never blocks); the Registry hands it
     // to SCTP when the association takes it. False only when the channel no
     // longer sends (closing or closed). An empty message travels as one zero
-    // byte with PPID 56/57.
-    bool send(std::string_view data, bool binary);
+    // byte with PPID 56/57. reliable: this message is retransmitted until
+    // acknowledged whatever the channel's partial reliability (its ordering
+    // stays), for a message that must not be given up, such as an end marker.
+    bool send(std::string_view data, bool binary, bool reliable = false);
     // Bytes of messages queued here that SCTP has not taken yet.
     std::size_t buffered_amount() const { return buffered_; }
     void set_buffered_amount_low_threshold(std::size_t bytes) { low_threshold_ = bytes; }
@@ -85,6 +87,7 @@ class DataChannel {
     struct Outgoing {
         std::string data;
         Ppid ppid;
+        bool reliable = false;  // whatever the channel's partial reliability
     };
     DataChannel(Registry& registry, StreamId stream, std::string label, ChannelOptions options,
                 bool acked);

@@ -218,8 +218,9 @@ void Registry::finish(DataChannel& channel, const char* why) {
     if (channel.callbacks_.on_closed) channel.callbacks_.on_closed();
 }
 
-void Registry::enqueue(DataChannel& channel, std::string data, Ppid ppid, std::size_t counted) {
-    channel.queue_.push_back({std::move(data), ppid});
+void Registry::enqueue(DataChannel& channel, std::string data, Ppid ppid, std::size_t counted,
+                       bool reliable) {
+    channel.queue_.push_back({std::move(data), ppid, reliable});
     channel.buffered_ += counted;
     if (!channel.in_ring_) {
         channel.in_ring_ = true;
@@ -255,9 +256,10 @@ void Registry::flush() {
             // Taken out while usrsctp runs: its callbacks may close the channel.
             DataChannel::Outgoing message = std::move(channel.queue_.front());
             channel.queue_.pop_front();
-            const sctp::SendOptions options = message.ppid == Ppid::kDcep
-                                                  ? sctp::SendOptions{}
-                                                  : send_options(channel.options_, channel.acked_);
+            sctp::SendOptions options = message.ppid == Ppid::kDcep
+                                            ? sctp::SendOptions{}
+                                            : send_options(channel.options_, channel.acked_);
+            if (message.reliable) options.reliability = sctp::SendOptions::Reliability::kReliable;
             writable_signal_ = false;
             const auto result =
                 association_.send(channel.stream_.value(), to_wire(message.ppid),

@@ -124,7 +124,8 @@ class Registry {
 
     void on_dcep(StreamId stream, std::string_view data);
     DataChannel& add(StreamId stream, std::string label, ChannelOptions options, bool acked);
-    void enqueue(DataChannel& channel, std::string data, Ppid ppid, std::size_t counted);
+    void enqueue(DataChannel& channel, std::string data, Ppid ppid, std::size_t counted,
+                 bool reliable = false);
     void flush();
     void reset_when_drained(DataChannel& channel);
     void finish(DataChannel& channel, const char* why);

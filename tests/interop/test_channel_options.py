@@ -3,8 +3,10 @@
 (tests/interop/aiortc_peer.py) and pion (tests/interop/pion/peer.go), in both
 roles: what the other side reports about the channel rtcpeer opened, what
 rtcpeer's --stats reports about the channel the other side opened, and the
-data bit-exact either way (loopback loses nothing, so even a partially
-reliable channel delivers everything here).
+data bit-exact either way. On loopback a partially reliable channel
+usually delivers everything; when SCTP gave messages up (aiortc, slow to
+read under load), what arrived is the rest, in order, and the end-of-file
+marker, which is always sent reliably, still arrives.
 
 The pion cases are skipped when go is not installed."""
 
@@ -21,14 +23,24 @@ from harness import LOOPBACK, Proc, TestCase, free_tcp_port, main, random_file, 
 from test_pion import go, pion_peer  # noqa: E402
 
 SIZE = 1 << 20
-# Partially reliable channels get less: aiortc, slow to read, drops some of
-# a 1 MiB burst on loopback, and what SCTP then gives up would not arrive.
+# Partially reliable channels get less: aiortc 1.4, slow to read, makes
+# usrsctp give messages up in a 1 MiB burst on loopback, and its handling of
+# FORWARD-TSN then loses messages it already had: with a fragment of the
+# given-up message still held, it delivers nothing, then drops every chunk up
+# to the highest TSN it has, complete later messages included. The stream
+# then waits for their sequence numbers for good, the end-of-file marker
+# behind them (about one 1 MiB run in three hung so, under load; with 128 KiB,
+# nothing is given up).
 PR_SIZE = 128 << 10
 CHUNK = 16384  # the message size both ways
 
 
 def size_for(name):
     return PR_SIZE if name.startswith("max_") else SIZE
+
+
+def pieces(data):
+    return [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
 
 
 def chunks(path):
@@ -87,6 +99,17 @@ class ChannelOptionsBase:
         if sha256_file(out) != sha256_file(src):
             print(f"\n{name}: messages arrived reordered", file=sys.stderr)
 
+    def assertDeliveredOrGivenUp(self, out, src, abandoned):
+        """On an ordered, partially reliable channel: the source's messages
+        in order, less at most the abandoned ones."""
+        with open(out, "rb") as f:
+            got = pieces(f.read())
+        with open(src, "rb") as f:
+            sent = pieces(f.read())
+        kept = iter(sent)
+        self.assertTrue(all(piece in kept for piece in got), "not the source's messages in order")
+        self.assertLessEqual(len(sent) - len(got), abandoned)
+
     def rtcpeer_offers(self, name):
         """rtcpeer opens the channel with the options and sends; the peer receives."""
         ours, theirs, expected = CASES[name]
@@ -101,14 +124,24 @@ class ChannelOptionsBase:
                                "--file", self.path("out"), *negotiated)
         self.assertExit(rtc, 0, timeout=60)
         self.assertExit(peer, 0, timeout=30)
-        # Everything arrived before the EOF marker, in order unless unordered.
-        self.assertEqual(self.peer_report()["octets"], size_for(name))
-        self.assertSameData(name, self.path("out"), src)
-        self.assertPeerSaw(expected)
         with open(self.path("stats.json")) as f:
             stats = json.load(f)
         self.assertEqual(stats["channel"]["opened_by"], "local")
-        self.assertEqual(stats["sctp"]["abandoned_messages"], 0)
+        abandoned = stats["sctp"]["abandoned_messages"]
+        # The EOF marker always arrives (it is sent reliably). Before it,
+        # everything, in order unless unordered; on a partially reliable
+        # channel whose sender gave messages up (aiortc, slow to read, can
+        # make usrsctp give up on a message it already has), what was not
+        # given up, in order.
+        self.assertIn("octets", self.peer_report(), "the EOF marker did not arrive")
+        if abandoned:
+            print(f"\n{name}: {abandoned} messages given up", file=sys.stderr)
+            self.assertTrue(name.startswith("max_"), abandoned)
+            self.assertDeliveredOrGivenUp(self.path("out"), src, abandoned)
+        else:
+            self.assertEqual(self.peer_report()["octets"], size_for(name))
+            self.assertSameData(name, self.path("out"), src)
+        self.assertPeerSaw(expected)
 
 
     def peer_offers(self, name):

@@ -360,6 +360,37 @@ TEST_CASE("datachannel sim: max-retransmits 0 under heavy loss abandons some and
     CHECK(net.pair.a().association->abandoned() - abandoned_before == abandoned);
 }
 
+TEST_CASE(
+    "datachannel sim: a message sent reliably on a max-retransmits 0 channel is never given up",
+    "[datachannel][sim]") {
+    // The end-of-file marker goes this way (app/stream_pipe.cpp): every
+    // tenth message here is sent reliably, and all of them arrive, while
+    // the others are lost as the link drops them.
+    Net net(11);
+    ChannelOptions options;
+    options.max_retransmits = 0;
+    DataChannel& channel = net.a->open("lossy", options);
+    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    net.pair.a_to_b().loss = 0.3;
+    constexpr std::size_t kCount = 200;
+    for (std::size_t i = 0; i < kCount; ++i)
+        REQUIRE(channel.send(numbered(i, 300), true, i % 10 == 9));
+    auto& got = net.b->received["lossy"];
+    auto has = [&](std::size_t index) {
+        for (const auto& message : got)
+            if (index_of(message.data) == index) return true;
+        return false;
+    };
+    auto all_reliable = [&] {
+        for (std::size_t i = 9; i < kCount; i += 10)
+            if (!has(i)) return false;
+        return true;
+    };
+    REQUIRE(net.run_until(all_reliable, 20000));
+    CHECK(got.size() < kCount);  // the others were given up as they were lost
+    CHECK(net.pair.a().association->abandoned() > 0);
+}
+
 TEST_CASE("datachannel sim: a lifetime abandons what could not go in time", "[datachannel][sim]") {
     Net net(11);
     ChannelOptions options;
