@@ -11,6 +11,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 import unittest
 
@@ -417,6 +418,84 @@ class MediaTest(TestCase):
         self.assertIn("a=recvonly", video)
         answer.signal(signal.SIGTERM)
         self.assertExit(answer, 143, timeout=10)
+
+    # --duration and the data channel; a remote that is killed.
+
+    def media_and_data(self, offer_args=(), answer_args=(), offer_stdin=None,
+                       answer_stdin=None, answer_stdout=None):
+        """A media run with its data channel: the offerer sends video from
+        --send-video, the answerer forwards it to a port nobody reads."""
+        ports = free_block(4)
+        self.send_video = ports
+        signaling = ["-s", "tcp-socket", "--signaling-port", str(free_tcp_port())]
+        offer = self.start("offer", *signaling, *LOOPBACK, "-v", "--send-video",
+                           f"127.0.0.1:{ports}", *offer_args, stdin=offer_stdin)
+        time.sleep(0.2)
+        answer = self.start("answer", *signaling, *LOOPBACK, "-v", "--recv-video",
+                            f"127.0.0.1:{ports + 2}", *answer_args, stdin=answer_stdin,
+                            stdout=answer_stdout)
+        return offer, answer
+
+    def test_duration_with_the_data_complete(self):
+        data = random_file(self.path("data"), 300 * 1024)
+        offer, answer = self.media_and_data(["--duration", "2"], offer_stdin=data,
+                                            answer_stdout=self.path("received"))
+        self.assertExit(offer, 0, timeout=20)
+        self.assertExit(answer, 0, timeout=10)
+        self.assertEqual(sha256_file(self.path("received")), sha256_file(data))
+
+    def test_duration_with_stdin_not_ended(self):
+        # stdin still open when the time is up: exit 3, the remote sees the
+        # transfer cut short.
+        feeder = self.feeder(random_file(self.path("data"), 100 * 1024), hold_open=True)
+        offer, answer = self.media_and_data(["--duration", "2"], offer_stdin=feeder.read_fd)
+        feeder.release_read_end()
+        self.assertExit(offer, 3, timeout=20, message=(
+            "rtcpeer: duration: 2 s passed before the data was complete: stdin had not ended "
+            "(102400 bytes sent; the rest of stdin was not delivered)\n"))
+        self.assertExit(answer, 5, timeout=10)
+
+    def test_duration_without_the_remotes_end_of_file(self):
+        feeder = self.feeder(random_file(self.path("data"), 1024), hold_open=True)
+        offer, answer = self.media_and_data(["--duration", "2"], answer_stdin=feeder.read_fd)
+        feeder.release_read_end()
+        self.assertExit(offer, 3, timeout=20, message=(
+            "rtcpeer: duration: 2 s passed before the data was complete: the remote's end of "
+            "file had not come (1024 bytes to stdout)\n"))
+        self.assertExit(answer, 5, timeout=10)
+
+    def test_killed_remote_noticed_by_a_media_run(self):
+        # The answerer is killed: its signaling connection closes without a
+        # bye and its RTCP stops. The offerer, whose data is all delivered,
+        # does not wait for the 15 s of silence.
+        offer, answer = self.media_and_data()
+        wait_for(lambda: "SRTP keyed" in offer.stderr and "SRTP keyed" in answer.stderr, 15,
+                 "SRTP on both sides")
+        stop = threading.Event()
+
+        def source():
+            # RTP at 50 packets a second (the payload is not looked at).
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+                n = 0
+                while not stop.wait(0.02):
+                    out.sendto(struct.pack("!BBHII", 0x80, 0xe0, n, n * 1800, 7) + bytes(200),
+                               ("127.0.0.1", self.send_video))
+                    n += 1
+
+        thread = threading.Thread(target=source, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(stop.set)
+        wait_for(lambda: "video stream started" in answer.stderr, 15, "the video at the answerer")
+        time.sleep(1)
+        answer.signal(signal.SIGKILL)
+        killed = time.monotonic()
+        self.assertExit(offer, 5, timeout=20, message=(
+            "rtcpeer: connection: the remote left (its signaling connection closed without a bye, then no "
+            "RTP, RTCP or data for 4 s)\n"))
+        noticed = time.monotonic() - killed
+        print(f"\nkilled remote noticed after {noticed:.1f} s")
+        self.assertLess(noticed, 8)
 
 
 EXAMPLES = "/usr/share/doc/python3-aiortc/examples"
