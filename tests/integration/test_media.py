@@ -266,10 +266,10 @@ class MediaTest(TestCase):
                                 name="part1")
             sent = 0
 
-            def drain():
+            def drain(until):
                 nonlocal sent
                 try:
-                    while True:
+                    while sent < until:
                         packet = copy.recv(2048)
                         if len(packet) >= 12 and packet[1] & 0x80:
                             sent += 1
@@ -278,10 +278,11 @@ class MediaTest(TestCase):
 
             deadline = time.monotonic() + 30
             while sent < 2 * FPS and time.monotonic() < deadline:
-                drain()
+                drain(2 * FPS)
+            self.assertIsNone(first.popen.poll(), f"the first source ended early: {first.stderr}")
             first.signal(signal.SIGKILL)
-            first.wait(10)
-            drain()
+            first.popen.wait(10)
+            drain(10 * FPS)
             parts.append(sent)
             time.sleep(0.5)
             second = self.ffmpeg(*video_source("vp8", port, 2 * FPS), name="part2")
