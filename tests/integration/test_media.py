@@ -439,7 +439,7 @@ class MediaTest(TestCase):
 
     def test_duration_with_the_data_complete(self):
         data = random_file(self.path("data"), 300 * 1024)
-        offer, answer = self.media_and_data(["--duration", "2"], offer_stdin=data,
+        offer, answer = self.media_and_data(["--duration", "3"], offer_stdin=data,
                                             answer_stdout=self.path("received"))
         self.assertExit(offer, 0, timeout=20)
         self.assertExit(answer, 0, timeout=10)
@@ -449,19 +449,19 @@ class MediaTest(TestCase):
         # stdin still open when the time is up: exit 3, the remote sees the
         # transfer cut short.
         feeder = self.feeder(random_file(self.path("data"), 100 * 1024), hold_open=True)
-        offer, answer = self.media_and_data(["--duration", "2"], offer_stdin=feeder.read_fd)
+        offer, answer = self.media_and_data(["--duration", "3"], offer_stdin=feeder.read_fd)
         feeder.release_read_end()
         self.assertExit(offer, 3, timeout=20, message=(
-            "rtcpeer: duration: 2 s passed before the data was complete: stdin had not ended "
+            "rtcpeer: duration: 3 s passed before the data was complete: stdin had not ended "
             "(102400 bytes sent; the rest of stdin was not delivered)\n"))
         self.assertExit(answer, 5, timeout=10)
 
     def test_duration_without_the_remotes_end_of_file(self):
         feeder = self.feeder(random_file(self.path("data"), 1024), hold_open=True)
-        offer, answer = self.media_and_data(["--duration", "2"], answer_stdin=feeder.read_fd)
+        offer, answer = self.media_and_data(["--duration", "3"], answer_stdin=feeder.read_fd)
         feeder.release_read_end()
         self.assertExit(offer, 3, timeout=20, message=(
-            "rtcpeer: duration: 2 s passed before the data was complete: the remote's end of "
+            "rtcpeer: duration: 3 s passed before the data was complete: the remote's end of "
             "file had not come (1024 bytes to stdout)\n"))
         self.assertExit(answer, 5, timeout=10)
 
@@ -492,8 +492,8 @@ class MediaTest(TestCase):
         answer.signal(signal.SIGKILL)
         killed = time.monotonic()
         self.assertExit(offer, 5, timeout=20, message=(
-            "rtcpeer: connection: the remote left (its signaling connection closed without a bye, then no "
-            "RTP, RTCP or data for 4 s)\n"))
+            "rtcpeer: connection: the remote left (its signaling connection closed without a "
+            "bye, then no RTP, RTCP or data for 4 s)\n"))
         noticed = time.monotonic() - killed
         print(f"\nkilled remote noticed after {noticed:.1f} s")
         self.assertLess(noticed, 8)
