@@ -469,7 +469,14 @@ class MediaTest(TestCase):
         # The answerer is killed: its signaling connection closes without a
         # bye and its RTCP stops. The offerer, whose data is all delivered,
         # does not wait for the 15 s of silence.
-        offer, answer = self.media_and_data()
+        self.kill_remote(kill_offerer=False)
+
+    def test_killed_sender_noticed_without_data(self):
+        # Media only: the receiving answerer notices the sending offerer gone.
+        self.kill_remote(kill_offerer=True, extra=["--no-data"])
+
+    def kill_remote(self, kill_offerer, extra=()):
+        offer, answer = self.media_and_data(extra, extra)
         wait_for(lambda: "SRTP keyed" in offer.stderr and "SRTP keyed" in answer.stderr, 15,
                  "SRTP on both sides")
         stop = threading.Event()
@@ -489,9 +496,10 @@ class MediaTest(TestCase):
         self.addCleanup(stop.set)
         wait_for(lambda: "video stream started" in answer.stderr, 15, "the video at the answerer")
         time.sleep(1)
-        answer.signal(signal.SIGKILL)
+        killed_one, survivor = (offer, answer) if kill_offerer else (answer, offer)
+        killed_one.signal(signal.SIGKILL)
         killed = time.monotonic()
-        self.assertExit(offer, 5, timeout=20, message=(
+        self.assertExit(survivor, 5, timeout=20, message=(
             "rtcpeer: connection: the remote left (its signaling connection closed without a "
             "bye, then no RTP, RTCP or data for 4 s)\n"))
         noticed = time.monotonic() - killed
