@@ -2,7 +2,12 @@
 test pattern and a tone and sends them as RTP to --send-video/--send-audio of
 one rtcpeer; the other forwards the remote's tracks with --recv-* and writes
 an SDP (--sdp-file) that a second ffmpeg records from; ffprobe then counts
-the frames that decode. Both directions, trickle and not, VP8 and H.264."""
+the frames that decode (audio: the seconds that decode). Both directions,
+trickle and not, tcp-socket and copy-and-paste signaling; every codec of the
+command line (VP9 put together from the forwarded RTP, since ffmpeg 5.1 does
+not read its own VP9 RTP back; AV1 as RTP that no Debian 12 tool packetizes);
+a source restarted mid-stream; --duration with the data channel incomplete;
+a remote killed without a bye."""
 
 import json
 import os
