@@ -131,7 +131,8 @@ std::optional<std::string> Run::data_incomplete() {
     }
     if (!stdout_done_) {
         if (!missing.empty()) missing += "; ";
-        missing += "the remote's end of file had not come (" +
+        missing += (pipe_->remote_eof() ? "stdout had not taken all of the remote's data ("
+                                        : "the remote's end of file had not come (") +
                    std::to_string(pipe_->bytes_received()) + " bytes to stdout)";
     }
     if (missing.empty()) return std::nullopt;
