@@ -67,7 +67,8 @@ void add_media_options(CLI::App& app, MediaOptions& media) {
         ->type_name("FILE");
     app.add_option_function<double>(
            "--duration", [&media](double seconds) { media.duration_seconds = seconds; },
-           "end the run after SEC seconds (bye, exit 0)")
+           "end the run after SEC seconds (bye, exit 0; exit 3 if the data channel's "
+           "transfer is not complete by then)")
         ->check(CLI::Validator(
             [](std::string& value) -> std::string {
                 try {

@@ -466,6 +466,16 @@ void Run::check_remote_left(std::int64_t silent_ms) {
         if (pipe_) return fail_undelivered(why);
         throw Error(ErrorCategory::kConnection, "connection", why);
     }
+    // A media run, with or without data in flight: the same silence after
+    // the same sign (the remote's RTP and RTCP stopped with its signaling).
+    if (silent_ms >= kLeftMs && remote_left_media()) {
+        const std::string why =
+            "the remote left (its signaling connection closed without a bye, "
+            "then no RTP, RTCP or data for " +
+            std::to_string(kLeftMs / 1000) + " s)";
+        if (pipe_ && !pipe_->local_eof_sent()) return fail_undelivered(why);
+        throw Error(ErrorCategory::kConnection, "connection", why);
+    }
 }
 
 void Run::check_finish() {

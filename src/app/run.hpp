@@ -87,6 +87,11 @@ class Run {
     void stop_media();
     bool media_only_running() const;  // open without a data channel
     bool media_holds_run() const;     // the pipe's end does not end a media run
+    // What of the pipe's data is not complete when --duration passes (none: nullopt).
+    std::optional<std::string> data_incomplete();
+    // The remote's signaling connection closed without a bye during a media
+    // run whose RTP flowed (a live remote would still send RTCP).
+    bool remote_left_media() const;
 
     // Ends the run: the first call decides the exit code.
     void finish(ExitCode code);

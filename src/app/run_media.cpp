@@ -4,9 +4,13 @@
 #include <glib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "app/run.hpp"
 #include "base/log.hpp"
@@ -17,16 +21,25 @@ void Run::create_media(peer::Config& config, peer::Connection::Callbacks& callba
     const MediaOptions& options = options_.media;
     if (options.duration_seconds) {
         const double seconds = *options.duration_seconds;
-        duration_.start_once(std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)),
-                             [this] {
-                                 log::state("--duration passed");
-                                 media_done_ = true;
-                                 try {
-                                     begin_finish();
-                                 } catch (const Error& failure) {
-                                     fail(failure);
-                                 }
-                             });
+        duration_.start_once(
+            std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)), [this, seconds] {
+                log::state("--duration passed");
+                media_done_ = true;
+                try {
+                    // Exit 0 says the pipe's data is whole: a
+                    // transfer cut short by the clock says so.
+                    if (auto missing = data_incomplete()) {
+                        char text[32];
+                        std::snprintf(text, sizeof text, "%g s", seconds);
+                        throw Error(ErrorCategory::kTimeout, "duration",
+                                    std::string(text) +
+                                        " passed before the data was complete: " + *missing);
+                    }
+                    begin_finish();
+                } catch (const Error& failure) {
+                    fail(failure);
+                }
+            });
     }
     config.media = local_media(options);
     if (!config.media) return;
@@ -101,5 +114,45 @@ bool Run::media_only_running() const {
 }
 
 bool Run::media_holds_run() const { return media_ && !media_done_; }
+
+std::optional<std::string> Run::data_incomplete() {
+    // Forwarding and checks end on rules of their own; a run without a
+    // data channel has no data to miss.
+    if (forwarder_ || check_ || !connection_ || !connection_->data_channel_negotiated())
+        return std::nullopt;
+    if (!pipe_) return "the data channel never opened (nothing from stdin was delivered)";
+    std::string missing;
+    // A terminal's input ends when the user stops typing (rtcpeer(1), DATA).
+    const bool stdin_done =
+        pipe_->local_eof_sent() || (pipe_->stdin_is_terminal() && !pipe_->stdin_has_unsent_data());
+    if (!stdin_done) {
+        missing = "stdin had not ended (" + std::to_string(pipe_->bytes_sent()) +
+                  " bytes sent; the rest of stdin was not delivered)";
+    }
+    if (!stdout_done_) {
+        if (!missing.empty()) missing += "; ";
+        missing += (pipe_->remote_eof() ? "stdout had not taken all of the remote's data ("
+                                        : "the remote's end of file had not come (") +
+                   std::to_string(pipe_->bytes_received()) + " bytes to stdout)";
+    }
+    if (missing.empty()) return std::nullopt;
+    return missing;
+}
+
+bool Run::remote_left_media() const {
+    // rtcpeer and aiortc hold their signaling connection until they exit
+    // and say bye first when they leave in order. Once RTP has flowed
+    // either way, a live remote sends RTCP (reports on what it receives,
+    // sender reports on what it sent) every second or so: silence after
+    // its signaling closed means it is gone.
+    if (!media_ || channel_open_us_ == 0 || remote_said_bye_ || finishing_ ||
+        options_.signaling.kind == SignalingKind::kCopyAndPaste || !signaling_ ||
+        signaling_->connected())
+        return false;
+    const std::vector<media::TrackStatus> tracks = media_->status();
+    return std::any_of(tracks.begin(), tracks.end(), [](const media::TrackStatus& t) {
+        return t.counters.packets_sent > 0 || t.counters.packets_received > 0;
+    });
+}
 
 }  // namespace rtcpeer
