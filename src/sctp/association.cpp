@@ -274,6 +274,7 @@ void Association::handle_notification(const std::uint8_t* data, std::size_t size
         }
         case SCTP_SENDER_DRY_EVENT:
             dry_ = true;
+            abandoned();  // settled for now; usrsctp forgets it with the association
             break;
         case SCTP_SHUTDOWN_EVENT:
             end("the remote shut the association down", true);
@@ -402,6 +403,10 @@ void Association::abort(std::string_view reason) {
 
 void Association::end(const std::string& why, bool graceful) {
     if (ended_) return;
+    // usrsctp forgets the association's PR-SCTP counts with it: read them
+    // while it may still answer (also whenever the send queue runs dry), so
+    // that --stats reports them afterwards.
+    abandoned();
     ended_unacknowledged_ = !dry_;
     ended_ = true;
     if (callbacks_.on_ended) callbacks_.on_ended(why, graceful);

@@ -360,6 +360,25 @@ TEST_CASE("datachannel sim: max-retransmits 0 under heavy loss abandons some and
     CHECK(net.pair.a().association->abandoned() - abandoned_before == abandoned);
 }
 
+TEST_CASE("datachannel sim: messages given up are still counted after the association ends",
+          "[datachannel][sim]") {
+    Net net(9);
+    ChannelOptions options;
+    options.max_retransmits = 0;
+    DataChannel& channel = net.a->open("lossy", options);
+    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    net.pair.a_to_b().loss = 0.3;
+    for (std::size_t i = 0; i < 100; ++i) REQUIRE(channel.send(numbered(i, 300), true));
+    // Not read while the association is up: the count must outlive it.
+    REQUIRE(net.run_until([&] { return net.pair.a().association->all_acknowledged(); }, 10000));
+    net.pair.a_to_b().loss = 0;
+    net.pair.b().association->abort();
+    REQUIRE(net.run_until([&] { return net.pair.a().ended; }, 1000));
+    UNSCOPED_INFO(net.b->received["lossy"].size() << " of 100 delivered");
+    CHECK(net.b->received["lossy"].size() < 100);
+    CHECK(net.pair.a().association->abandoned() == 100 - net.b->received["lossy"].size());
+}
+
 TEST_CASE(
     "datachannel sim: a message sent reliably on a max-retransmits 0 channel is never given up",
     "[datachannel][sim]") {
