@@ -145,6 +145,9 @@ class Engine {
     std::uint64_t malformed_rtcp() const { return malformed_rtcp_; }  // from the remote
     // Ports bound (0 when none), for tests that let the kernel pick.
     std::uint16_t source_port(sdp::MediaKind kind) const;
+    // Whether the timer that looks for missing packets runs (for tests: it
+    // should only while something is missing or a PLI waits).
+    bool checking_missing() const { return nack_timer_.active(); }
 
   private:
     struct Track;
