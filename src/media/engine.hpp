@@ -24,6 +24,9 @@
 // started after the stream needs a key frame to begin. PLIs are at least
 // 300 ms apart; one asked for sooner goes out when that has passed.
 //
+// engine.cpp holds the set-up and both RTP paths, engine_feedback.cpp the
+// RTCP; engine_track.hpp the state of one track, private to the two.
+//
 // The layer sits beside peer/: it knows rtp/ and sdp/ (the negotiated
 // tracks) but not the Connection; app/ wires the two together. Errors are
 // Error, thrown from the constructor only (a port taken, a host unknown);
@@ -142,6 +145,9 @@ class Engine {
     std::uint64_t malformed_rtcp() const { return malformed_rtcp_; }  // from the remote
     // Ports bound (0 when none), for tests that let the kernel pick.
     std::uint16_t source_port(sdp::MediaKind kind) const;
+    // Whether the timer that looks for missing packets runs (for tests: it
+    // should only while something is missing or a PLI waits).
+    bool checking_missing() const { return nack_timer_.active(); }
 
   private:
     struct Track;
@@ -153,7 +159,10 @@ class Engine {
                  std::uint8_t payload_type);
     void on_nack(const rtp::Nack& nack);
     void send_reports();
-    void check_missing();
+    // Starts the NACK timer unless it runs; check_missing() says whether
+    // it should go on (a packet still missing, a PLI waiting).
+    void arm_checks();
+    bool check_missing();
     void send_pli(Track& track, const char* why);
     bool send_rtcp(const std::vector<std::uint8_t>& packet);
     std::chrono::microseconds now() const;

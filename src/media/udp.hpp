@@ -11,12 +11,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include "base/loop.hpp"
 
 namespace rtcpeer::media {
 
@@ -50,7 +49,7 @@ class UdpSocket {
     // Connected to `remote` (an unbound local port); sends only.
     static UdpSocket connect(const Endpoint& remote, const std::string& setting);
 
-    UdpSocket() = default;
+    UdpSocket();
     ~UdpSocket();
     UdpSocket(UdpSocket&& other) noexcept;
     UdpSocket& operator=(UdpSocket&& other) noexcept;
@@ -66,6 +65,12 @@ class UdpSocket {
         bool truncated = false;
     };
     std::optional<Received> receive(std::span<std::uint8_t> buffer);
+    // Up to out.size() datagrams with one system call (recvmmsg), the i-th
+    // into buffers[i * slot, (i + 1) * slot) and described by out[i];
+    // returns how many were read, 0 when none waits (or on an error).
+    // Fewer than out.size() means that the queue is empty now.
+    std::size_t receive_many(std::span<std::uint8_t> buffers, std::size_t slot,
+                             std::span<Received> out);
     // False when the kernel refused it (nobody listening: ECONNREFUSED from
     // an earlier one, a full buffer); UDP, so the caller counts and goes on.
     bool send(std::span<const std::uint8_t> datagram);
@@ -73,8 +78,9 @@ class UdpSocket {
 
   private:
     void close();
+    struct Watch;  // the bound socket's read watch on the main loop
     int fd_ = -1;
-    loop::FdWatch watch_;
+    std::unique_ptr<Watch> watch_;
 };
 
 }  // namespace rtcpeer::media

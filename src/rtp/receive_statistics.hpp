@@ -56,6 +56,7 @@ class ReceiveStatistics {
     std::uint32_t jitter() const { return static_cast<std::uint32_t>(jitter_ >> 4); }
     // Missing sequence numbers, oldest first, within the window and bound.
     std::vector<SequenceNumber> missing() const;
+    std::size_t missing_count() const { return missing_.size(); }
 
     // A report block for this stream; sets the interval for the next
     // fraction lost (RFC 3550 §A.3), so call it once per report sent.

@@ -7,12 +7,17 @@ SendHistory::SendHistory(std::size_t max_packets, std::size_t max_bytes)
 
 void SendHistory::store(SequenceNumber sequence, std::span<const std::uint8_t> packet) {
     if (packet.size() > max_bytes_ || max_packets_ == 0) return;
+    // The buffer of the last packet forgotten takes the new one: once the
+    // history is full, storing allocates nothing.
+    std::vector<std::uint8_t> buffer;
     while (!packets_.empty() &&
            (packets_.size() >= max_packets_ || bytes_ + packet.size() > max_bytes_)) {
         bytes_ -= packets_.front().packet.size();
+        buffer = std::move(packets_.front().packet);
         packets_.pop_front();
     }
-    packets_.push_back({sequence, std::vector<std::uint8_t>(packet.begin(), packet.end())});
+    buffer.assign(packet.begin(), packet.end());
+    packets_.push_back({sequence, std::move(buffer)});
     bytes_ += packet.size();
 }
 

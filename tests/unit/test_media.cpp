@@ -243,6 +243,33 @@ TEST_CASE("media: a lost packet is asked for and resent; reports flow", "[media]
     CHECK(a.rtt_ms.has_value());
 }
 
+TEST_CASE("media: the check for missing packets runs only while one is missing", "[media]") {
+    Link link;
+    int seen = 0;
+    link.drop = [&] { return ++seen == 20; };  // once
+    TestSocket source;
+    for (std::uint16_t i = 0; i < 10; ++i) {
+        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
+        spin(std::chrono::milliseconds(2));
+    }
+    spin(std::chrono::milliseconds(100));
+    // A clean stream: the PLI at its start went out at once, nothing waits.
+    CHECK(link.received().packets_received == 10);
+    CHECK(link.received().plis_sent == 1);
+    CHECK_FALSE(link.b->checking_missing());
+    for (std::uint16_t i = 10; i < 30; ++i) {
+        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
+        spin(std::chrono::milliseconds(2));
+    }
+    spin(std::chrono::milliseconds(400));
+    // The gap was seen, asked for and filled; then the check stopped.
+    const auto b = link.received();
+    CHECK(b.nacks_sent >= 1);
+    CHECK(b.recovered == 1);
+    CHECK(b.lost == 0);
+    CHECK_FALSE(link.b->checking_missing());
+}
+
 TEST_CASE("media: a hostile NACK cannot make the sender resend without bound", "[media]") {
     Link link;
     TestSocket source;
