@@ -141,18 +141,12 @@ std::optional<std::string> Run::data_incomplete() {
 
 bool Run::remote_left_media() const {
     // rtcpeer and aiortc hold their signaling connection until they exit
-    // and say bye first when they leave in order. Once RTP has flowed
-    // either way, a live remote sends RTCP (reports on what it receives,
-    // sender reports on what it sent) every second or so: silence after
-    // its signaling closed means it is gone.
-    if (!media_ || channel_open_us_ == 0 || remote_said_bye_ || finishing_ ||
-        options_.signaling.kind == SignalingKind::kCopyAndPaste || !signaling_ ||
-        signaling_->connected())
-        return false;
-    const std::vector<media::TrackStatus> tracks = media_->status();
-    return std::any_of(tracks.begin(), tracks.end(), [](const media::TrackStatus& t) {
-        return t.counters.packets_sent > 0 || t.counters.packets_received > 0;
-    });
+    // and say bye first when they leave in order: a signaling connection
+    // that closed without a bye, then silence (no RTP, no RTCP: a live
+    // rtcpeer reports every second, media or not), means the remote is gone.
+    return media_ && channel_open_us_ != 0 && !remote_said_bye_ && !finishing_ &&
+           options_.signaling.kind != SignalingKind::kCopyAndPaste && signaling_ &&
+           !signaling_->connected();
 }
 
 }  // namespace rtcpeer

@@ -196,7 +196,10 @@ void Engine::send_reports() {
         rtp::append_sender_report(out, sr);
     }
     if (first) {
-        if (blocks.empty()) return;
+        // Nothing sent or received yet: an empty receiver report (RFC 3550
+        // §6.4.2) all the same, so that a media-only connection stays
+        // audible to a remote that watches for silence (rtcpeer does).
+        if (tracks_.empty()) return;
         rtp::append_receiver_report(out, rtp::ReceiverReport{rtp::Ssrc(reporting_ssrc()), blocks});
     }
     rtp::append_sdes_cname(out, rtp::Ssrc(reporting_ssrc()), config_.cname);

@@ -374,6 +374,13 @@ void Connection::check_liveness() {
     // the remote is gone or no longer consents (RFC 7675 allows 30 s).
     const std::int64_t limit_ms = config_.silence_limit.count();
     if (silent_ms < limit_ms) return;
+    // Without a data channel nothing but media keeps the path audible, and
+    // a remote may stay quiet for as long as it has nothing to send (aiortc
+    // reports only on streams it has seen). Silence counts once the remote
+    // has sent SRTP or SRTCP (rtcpeer sends a report every second, media or
+    // not); before that the owner's rules and the user decide
+    // (docs/ARCHITECTURE.md, "Where time-outs and finishing rules live").
+    if (!data_channel_ && srtp_counters_.rtp_received + srtp_counters_.rtcp_received == 0) return;
     throw Error(ErrorCategory::kConnection, "connection",
                 "nothing heard from the remote for " + std::to_string(limit_ms / 1000) + " s");
 }

@@ -167,6 +167,39 @@ class PionMediaTest(TestCase):
     def test_pion_answers_with_sha1_80_only(self):
         self.check(self.exchange("answer", "sha1_80"), SHA1_80)
 
+    def test_source_starting_late_after_the_liveness_limit(self):
+        """A media-only run whose source starts 17 s late stays up past the
+        15 s liveness limit and then carries the video: nothing but RTCP
+        crosses before (rtcpeer's empty receiver reports, pion's RTCP)."""
+        ports = free_block(4)
+        rtc_send, pion_recv = ports, ports + 2
+        sink = RtpSink(pion_recv)
+        self.addCleanup(sink.close)
+        port = str(free_tcp_port())
+        rtc = self.start("offer", "-s", "tcp-socket", "--signaling-port", port, *LOOPBACK, "-v",
+                         "--no-data", "--send-video", f"127.0.0.1:{rtc_send}", "--duration", "40")
+        time.sleep(0.3)
+        pion = Proc([self.peer, "answer", "--mode", "media", "--signaling-port", port,
+                     "--timeout", "60", "--recv-video", f"127.0.0.1:{pion_recv}",
+                     "--report", self.path("pion.json")])
+        self.procs.append(pion)
+        wait_for(lambda: "SRTP keyed" in rtc.stderr, 20, "SRTP keyed in rtcpeer")
+        time.sleep(17)
+        self.assertIsNone(rtc.popen.poll(), rtc.stderr)
+        self.assertIsNone(pion.popen.poll(), pion.stderr)
+        frames = 3 * FPS
+        late = self.ffmpeg("-re", "-f", "lavfi", "-i", f"testsrc=size=320x240:rate={FPS}",
+                           "-frames:v", str(frames), *test_media.VIDEO_ENCODERS["vp8"],
+                           "-g", str(FPS), "-f", "rtp", "-pkt_size", "1200",
+                           f"rtp://127.0.0.1:{rtc_send}", name="late-source")
+        self.assertEqual(late.wait(30), 0, late.stderr)
+        wait_for(lambda: len(sink.frames) >= 0.9 * frames, 5,
+                 f"{frames} frames at pion (got {len(sink.frames)})")
+        rtc.signal(signal.SIGINT)
+        self.assertExit(rtc, 130, timeout=10)
+        self.assertExit(pion, 0, timeout=10)
+        print(f"\nsource 17 s late: still up; then {len(sink.frames)}/{frames} frames")
+
 
 if __name__ == "__main__":
     main()

@@ -834,3 +834,27 @@ TEST_CASE("connection sim: media only, and a one-way track", "[peer][sim][media]
     REQUIRE(pair.run_until([&] { return !pair.b().rtp.empty(); }, 1000));
     CHECK(pair.b().rtp[0] == packet);
 }
+
+TEST_CASE("connection sim: media only, a quiet remote is not taken for gone until it was heard",
+          "[peer][sim][media]") {
+    // No data channel and no engine here: nothing but the DTLS handshake
+    // crosses until a packet is sent. aiortc, receiving only, stays as
+    // quiet until it has seen a stream.
+    sdp::LocalMedia offer;
+    offer.video.send = true;
+    offer.data_channel = false;
+    sdp::LocalMedia answer = media(false, true);
+    Pair pair(PairOptions{false, std::chrono::milliseconds(30000), false, offer, answer});
+    pair.open();
+    pair.step(40000);
+    CHECK_FALSE(pair.a().failure);
+    CHECK_FALSE(pair.b().failure);
+    // One packet from the remote: from then on its silence counts.
+    const auto& t = pair.a().connection->tracks()[0];
+    REQUIRE(pair.a().connection->send_rtp(rtp_packet(t.codec.payload_type, t.local_ssrc, 1, 500)));
+    REQUIRE(pair.run_until([&] { return !pair.b().rtp.empty(); }, 1000));
+    REQUIRE(pair.run_until([&] { return pair.b().failure.has_value(); }, 17000));
+    CHECK(pair.b().failure->line() ==
+          "rtcpeer: connection: nothing heard from the remote for 15 s");
+    CHECK_FALSE(pair.a().failure);  // b sent nothing: still quiet for a
+}

@@ -243,6 +243,41 @@ TEST_CASE("media: a lost packet is asked for and resent; reports flow", "[media]
     CHECK(a.rtt_ms.has_value());
 }
 
+TEST_CASE("media: before any RTP both sides send reports, empty ones", "[media]") {
+    // A media-only connection has nothing else to keep it audible: the
+    // remote's liveness rule counts this (docs/ARCHITECTURE.md).
+    std::vector<std::vector<std::uint8_t>> from_a, from_b;
+    SinkPair sink;
+    auto keep = [](std::vector<std::vector<std::uint8_t>>& into) {
+        return [&into](std::span<const std::uint8_t> p) {
+            into.emplace_back(p.begin(), p.end());
+            return true;
+        };
+    };
+    auto ignore = [](std::span<const std::uint8_t>) { return true; };
+    Engine::Config ca;
+    ca.send_video = Endpoint{"127.0.0.1", 0};
+    ca.report_interval = std::chrono::milliseconds(50);
+    Engine::Config cb;
+    cb.recv_video = Endpoint{"127.0.0.1", sink.rtp_socket->port};
+    cb.report_interval = std::chrono::milliseconds(50);
+    Engine a(ca, Engine::Output{ignore, keep(from_a)});
+    Engine b(cb, Engine::Output{ignore, keep(from_b)});
+    REQUIRE(a.start({video_track(sdp::Direction::kSendonly)}).empty());
+    REQUIRE(b.start({video_track(sdp::Direction::kRecvonly)}).empty());
+    spin(std::chrono::milliseconds(300));
+    for (const auto* sent : {&from_a, &from_b}) {
+        REQUIRE(sent->size() >= 2);
+        rtp::CompoundReader reader((*sent)[0]);
+        rtp::RtcpPacket p;
+        REQUIRE(reader.next(p));
+        CHECK(p.type == 201);  // RR
+        const auto rr = rtp::parse_receiver_report(p);
+        REQUIRE(rr);
+        CHECK(rr->reports.empty());
+    }
+}
+
 TEST_CASE("media: the check for missing packets runs only while one is missing", "[media]") {
     Link link;
     int seen = 0;
