@@ -376,8 +376,18 @@ std::uint64_t Association::abandoned() const {
 
 bool Association::all_acknowledged() const {
     // SCTP_STATUS counts only chunks in flight, not those still queued; the
-    // SENDER_DRY notification covers both (RFC 6458 §6.1.9).
-    return ended_ || dry_;
+    // SENDER_DRY notification covers both (RFC 6458 §6.1.9). But a
+    // notification is read after it was queued, possibly after a later
+    // send: a stale one must not pass for the last message acknowledged
+    // (an unordered end-of-file marker would overtake it), so the chunks
+    // in flight are asked for as well.
+    if (ended_) return true;
+    if (!dry_ || sock_ == nullptr) return false;
+    sctp_status status{};
+    status.sstat_assoc_id = SCTP_ALL_ASSOC;
+    socklen_t length = sizeof status;
+    if (usrsctp_getsockopt(sock_, IPPROTO_SCTP, SCTP_STATUS, &status, &length) != 0) return dry_;
+    return status.sstat_unackdata == 0;
 }
 
 bool Association::has_unread() {
