@@ -145,24 +145,28 @@ class ForwardTest(TestCase):
             self.assertTrue(body == f.read(), f"A got {len(body)} bytes, not its file")
         self.end(offer, answer)
 
+    def once_through(self, serve, label):
+        """A local server answering each connection with serve(conn), behind
+        a --once forward labelled label; returns both peers and a client
+        connected to the forward."""
+        server = self.local_server()
+        threading.Thread(target=lambda: serve(server.accept()[0]), daemon=True).start()
+        local = free_tcp_port()
+        offer, answer = self.pair(["--listen", f"{label}=tcp:{local}", "--once"],
+                                  ["--connect", f"{label}=tcp:127.0.0.1:{server.getsockname()[1]}"])
+        self.listening(offer)
+        return offer, answer, socket.create_connection(("127.0.0.1", local))
+
     def test_half_close_still_gets_the_reply(self):
         # An echo-after-EOF server: reads everything, then answers with its size.
-        server = self.local_server()
-
-        def serve():
-            conn, _ = server.accept()
+        def serve(conn):
             data = b""
             while chunk := conn.recv(65536):
                 data += chunk
             conn.sendall(b"got %d bytes" % len(data))
             conn.close()
 
-        threading.Thread(target=serve, daemon=True).start()
-        local = free_tcp_port()
-        offer, answer = self.pair(["--listen", f"echo=tcp:{local}", "--once"],
-                                  ["--connect", f"echo=tcp:127.0.0.1:{server.getsockname()[1]}"])
-        self.listening(offer)
-        client = socket.create_connection(("127.0.0.1", local))
+        offer, answer, client = self.once_through(serve, "echo")
         client.sendall(b"x" * 300000)
         client.shutdown(socket.SHUT_WR)
         reply = b""
@@ -182,21 +186,14 @@ class ForwardTest(TestCase):
         # for a slow client. It must all arrive, then the end of file.
         size = 8 * MB
         reply = os.urandom(size)
-        server = self.local_server()
 
-        def serve():
-            conn, _ = server.accept()
+        def serve(conn):
             while conn.recv(65536):
                 pass
             conn.sendall(reply)
             conn.close()
 
-        threading.Thread(target=serve, daemon=True).start()
-        local = free_tcp_port()
-        offer, answer = self.pair(["--listen", f"tcp:{local}", "--once"],
-                                  ["--connect", f"tcp:127.0.0.1:{server.getsockname()[1]}"])
-        self.listening(offer)
-        client = socket.create_connection(("127.0.0.1", local))
+        offer, answer, client = self.once_through(serve, "tcp")
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         client.sendall(b"request")
         client.shutdown(socket.SHUT_WR)
@@ -579,6 +576,17 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         self.hosts.clear_loss()
         super().tearDown()
 
+    def udp_forward(self, base):
+        """A udp: forward from port base+2 on host A to a UDP server on host
+        B's loopback at base+1, signaled on base; returns once it is up."""
+        h = self.hosts
+        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", str(base)]
+        offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v", "--listen", f"u=udp:{base + 2}"])
+        answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v", "--connect", f"u=udp:127.0.0.1:{base + 1}"])
+        wait_for(lambda: "] forwarding " in offer.stderr and "SCTP up" in answer.stderr, timeout=30,
+                 what="the forward")
+        return offer, answer
+
     def drop_udp_from_a_to_b(self, percent):
         """Random loss of percent of the UDP datagrams that cross the link
         from host A to host B, and of nothing else: the loopback hops on
@@ -599,12 +607,8 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         # channel would instead deliver every number, in order, some of
         # them a retransmission later.
         h = self.hosts
-        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", "4410"]
         receiver = self.on(h.b, [sys.executable, "-c", BURST_RECEIVER, "4411"], stdout=self.path("arrivals.json"))
-        offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v", "--listen", "u=udp:4412"])
-        answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v", "--connect", "u=udp:127.0.0.1:4411"])
-        wait_for(lambda: "] forwarding " in offer.stderr and "SCTP up" in answer.stderr, timeout=30,
-                 what="the forward")
+        self.udp_forward(4410)
         self.drop_udp_from_a_to_b(5)
         count = 500
         sender = subprocess.run(h.wrap(h.a, [sys.executable, "-c", BURST_SENDER, "4412", str(count)]),
@@ -674,7 +678,10 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         # A name that does not resolve: the channel is reset, the client
         # sees a reset, and the warning names the host.
         p, _ = self.echo_through(4422)
-        self.assertIn("ConnectionResetError", p.stderr)
+        # The reset may come before the client's shutdown (ENOTCONN then)
+        # or its read (ECONNRESET); either way no data came back.
+        self.assertRegex(p.stderr, r"ConnectionResetError|Errno 107\]")
+        self.assertEqual(p.stdout, "")
         wait_for(lambda: "cannot resolve tcp:no-such-host.invalid:80" in answer.stderr, timeout=10,
                  what="the warning")
         self.assertIn("bad #1: looking up no-such-host.invalid", answer.stderr)
@@ -721,12 +728,8 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         # On an unreliable channel it is simply lost, and the others keep
         # their sub-millisecond round trip.
         h = self.hosts
-        sig = ["-s", "tcp-socket", "--signaling-host", h.addr_a, "--signaling-port", "4400"]
         self.on(h.b, [sys.executable, "-c", ECHO, "4401"])
-        offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v", "--listen", "u=udp:4402"])
-        answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v", "--connect", "u=udp:127.0.0.1:4401"])
-        wait_for(lambda: "] forwarding " in offer.stderr and "SCTP up" in answer.stderr, timeout=30,
-                 what="the forward")
+        offer, _ = self.udp_forward(4400)
         h.drop_udp(5)
         count = 200
         client = subprocess.run(h.wrap(h.a, [sys.executable, "-c", PING, "4402", str(count)]),

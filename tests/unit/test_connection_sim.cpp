@@ -651,6 +651,15 @@ sdp::LocalMedia media(bool send, bool receive, bool data = true) {
     return m;
 }
 
+// The offerer sends video only, with no data channel; the answerer
+// receives video and wants audio too, which the offer lacks.
+PairOptions video_only_offer() {
+    sdp::LocalMedia offer;
+    offer.video.send = true;
+    offer.data_channel = false;
+    return PairOptions{false, std::chrono::milliseconds(30000), false, offer, media(false, true)};
+}
+
 // An RTP packet: payload type, SSRC, sequence number and a payload that
 // depends on them.
 std::vector<std::uint8_t> rtp_packet(std::uint8_t payload_type, std::uint32_t ssrc,
@@ -812,13 +821,7 @@ TEST_CASE("connection sim: a receiver that stops reading holds the sender back",
 }
 
 TEST_CASE("connection sim: media only, and a one-way track", "[peer][sim][media]") {
-    // The offerer sends video only, with no data channel; the answerer
-    // receives video and wants audio too, which the offer lacks.
-    sdp::LocalMedia offer;
-    offer.video.send = true;
-    offer.data_channel = false;
-    sdp::LocalMedia answer = media(false, true);
-    Pair pair(PairOptions{false, std::chrono::milliseconds(30000), false, offer, answer});
+    Pair pair(video_only_offer());
     pair.open();
     CHECK_FALSE(pair.a().connection->data_channel_negotiated());
     CHECK_FALSE(pair.b().connection->data_channel_negotiated());
@@ -840,11 +843,7 @@ TEST_CASE("connection sim: media only, a quiet remote is not taken for gone unti
     // No data channel and no engine here: nothing but the DTLS handshake
     // crosses until a packet is sent. aiortc, receiving only, stays as
     // quiet until it has seen a stream.
-    sdp::LocalMedia offer;
-    offer.video.send = true;
-    offer.data_channel = false;
-    sdp::LocalMedia answer = media(false, true);
-    Pair pair(PairOptions{false, std::chrono::milliseconds(30000), false, offer, answer});
+    Pair pair(video_only_offer());
     pair.open();
     pair.step(40000);
     CHECK_FALSE(pair.a().failure);
