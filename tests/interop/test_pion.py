@@ -6,6 +6,7 @@ transfers run at rtcpeer's default message size on purpose.
 
 Skipped (exit 77 for meson when every test is) only when go is not installed."""
 
+import fcntl
 import json
 import os
 import shutil
@@ -48,6 +49,16 @@ def pion_peer():
         return _built["path"]
     base = build_dir()
     binary = os.path.join(base, "pion-peer")
+    # Several test files build it, side by side under meson: one at a time,
+    # and the others find it built.
+    with open(os.path.join(base, "build.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_pion_peer(base, binary)
+    _built["path"] = binary
+    return binary
+
+
+def build_pion_peer(base, binary):
     if not (os.path.exists(binary) and os.path.getmtime(binary) >= os.path.getmtime(SOURCE)):
         package = os.path.join(base, "gopath", "src", "pionpeer")
         os.makedirs(package, exist_ok=True)
@@ -65,8 +76,6 @@ def pion_peer():
         subprocess.run([go(), "build", "-o", binary + ".new", "."], cwd=package, env=env, check=True)
         os.replace(binary + ".new", binary)
         print(f"\npion peer built in {time.monotonic() - started:.0f} s: {binary}", file=sys.stderr)
-    _built["path"] = binary
-    return binary
 
 
 @unittest.skipIf(go() is None, "go is not installed (Debian: golang-go, golang-github-pion-webrtc.v3-dev)")
