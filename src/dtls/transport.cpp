@@ -35,8 +35,8 @@ constexpr const char* kPriorities =
 // the ServerHello's answer the same way, and exports the keying material
 // itself: gnutls_srtp_get_keys refuses the ids it has no name for.
 gnutls_srtp_profile_t gnutls_profile(std::uint16_t id) {
-    // The ids are 1, 2 and 7: inside the range of GnuTLS's enumeration,
-    // whose enumerators run 1 to 6.
+    // The ids are 1, 2 and 7: within the values GnuTLS's enumeration can
+    // hold (its enumerators run 1 to 6, so its range is 0 to 7).
     return static_cast<gnutls_srtp_profile_t>(id);
 }
 
