@@ -447,32 +447,31 @@ void Run::on_remote_bye() {
     check_finish();
 }
 
+bool Run::signaling_closed_without_bye() const {
+    return options_.signaling.kind != SignalingKind::kCopyAndPaste && !remote_said_bye_ &&
+           signaling_ && !signaling_->connected();
+}
+
 void Run::check_remote_left(std::int64_t silent_ms) {
-    if (finished_) return;
     // A remote process that ends without closing its connection (killed,
     // or a program that exits when its channel breaks) drops its signaling
     // socket without a bye. With our data unacknowledged, a live remote
-    // answers every retransmission (RTO at most 3 s): 4 s of silence after
-    // that means it is gone, and waiting for the connection's 15 s of
-    // silence tells nothing more.
+    // answers every retransmission (RTO at most 3 s); in a media run it
+    // sends RTCP every second or so. 4 s of silence after that means it is
+    // gone, and waiting for the connection's 15 s of silence tells nothing
+    // more.
     constexpr std::int64_t kLeftMs = 4000;
-    if (silent_ms >= kLeftMs && !remote_said_bye_ && channel_user() &&
-        options_.signaling.kind != SignalingKind::kCopyAndPaste && !signaling_->connected() &&
-        connection_->has_association() && !connection_->all_acknowledged()) {
-        const std::string why =
-            "the remote left (its signaling connection closed without a bye, "
-            "then nothing heard for " +
-            std::to_string(kLeftMs / 1000) + " s)";
+    if (finished_ || silent_ms < kLeftMs || !signaling_closed_without_bye()) return;
+    const std::string since = "the remote left (its signaling connection closed without a bye, ";
+    const std::string seconds = std::to_string(kLeftMs / 1000) + " s)";
+    if (channel_user() && connection_->has_association() && !connection_->all_acknowledged()) {
+        const std::string why = since + "then nothing heard for " + seconds;
         if (pipe_) return fail_undelivered(why);
         throw Error(ErrorCategory::kConnection, "connection", why);
     }
-    // A media run, with or without data in flight: the same silence after
-    // the same sign (the remote's RTP and RTCP stopped with its signaling).
-    if (silent_ms >= kLeftMs && remote_left_media()) {
-        const std::string why =
-            "the remote left (its signaling connection closed without a bye, "
-            "then no RTP, RTCP or data for " +
-            std::to_string(kLeftMs / 1000) + " s)";
+    // A media run, with or without data in flight.
+    if (remote_left_media()) {
+        const std::string why = since + "then no RTP, RTCP or data for " + seconds;
         if (pipe_ && !pipe_->local_eof_sent()) return fail_undelivered(why);
         throw Error(ErrorCategory::kConnection, "connection", why);
     }

@@ -89,8 +89,10 @@ class Run {
     bool media_holds_run() const;     // the pipe's end does not end a media run
     // What of the pipe's data is not complete when --duration passes (none: nullopt).
     std::optional<std::string> data_incomplete();
-    // The remote's signaling connection closed without a bye during a media
-    // run whose RTP flowed (a live remote would still send RTCP).
+    // The remote's socket signaling connection closed without a bye
+    // (copy-and-paste has no connection to close).
+    bool signaling_closed_without_bye() const;
+    // That, during an open media run (a live remote would still send RTCP).
     bool remote_left_media() const;
 
     // Ends the run: the first call decides the exit code.

@@ -144,9 +144,7 @@ bool Run::remote_left_media() const {
     // and say bye first when they leave in order: a signaling connection
     // that closed without a bye, then silence (no RTP, no RTCP: a live
     // rtcpeer reports every second, media or not), means the remote is gone.
-    return media_ && channel_open_us_ != 0 && !remote_said_bye_ && !finishing_ &&
-           options_.signaling.kind != SignalingKind::kCopyAndPaste && signaling_ &&
-           !signaling_->connected();
+    return media_ && channel_open_us_ != 0 && !finishing_ && signaling_closed_without_bye();
 }
 
 }  // namespace rtcpeer
