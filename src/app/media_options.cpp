@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "app/cli_checks.hpp"
+
 namespace rtcpeer {
 
 namespace {
@@ -69,19 +71,7 @@ void add_media_options(CLI::App& app, MediaOptions& media) {
            "--duration", [&media](double seconds) { media.duration_seconds = seconds; },
            "end the run after SEC seconds (bye, exit 0; exit 3 if the data channel's "
            "transfer is not complete by then)")
-        ->check(CLI::Validator(
-            [](std::string& value) -> std::string {
-                try {
-                    std::size_t used = 0;
-                    const double seconds = std::stod(value, &used);
-                    if (used == value.size() && std::isfinite(seconds) && seconds > 0 &&
-                        seconds <= 1e6)
-                        return {};
-                } catch (const std::exception&) {
-                }
-                return value + " is not a positive number of seconds";
-            },
-            ""))
+        ->check(positive_seconds())
         ->type_name("SEC");
     app.add_flag("--no-data", media.no_data,
                  "media: no data channel (the offerer offers none, the answerer accepts none)");
