@@ -311,6 +311,7 @@ Association::SendResult Association::send(std::uint16_t stream, std::uint32_t pp
     info.snd_sid = stream;
     info.snd_ppid = htonl(ppid);
     info.snd_flags = SCTP_EOR;
+    if (options.sack_immediately) info.snd_flags |= SCTP_SACK_IMMEDIATELY;
     ssize_t n = 0;
     if (options.is_default()) {
         n = usrsctp_sendv(sock_, data, size, nullptr, 0, &info, sizeof info, SCTP_SENDV_SNDINFO, 0);

@@ -48,6 +48,9 @@ struct SendOptions {
     bool unordered = false;
     Reliability reliability = Reliability::kReliable;
     std::uint32_t value = 0;
+    // Sets the I bit (RFC 7053): the receiver acknowledges this message at
+    // once instead of after its delayed-SACK time.
+    bool sack_immediately = false;
 
     bool is_default() const { return !unordered && reliability == Reliability::kReliable; }
 };
