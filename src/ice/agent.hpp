@@ -1,5 +1,5 @@
 // ICE (RFC 8445) over libnice: one stream, one component (BUNDLE and
-// rtcp-mux), full ICE, regular nomination and trickle in both directions.
+// rtcp-mux), full ICE, aggressive nomination and trickle in both directions.
 // Consent freshness (RFC 7675) is checked by the connection on DTLS traffic
 // (peer/connection.hpp; see agent.cpp for why not by libnice).
 //
