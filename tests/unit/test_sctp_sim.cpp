@@ -98,6 +98,29 @@ TEST_CASE("sim: messages survive random loss both ways", "[sctp][sim]") {
     }
 }
 
+TEST_CASE("sim: a message with the I bit is acknowledged at once", "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    const std::string message = "the end";
+    const auto data = reinterpret_cast<const std::uint8_t*>(message.data());
+    auto acknowledged_after_ms = [&](const rtcpeer::sctp::SendOptions& options) {
+        REQUIRE(pair.a().association->send(1, 51, data, message.size(), options) ==
+                SendResult::kSent);
+        const std::int64_t sent_at = pair.scheduler().now_ms();
+        REQUIRE(pair.run_until([&] { return pair.a().association->all_acknowledged(); }, 1000));
+        return pair.scheduler().now_ms() - sent_at;
+    };
+    rtcpeer::sctp::SendOptions plain;
+    rtcpeer::sctp::SendOptions sack_now;
+    sack_now.sack_immediately = true;
+    acknowledged_after_ms(plain);  // the association's first DATA is acknowledged at once
+    // One packet alone waits for the receiver's delayed SACK (20 ms); with
+    // the I bit (RFC 7053) the SACK comes within the step it was sent in.
+    CHECK(acknowledged_after_ms(plain) >= 20);
+    CHECK(acknowledged_after_ms(sack_now) <= rtcpeer::sim::kStepMs);
+    CHECK(pair.b().messages.size() == 3);
+}
+
 TEST_CASE("sim: a stream reset reaches the other side", "[sctp][sim]") {
     Pair pair;
     pair.connect_and_wait();
