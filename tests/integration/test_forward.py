@@ -73,6 +73,16 @@ class ForwardTest(TestCase):
         self.addCleanup(server.close)
         return server
 
+    def timed_download(self, port, name, src):
+        """curl fetches f.bin through the forward on `port` into `name`: it
+        must succeed with the bytes of `src`. Returns the seconds curl took."""
+        started = time.monotonic()
+        result = self.curl(port, self.path(name))
+        seconds = time.monotonic() - started
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sha256_file(self.path(name)), sha256_file(src))
+        return seconds
+
     def end(self, offer, answer):
         offer.signal(2)
         self.assertExit(offer, 130, timeout=20)
@@ -80,11 +90,7 @@ class ForwardTest(TestCase):
 
     def test_curl_50_mb_through_the_forward(self):
         src, local, offer, answer = self.forward_web(50 * MB)
-        started = time.monotonic()
-        result = self.curl(local, self.path("got"))
-        seconds = time.monotonic() - started
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(sha256_file(self.path("got")), sha256_file(src))
+        seconds = self.timed_download(local, "got", src)
         print(f"\n50 MB through the forward: {50 / seconds:.1f} MB/s", file=sys.stderr)
         self.end(offer, answer)
         self.assertIn("web #1: closed", answer.stderr)
@@ -125,11 +131,7 @@ class ForwardTest(TestCase):
         a.sendall(b"GET /a.bin HTTP/1.0\r\n\r\n")
         a_started = time.monotonic()
         time.sleep(2)  # A's backlog fills the buffers
-        started = time.monotonic()
-        result = self.curl(local, self.path("got_b"))
-        b_seconds = time.monotonic() - started
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(sha256_file(self.path("got_b")), sha256_file(b_src))
+        b_seconds = self.timed_download(local, "got_b", b_src)
         print(f"\n20 MB beside a stalled connection: {b_seconds:.1f} s", file=sys.stderr)
         a_waited = time.monotonic() - a_started
         self.assertLess(a_waited, stall, "B finished only after A's stall")
