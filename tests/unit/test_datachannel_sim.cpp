@@ -109,6 +109,12 @@ struct Net {
         return pair.run_until(done, limit_ms);
     }
     std::int64_t now() { return pair.scheduler().now_ms(); }
+    // A channel from a, acknowledged by b within a second.
+    DataChannel& open_acknowledged(const std::string& label, ChannelOptions options = {}) {
+        DataChannel& channel = a->open(label, std::move(options));
+        REQUIRE(run_until([&] { return channel.acknowledged(); }, 1000));
+        return channel;
+    }
 
     Pair pair;
     std::unique_ptr<Side> a;
@@ -275,8 +281,7 @@ TEST_CASE("datachannel sim: an unordered channel sends ordered until the ACK",
 TEST_CASE("datachannel sim: an ordered channel under loss delivers in order",
           "[datachannel][sim]") {
     Net net(5);
-    DataChannel& channel = net.a->open("ordered");
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("ordered");
     net.pair.a_to_b().loss = 0.1;
     constexpr std::size_t kCount = 300;
     for (std::size_t i = 0; i < kCount; ++i) REQUIRE(channel.send(numbered(i, 200), false));
@@ -291,8 +296,7 @@ TEST_CASE("datachannel sim: an unordered reliable channel under loss delivers al
     Net net(5);
     ChannelOptions options;
     options.ordered = false;
-    DataChannel& channel = net.a->open("unordered", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("unordered", options);
     REQUIRE(net.b->asked.size() == 1);
     CHECK_FALSE(net.b->asked[0].options.ordered);
     net.pair.a_to_b().loss = 0.1;
@@ -323,8 +327,7 @@ TEST_CASE("datachannel sim: max-retransmits 0 under heavy loss abandons some and
     ChannelOptions options;
     options.ordered = false;
     options.max_retransmits = 0;
-    DataChannel& channel = net.a->open("lossy", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("lossy", options);
     REQUIRE(net.b->asked.size() == 1);
     CHECK(net.b->asked[0].options.max_retransmits == std::optional<std::uint32_t>(0));
     const auto abandoned_before = net.pair.a().association->abandoned();
@@ -365,8 +368,7 @@ TEST_CASE("datachannel sim: messages given up are still counted after the associ
     Net net(9);
     ChannelOptions options;
     options.max_retransmits = 0;
-    DataChannel& channel = net.a->open("lossy", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("lossy", options);
     net.pair.a_to_b().loss = 0.3;
     for (std::size_t i = 0; i < 100; ++i) REQUIRE(channel.send(numbered(i, 300), true));
     // Not read while the association is up: the count must outlive it.
@@ -388,8 +390,7 @@ TEST_CASE(
     Net net(11);
     ChannelOptions options;
     options.max_retransmits = 0;
-    DataChannel& channel = net.a->open("lossy", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("lossy", options);
     net.pair.a_to_b().loss = 0.3;
     constexpr std::size_t kCount = 200;
     for (std::size_t i = 0; i < kCount; ++i)
@@ -414,8 +415,7 @@ TEST_CASE("datachannel sim: a lifetime abandons what could not go in time", "[da
     Net net(11);
     ChannelOptions options;
     options.max_packet_lifetime_ms = 100;
-    DataChannel& channel = net.a->open("timed", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("timed", options);
     CHECK(net.b->asked.at(0).options.max_packet_lifetime_ms == std::optional<std::uint32_t>(100));
     const auto abandoned_before = net.pair.a().association->abandoned();
     // The link goes dark for a second: what is sent meanwhile expires.
@@ -437,8 +437,7 @@ TEST_CASE("datachannel sim: large abandoned messages are counted once each", "[d
     Net net(13);
     ChannelOptions options;
     options.max_packet_lifetime_ms = 100;
-    DataChannel& channel = net.a->open("large", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("large", options);
     const auto abandoned_before = net.pair.a().association->abandoned();
     // usrsctp reports each abandoned message with its data, in reads of
     // 64 KiB. Bytes that would read as a SHUTDOWN notification at every even
@@ -582,8 +581,7 @@ TEST_CASE("datachannel sim: the end of the association closes every channel",
 TEST_CASE("datachannel sim: buffered amount and the low-water callback under back-pressure",
           "[datachannel][sim]") {
     Net net;
-    DataChannel& channel = net.a->open("bulk");
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("bulk");
     net.pair.b().association->set_receiving(false);
     constexpr std::size_t kSize = 65536;
     constexpr std::size_t kCount = 100;  // 6.5 MB, beyond both SCTP buffers
