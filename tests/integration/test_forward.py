@@ -589,6 +589,15 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
                  what="the forward")
         return offer, answer
 
+    def client_on_a(self, script, port, count, timeout):
+        """Runs a client script on host A against the forward's port with a
+        count of datagrams; it must exit 0. Returns the JSON it prints."""
+        h = self.hosts
+        client = subprocess.run(h.wrap(h.a, [sys.executable, "-c", script, str(port), str(count)]),
+                                capture_output=True, text=True, timeout=timeout)
+        self.assertEqual(client.returncode, 0, client.stderr)
+        return json.loads(client.stdout)
+
     def drop_udp_from_a_to_b(self, percent):
         """Random loss of percent of the UDP datagrams that cross the link
         from host A to host B, and of nothing else: the loopback hops on
@@ -613,10 +622,7 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         self.udp_forward(4410)
         self.drop_udp_from_a_to_b(5)
         count = 500
-        sender = subprocess.run(h.wrap(h.a, [sys.executable, "-c", BURST_SENDER, "4412", str(count)]),
-                                capture_output=True, text=True, timeout=120)
-        self.assertEqual(sender.returncode, 0, sender.stderr)
-        sent = json.loads(sender.stdout)
+        sent = self.client_on_a(BURST_SENDER, 4412, count, timeout=120)
         self.assertEqual(receiver.wait(30), 0)
         with open(self.path("arrivals.json")) as f:
             arrivals = json.load(f)
@@ -734,10 +740,7 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         offer, _ = self.udp_forward(4400)
         h.drop_udp(5)
         count = 200
-        client = subprocess.run(h.wrap(h.a, [sys.executable, "-c", PING, "4402", str(count)]),
-                                capture_output=True, text=True, timeout=600)
-        self.assertEqual(client.returncode, 0, client.stderr)
-        result = json.loads(client.stdout)
+        result = self.client_on_a(PING, 4402, count, timeout=600)
         rtts = sorted(result["rtts"])
         print(f"\nUDP ping-pong under 5% loss each way: {len(rtts)} of {count} answered, "
               f"median {rtts[len(rtts) // 2]:.2f} ms, max {rtts[-1]:.1f} ms, {result['late']} late",
