@@ -151,6 +151,18 @@ struct Link {
         CHECK(b->start({video_track(sdp::Direction::kRecvonly)}).empty());
     }
     std::uint16_t source() const { return a->source_port(sdp::MediaKind::kVideo); }
+    // Drops the n-th RTP packet from A to B, and only that one.
+    void drop_nth(int n) {
+        drop = [n, seen = 0]() mutable { return ++seen == n; };
+    }
+    // Packets `from` to `to` - 1 of one video stream from a local source,
+    // 2 ms apart.
+    void send_paced(TestSocket& source, std::uint16_t from, std::uint16_t to) {
+        for (std::uint16_t i = from; i < to; ++i) {
+            source.send_to(this->source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
+            spin(std::chrono::milliseconds(2));
+        }
+    }
     rtcpeer::media::TrackCounters sent() const { return a->status()[0].counters; }
     rtcpeer::media::TrackCounters received() const { return b->status()[0].counters; }
 };
@@ -213,13 +225,9 @@ TEST_CASE("media: a source's RTP goes out on one stream, through a restart", "[m
 
 TEST_CASE("media: a lost packet is asked for and resent; reports flow", "[media]") {
     Link link;
-    int seen = 0;
-    link.drop = [&] { return ++seen == 10; };  // once
+    link.drop_nth(10);
     TestSocket source;
-    for (std::uint16_t i = 0; i < 30; ++i) {
-        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
-        spin(std::chrono::milliseconds(2));
-    }
+    link.send_paced(source, 0, 30);
     spin(std::chrono::milliseconds(400));
     const auto got = link.sink.rtp_socket->drain();
     CHECK(got.size() == 30);
@@ -280,22 +288,15 @@ TEST_CASE("media: before any RTP both sides send reports, empty ones", "[media]"
 
 TEST_CASE("media: the check for missing packets runs only while one is missing", "[media]") {
     Link link;
-    int seen = 0;
-    link.drop = [&] { return ++seen == 20; };  // once
+    link.drop_nth(20);
     TestSocket source;
-    for (std::uint16_t i = 0; i < 10; ++i) {
-        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
-        spin(std::chrono::milliseconds(2));
-    }
+    link.send_paced(source, 0, 10);
     spin(std::chrono::milliseconds(100));
     // A clean stream: the PLI at its start went out at once, nothing waits.
     CHECK(link.received().packets_received == 10);
     CHECK(link.received().plis_sent == 1);
     CHECK_FALSE(link.b->checking_missing());
-    for (std::uint16_t i = 10; i < 30; ++i) {
-        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
-        spin(std::chrono::milliseconds(2));
-    }
+    link.send_paced(source, 10, 30);
     spin(std::chrono::milliseconds(400));
     // The gap was seen, asked for and filled; then the check stopped.
     const auto b = link.received();
