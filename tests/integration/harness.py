@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -86,6 +87,41 @@ class Proc:
     def stderr(self):
         self._stderr.seek(0)
         return self._stderr.read().decode("utf-8", "replace")
+
+
+class Terminal:
+    """rtcpeer with its stderr on a pseudo-terminal, as an interactive shell
+    gives it, its stdin a pipe the test writes (proc.stdin) and its stdout
+    discarded. `screen` collects what it draws on the terminal."""
+
+    def __init__(self, args):
+        self._master, slave = pty.openpty()
+        self.proc = subprocess.Popen([RTCPEER, *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        self.screen = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = os.read(self._master, 65536)
+            except OSError:  # EIO once the last writer is gone
+                return
+            if not data:
+                return
+            self.screen.extend(data)
+
+    def close(self):
+        """Kills rtcpeer if it still runs, then reads what is left."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._master >= 0:
+            self._reader.join(10)
+            os.close(self._master)
+            self._master = -1
 
 
 def rtcpeer(*args, **kwargs):
@@ -213,6 +249,11 @@ class TestCase(unittest.TestCase):
         p = rtcpeer(*args, **kwargs)
         self.procs.append(p)
         return p
+
+    def start_on_terminal(self, *args):
+        t = Terminal(args)
+        self.procs.append(t)
+        return t
 
     def start_interop(self, *args, **kwargs):
         p = interop_peer(*args, **kwargs)

@@ -286,42 +286,20 @@ class StatsTest(TestCase):
 
     def test_progress_line_only_on_a_terminal(self):
         """-v updates a progress line on stderr when it is a terminal, never otherwise."""
-        import pty
-        import subprocess
-        from harness import RTCPEER
         sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
-        master, slave = pty.openpty()
-        sender = subprocess.Popen([RTCPEER, "offer", *sig, *LOOPBACK, "-v"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.DEVNULL, stderr=slave)
-        self.addCleanup(sender.kill)
-        os.close(slave)
-        terminal = bytearray()
-
-        def read_terminal():
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                terminal.extend(chunk)
-
-        reader = threading.Thread(target=read_terminal, daemon=True)
-        reader.start()
+        sender = self.start_on_terminal("offer", *sig, *LOOPBACK, "-v")
         answer = self.start("answer", *sig, *LOOPBACK, "-v", stdout=self.path("out"))
-        sender.stdin.write(b"x" * 100000)
-        sender.stdin.flush()
+        sender.proc.stdin.write(b"x" * 100000)
+        sender.proc.stdin.flush()
         # The line is updated every second: wait for it, however long the
         # set-up takes, before the rest of stdin (and the end) comes.
         line = re.compile(rb"\rrtcpeer: sent 100\.0 kB \([0-9.]+ [kM]?B/s\), received 0 B")
-        wait_for(lambda: line.search(bytes(terminal)), 20, "the progress line on the terminal")
-        sender.stdin.write(b"y" * 1000)
-        sender.stdin.close()
-        self.assertEqual(sender.wait(30), 0)
+        wait_for(lambda: line.search(bytes(sender.screen)), 20, "the progress line on the terminal")
+        sender.proc.stdin.write(b"y" * 1000)
+        sender.proc.stdin.close()
+        self.assertEqual(sender.proc.wait(30), 0)
         self.assertExit(answer, 0, timeout=30)
-        reader.join(10)
-        os.close(master)
+        sender.close()
         # The answerer's stderr is a file: no progress line there.
         self.assertNotIn("\r", answer.stderr)
         self.assertEqual(os.path.getsize(self.path("out")), 101000)
