@@ -1,6 +1,7 @@
 """Shared helpers for rtcpeer's integration tests: real processes, loopback only."""
 
 import hashlib
+import json
 import os
 import pty
 import signal
@@ -203,6 +204,15 @@ def free_tcp_port():
         return s.getsockname()[1]
 
 
+def read_json(path):
+    """The one JSON line that --check or --stats wrote to `path`."""
+    with open(path) as f:
+        text = f.read()
+    lines = text.splitlines()
+    assert len(lines) == 1, f"expected one JSON line, got {text!r}"
+    return json.loads(lines[0])
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -259,6 +269,15 @@ class TestCase(unittest.TestCase):
         p = interop_peer(*args, **kwargs)
         self.procs.append(p)
         return p
+
+    def assertFailedAt(self, path, stage, exit_code=3):
+        """The JSON line at `path` says the run failed in `stage` with
+        `exit_code`; returns it."""
+        result = read_json(path)
+        self.assertEqual(result["result"], "failed")
+        self.assertEqual(result["exit_code"], exit_code)
+        self.assertEqual(result["failure"]["stage"], stage)
+        return result
 
     def assertExit(self, proc, code, timeout=60, message=None):
         rc = proc.wait(timeout)

@@ -9,19 +9,11 @@ import select
 import socket
 import threading
 
-from harness import (LOOPBACK, TestCase, main, random_file, sha256_file, free_tcp_port,
+from harness import (LOOPBACK, TestCase, main, random_file, read_json, sha256_file, free_tcp_port,
                      wait_for)
 from relay import Relay
 
 STAGES = ["signaling_connected", "gathering_done", "ice_connected", "dtls_connected", "sctp_up", "channel_open"]
-
-
-def read_json(path):
-    with open(path) as f:
-        text = f.read()
-    lines = text.splitlines()
-    assert len(lines) == 1, f"expected one JSON line, got {text!r}"
-    return json.loads(lines[0])
 
 
 class CheckTest(TestCase):
@@ -122,10 +114,7 @@ class CheckTest(TestCase):
                            "--connect-timeout", "2", stdout=self.path("offer.out"))
         fake.start()
         self.assertExit(offer, 3, timeout=15, message="rtcpeer: ice: not connected within 2 s")
-        result = read_json(self.path("offer.out"))
-        self.assertEqual(result["result"], "failed")
-        self.assertEqual(result["exit_code"], 3)
-        self.assertEqual(result["failure"]["stage"], "ice")
+        result = self.assertFailedAt(self.path("offer.out"), "ice")
         self.assertIn("not connected", result["failure"]["reason"])
         self.assertIsNotNone(result["timings_ms"]["signaling_connected"])
         self.assertIsNone(result["timings_ms"]["ice_connected"])
@@ -308,10 +297,7 @@ class StatsTest(TestCase):
         answer = self.start("answer", "-s", "unix-socket", "--signaling-path", self.path("none.sock"),
                             "--signaling-timeout", "1", "--stats", self.path("a.stats"))
         self.assertExit(answer, 3, timeout=10)
-        stats = read_json(self.path("a.stats"))
-        self.assertEqual(stats["result"], "failed")
-        self.assertEqual(stats["exit_code"], 3)
-        self.assertEqual(stats["failure"]["stage"], "signaling")
+        stats = self.assertFailedAt(self.path("a.stats"), "signaling")
         self.assertEqual(stats["sent"]["bytes"], 0)
 
 
