@@ -123,20 +123,8 @@ void Run::report() const { write_reports(options_, summary()); }
 
 void Run::start() {
     log::configure(options_.verbosity, options_.quiet);
-    signal_sources_[0] = g_unix_signal_add(
-        SIGINT,
-        [](gpointer self) -> gboolean {
-            static_cast<Run*>(self)->on_interrupt(ExitCode::kInterrupted);
-            return G_SOURCE_CONTINUE;
-        },
-        this);
-    signal_sources_[1] = g_unix_signal_add(
-        SIGTERM,
-        [](gpointer self) -> gboolean {
-            static_cast<Run*>(self)->on_interrupt(ExitCode::kTerminated);
-            return G_SOURCE_CONTINUE;
-        },
-        this);
+    signal_sources_[0] = g_unix_signal_add(SIGINT, &Run::on_signal<ExitCode::kInterrupted>, this);
+    signal_sources_[1] = g_unix_signal_add(SIGTERM, &Run::on_signal<ExitCode::kTerminated>, this);
 
     ice::Config ice_config = options_.ice;
     ice_config.controlling =

@@ -49,6 +49,12 @@ class Run {
     void on_state(peer::State state);
     void on_signaling_closed();
     void on_interrupt(ExitCode code);
+    // The GLib callback of the signal that ends the run with `code`.
+    template <ExitCode code>
+    static gboolean on_signal(gpointer self) {
+        static_cast<Run*>(self)->on_interrupt(code);
+        return G_SOURCE_CONTINUE;
+    }
 
     // The channel's users.
     void on_channel_open();

@@ -1,5 +1,7 @@
 #include "base/text.hpp"
 
+#include <charconv>
+
 namespace rtcpeer::text {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -11,6 +13,15 @@ bool iequals(std::string_view a, std::string_view b) {
         if (x != y) return false;
     }
     return true;
+}
+
+std::optional<std::uint32_t> parse_hex(std::string_view digits) {
+    if (digits.empty() || digits.size() > 8) return std::nullopt;
+    std::uint32_t value = 0;
+    const char* end = digits.data() + digits.size();
+    const auto [stop, error] = std::from_chars(digits.data(), end, value, 16);
+    if (error != std::errc() || stop != end) return std::nullopt;
+    return value;
 }
 
 std::string printable(std::string_view text, std::size_t max) {

@@ -70,20 +70,10 @@ Codec make_codec(std::uint8_t pt, const char* name, std::uint32_t clock, std::ui
 std::optional<unsigned> h264_profile(const Codec& c, unsigned* iop) {
     std::string_view id = c.parameter("profile-level-id").value_or("42000a");
     if (id.size() != 6) return std::nullopt;
-    unsigned value = 0;
-    for (char ch : id) {
-        value <<= 4;
-        if (ch >= '0' && ch <= '9')
-            value |= static_cast<unsigned>(ch - '0');
-        else if (ch >= 'a' && ch <= 'f')
-            value |= static_cast<unsigned>(ch - 'a' + 10);
-        else if (ch >= 'A' && ch <= 'F')
-            value |= static_cast<unsigned>(ch - 'A' + 10);
-        else
-            return std::nullopt;
-    }
-    if (iop) *iop = (value >> 8) & 0xff;
-    return value >> 16;
+    const std::optional<std::uint32_t> value = text::parse_hex(id);
+    if (!value) return std::nullopt;
+    if (iop) *iop = (*value >> 8) & 0xff;
+    return *value >> 16;
 }
 
 // How well an offered codec fits what is wanted: 0 is best, nullopt none.

@@ -181,19 +181,9 @@ std::optional<Fingerprint> parse_fingerprint(std::string_view value) {
     if (size == 0 || hex.size() != size * 3 - 1) return std::nullopt;
     for (std::size_t i = 0; i < size; ++i) {
         if (i > 0 && hex[i * 3 - 1] != ':') return std::nullopt;
-        unsigned byte = 0;
-        for (char c : hex.substr(i * 3, 2)) {
-            byte <<= 4;
-            if (c >= '0' && c <= '9')
-                byte |= static_cast<unsigned>(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                byte |= static_cast<unsigned>(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                byte |= static_cast<unsigned>(c - 'A' + 10);
-            else
-                return std::nullopt;
-        }
-        fingerprint.digest.push_back(static_cast<std::uint8_t>(byte));
+        const std::optional<std::uint32_t> byte = text::parse_hex(hex.substr(i * 3, 2));
+        if (!byte) return std::nullopt;
+        fingerprint.digest.push_back(static_cast<std::uint8_t>(*byte));
     }
     return fingerprint;
 }

@@ -17,6 +17,7 @@ namespace rtcpeer::sdp::text {
 std::vector<std::string_view> split_words(std::string_view line);
 
 using rtcpeer::text::iequals;
+using rtcpeer::text::parse_hex;
 using rtcpeer::text::printable;
 
 // An unsigned decimal with no sign, no spaces and no overflow, within max.

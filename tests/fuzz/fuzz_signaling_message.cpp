@@ -3,21 +3,15 @@
 #include <cstdint>
 #include <string>
 
-#include "base/error.hpp"
 #include "signaling/message.hpp"
+#include "text_round_trip.hpp"
 
 using namespace rtcpeer::signaling;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string line(reinterpret_cast<const char*>(data), size);
-    Message message;
-    try {
-        message = decode(line);
-    } catch (const rtcpeer::Error&) {
-        return 0;  // a protocol error is a correct answer to garbage
-    }
-    if (message.type == Message::Type::kUnknown) return 0;
-    const std::string encoded = encode(message);
-    if (encode(decode(encoded)) != encoded) __builtin_trap();
+    check_text_round_trip(
+        data, size, [](const std::string& line) { return decode(line); },
+        [](const Message& message) { return encode(message); },
+        [](const Message& message) { return message.type != Message::Type::kUnknown; });
     return 0;
 }

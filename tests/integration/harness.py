@@ -1,7 +1,9 @@
 """Shared helpers for rtcpeer's integration tests: real processes, loopback only."""
 
 import hashlib
+import json
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -88,6 +90,41 @@ class Proc:
         return self._stderr.read().decode("utf-8", "replace")
 
 
+class Terminal:
+    """rtcpeer with its stderr on a pseudo-terminal, as an interactive shell
+    gives it, its stdin a pipe the test writes (proc.stdin) and its stdout
+    discarded. `screen` collects what it draws on the terminal."""
+
+    def __init__(self, args):
+        self._master, slave = pty.openpty()
+        self.proc = subprocess.Popen([RTCPEER, *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        self.screen = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                data = os.read(self._master, 65536)
+            except OSError:  # EIO once the last writer is gone
+                return
+            if not data:
+                return
+            self.screen.extend(data)
+
+    def close(self):
+        """Kills rtcpeer if it still runs, then reads what is left."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._master >= 0:
+            self._reader.join(10)
+            os.close(self._master)
+            self._master = -1
+
+
 def rtcpeer(*args, **kwargs):
     return Proc([RTCPEER, *args], **kwargs)
 
@@ -167,6 +204,15 @@ def free_tcp_port():
         return s.getsockname()[1]
 
 
+def read_json(path):
+    """The one JSON line that --check or --stats wrote to `path`."""
+    with open(path) as f:
+        text = f.read()
+    lines = text.splitlines()
+    assert len(lines) == 1, f"expected one JSON line, got {text!r}"
+    return json.loads(lines[0])
+
+
 def sha256_file(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -214,10 +260,24 @@ class TestCase(unittest.TestCase):
         self.procs.append(p)
         return p
 
+    def start_on_terminal(self, *args):
+        t = Terminal(args)
+        self.procs.append(t)
+        return t
+
     def start_interop(self, *args, **kwargs):
         p = interop_peer(*args, **kwargs)
         self.procs.append(p)
         return p
+
+    def assertFailedAt(self, path, stage, exit_code=3):
+        """The JSON line at `path` says the run failed in `stage` with
+        `exit_code`; returns it."""
+        result = read_json(path)
+        self.assertEqual(result["result"], "failed")
+        self.assertEqual(result["exit_code"], exit_code)
+        self.assertEqual(result["failure"]["stage"], stage)
+        return result
 
     def assertExit(self, proc, code, timeout=60, message=None):
         rc = proc.wait(timeout)

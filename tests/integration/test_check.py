@@ -9,19 +9,11 @@ import select
 import socket
 import threading
 
-from harness import (LOOPBACK, TestCase, main, random_file, sha256_file, free_tcp_port,
+from harness import (LOOPBACK, TestCase, main, random_file, read_json, sha256_file, free_tcp_port,
                      wait_for)
 from relay import Relay
 
 STAGES = ["signaling_connected", "gathering_done", "ice_connected", "dtls_connected", "sctp_up", "channel_open"]
-
-
-def read_json(path):
-    with open(path) as f:
-        text = f.read()
-    lines = text.splitlines()
-    assert len(lines) == 1, f"expected one JSON line, got {text!r}"
-    return json.loads(lines[0])
 
 
 class CheckTest(TestCase):
@@ -122,10 +114,7 @@ class CheckTest(TestCase):
                            "--connect-timeout", "2", stdout=self.path("offer.out"))
         fake.start()
         self.assertExit(offer, 3, timeout=15, message="rtcpeer: ice: not connected within 2 s")
-        result = read_json(self.path("offer.out"))
-        self.assertEqual(result["result"], "failed")
-        self.assertEqual(result["exit_code"], 3)
-        self.assertEqual(result["failure"]["stage"], "ice")
+        result = self.assertFailedAt(self.path("offer.out"), "ice")
         self.assertIn("not connected", result["failure"]["reason"])
         self.assertIsNotNone(result["timings_ms"]["signaling_connected"])
         self.assertIsNone(result["timings_ms"]["ice_connected"])
@@ -286,42 +275,20 @@ class StatsTest(TestCase):
 
     def test_progress_line_only_on_a_terminal(self):
         """-v updates a progress line on stderr when it is a terminal, never otherwise."""
-        import pty
-        import subprocess
-        from harness import RTCPEER
         sig = ["-s", "unix-socket", "--signaling-path", self.path("s.sock")]
-        master, slave = pty.openpty()
-        sender = subprocess.Popen([RTCPEER, "offer", *sig, *LOOPBACK, "-v"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.DEVNULL, stderr=slave)
-        self.addCleanup(sender.kill)
-        os.close(slave)
-        terminal = bytearray()
-
-        def read_terminal():
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                terminal.extend(chunk)
-
-        reader = threading.Thread(target=read_terminal, daemon=True)
-        reader.start()
+        sender = self.start_on_terminal("offer", *sig, *LOOPBACK, "-v")
         answer = self.start("answer", *sig, *LOOPBACK, "-v", stdout=self.path("out"))
-        sender.stdin.write(b"x" * 100000)
-        sender.stdin.flush()
+        sender.proc.stdin.write(b"x" * 100000)
+        sender.proc.stdin.flush()
         # The line is updated every second: wait for it, however long the
         # set-up takes, before the rest of stdin (and the end) comes.
         line = re.compile(rb"\rrtcpeer: sent 100\.0 kB \([0-9.]+ [kM]?B/s\), received 0 B")
-        wait_for(lambda: line.search(bytes(terminal)), 20, "the progress line on the terminal")
-        sender.stdin.write(b"y" * 1000)
-        sender.stdin.close()
-        self.assertEqual(sender.wait(30), 0)
+        wait_for(lambda: line.search(bytes(sender.screen)), 20, "the progress line on the terminal")
+        sender.proc.stdin.write(b"y" * 1000)
+        sender.proc.stdin.close()
+        self.assertEqual(sender.proc.wait(30), 0)
         self.assertExit(answer, 0, timeout=30)
-        reader.join(10)
-        os.close(master)
+        sender.close()
         # The answerer's stderr is a file: no progress line there.
         self.assertNotIn("\r", answer.stderr)
         self.assertEqual(os.path.getsize(self.path("out")), 101000)
@@ -330,10 +297,7 @@ class StatsTest(TestCase):
         answer = self.start("answer", "-s", "unix-socket", "--signaling-path", self.path("none.sock"),
                             "--signaling-timeout", "1", "--stats", self.path("a.stats"))
         self.assertExit(answer, 3, timeout=10)
-        stats = read_json(self.path("a.stats"))
-        self.assertEqual(stats["result"], "failed")
-        self.assertEqual(stats["exit_code"], 3)
-        self.assertEqual(stats["failure"]["stage"], "signaling")
+        stats = self.assertFailedAt(self.path("a.stats"), "signaling")
         self.assertEqual(stats["sent"]["bytes"], 0)
 
 

@@ -3,12 +3,10 @@
 host names that do not resolve, and the man page against --help."""
 
 import os
-import pty
 import re
 import shutil
 import socket
 import subprocess
-import threading
 import time
 
 import netns
@@ -69,43 +67,22 @@ class ProgressLineTest(TestCase):
         sock = self.path("sig.sock")
         sig = ["-s", "unix-socket", "--signaling-path", sock, *LOOPBACK]
         answer = self.start("answer", *sig, stdout=self.path("out"))
-        master, slave = pty.openpty()
-        offer = subprocess.Popen([RTCPEER, "offer", *sig, "-v"], stdin=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL, stderr=slave)
-        os.close(slave)
-        screen = bytearray()
-
-        def read():
-            while True:
-                try:
-                    data = os.read(master, 4096)
-                except OSError:  # EIO once the last writer is gone
-                    return
-                if not data:
-                    return
-                screen.extend(data)
-
-        reader = threading.Thread(target=read)
-        reader.start()
+        offer = self.start_on_terminal("offer", *sig, "-v")
         try:
-            offer.stdin.write(os.urandom(200_000))
-            offer.stdin.flush()
+            offer.proc.stdin.write(os.urandom(200_000))
+            offer.proc.stdin.flush()
             # The progress line is drawn every second once the channel is open;
             # "EOF sent" comes while it is on screen.
             deadline = time.monotonic() + 20
-            while b"rtcpeer: sent" not in screen and time.monotonic() < deadline:
+            while b"rtcpeer: sent" not in offer.screen and time.monotonic() < deadline:
                 time.sleep(0.1)
             time.sleep(1.2)
-            offer.stdin.close()
-            self.assertEqual(offer.wait(60), 0)
+            offer.proc.stdin.close()
+            self.assertEqual(offer.proc.wait(60), 0)
         finally:
-            if offer.poll() is None:
-                offer.kill()
-                offer.wait()
-            reader.join(10)
-            os.close(master)
+            offer.close()
         self.assertExit(answer, 0)
-        text = screen.decode("utf-8", "replace")
+        text = offer.screen.decode("utf-8", "replace")
         self.assertIn("rtcpeer: sent", text)
         self.assertIn("EOF sent", text)
         for match in re.finditer(r"rtcpeer: \[", text):

@@ -73,6 +73,16 @@ class ForwardTest(TestCase):
         self.addCleanup(server.close)
         return server
 
+    def timed_download(self, port, name, src):
+        """curl fetches f.bin through the forward on `port` into `name`: it
+        must succeed with the bytes of `src`. Returns the seconds curl took."""
+        started = time.monotonic()
+        result = self.curl(port, self.path(name))
+        seconds = time.monotonic() - started
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sha256_file(self.path(name)), sha256_file(src))
+        return seconds
+
     def end(self, offer, answer):
         offer.signal(2)
         self.assertExit(offer, 130, timeout=20)
@@ -80,11 +90,7 @@ class ForwardTest(TestCase):
 
     def test_curl_50_mb_through_the_forward(self):
         src, local, offer, answer = self.forward_web(50 * MB)
-        started = time.monotonic()
-        result = self.curl(local, self.path("got"))
-        seconds = time.monotonic() - started
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(sha256_file(self.path("got")), sha256_file(src))
+        seconds = self.timed_download(local, "got", src)
         print(f"\n50 MB through the forward: {50 / seconds:.1f} MB/s", file=sys.stderr)
         self.end(offer, answer)
         self.assertIn("web #1: closed", answer.stderr)
@@ -125,11 +131,7 @@ class ForwardTest(TestCase):
         a.sendall(b"GET /a.bin HTTP/1.0\r\n\r\n")
         a_started = time.monotonic()
         time.sleep(2)  # A's backlog fills the buffers
-        started = time.monotonic()
-        result = self.curl(local, self.path("got_b"))
-        b_seconds = time.monotonic() - started
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(sha256_file(self.path("got_b")), sha256_file(b_src))
+        b_seconds = self.timed_download(local, "got_b", b_src)
         print(f"\n20 MB beside a stalled connection: {b_seconds:.1f} s", file=sys.stderr)
         a_waited = time.monotonic() - a_started
         self.assertLess(a_waited, stall, "B finished only after A's stall")
@@ -587,6 +589,15 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
                  what="the forward")
         return offer, answer
 
+    def client_on_a(self, script, port, count, timeout):
+        """Runs a client script on host A against the forward's port with a
+        count of datagrams; it must exit 0. Returns the JSON it prints."""
+        h = self.hosts
+        client = subprocess.run(h.wrap(h.a, [sys.executable, "-c", script, str(port), str(count)]),
+                                capture_output=True, text=True, timeout=timeout)
+        self.assertEqual(client.returncode, 0, client.stderr)
+        return json.loads(client.stdout)
+
     def drop_udp_from_a_to_b(self, percent):
         """Random loss of percent of the UDP datagrams that cross the link
         from host A to host B, and of nothing else: the loopback hops on
@@ -611,10 +622,7 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         self.udp_forward(4410)
         self.drop_udp_from_a_to_b(5)
         count = 500
-        sender = subprocess.run(h.wrap(h.a, [sys.executable, "-c", BURST_SENDER, "4412", str(count)]),
-                                capture_output=True, text=True, timeout=120)
-        self.assertEqual(sender.returncode, 0, sender.stderr)
-        sent = json.loads(sender.stdout)
+        sent = self.client_on_a(BURST_SENDER, 4412, count, timeout=120)
         self.assertEqual(receiver.wait(30), 0)
         with open(self.path("arrivals.json")) as f:
             arrivals = json.load(f)
@@ -732,10 +740,7 @@ class UdpUnderLossTest(netns.TwoHostsTestCase):
         offer, _ = self.udp_forward(4400)
         h.drop_udp(5)
         count = 200
-        client = subprocess.run(h.wrap(h.a, [sys.executable, "-c", PING, "4402", str(count)]),
-                                capture_output=True, text=True, timeout=600)
-        self.assertEqual(client.returncode, 0, client.stderr)
-        result = json.loads(client.stdout)
+        result = self.client_on_a(PING, 4402, count, timeout=600)
         rtts = sorted(result["rtts"])
         print(f"\nUDP ping-pong under 5% loss each way: {len(rtts)} of {count} answered, "
               f"median {rtts[len(rtts) // 2]:.2f} ms, max {rtts[-1]:.1f} ms, {result['late']} late",

@@ -450,25 +450,28 @@ class MediaTest(TestCase):
         self.assertExit(answer, 0, timeout=10)
         self.assertEqual(sha256_file(self.path("received")), sha256_file(data))
 
+    def assert_duration_cuts_data_short(self, size, held_stdin, message):
+        """--duration 3 on the offerer while `held_stdin` ("offer_stdin" or
+        "answer_stdin") is a feeder of `size` bytes that stays open: the
+        offerer exits 3 with `message`, the remote sees the transfer cut
+        short (exit 5)."""
+        feeder = self.feeder(random_file(self.path("data"), size), hold_open=True)
+        offer, answer = self.media_and_data(["--duration", "3"], **{held_stdin: feeder.read_fd})
+        feeder.release_read_end()
+        self.assertExit(offer, 3, timeout=20, message=message)
+        self.assertExit(answer, 5, timeout=10)
+
     def test_duration_with_stdin_not_ended(self):
         # stdin still open when the time is up: exit 3, the remote sees the
         # transfer cut short.
-        feeder = self.feeder(random_file(self.path("data"), 100 * 1024), hold_open=True)
-        offer, answer = self.media_and_data(["--duration", "3"], offer_stdin=feeder.read_fd)
-        feeder.release_read_end()
-        self.assertExit(offer, 3, timeout=20, message=(
+        self.assert_duration_cuts_data_short(100 * 1024, "offer_stdin", (
             "rtcpeer: duration: 3 s passed before the data was complete: stdin had not ended "
             "(102400 bytes sent; the rest of stdin was not delivered)\n"))
-        self.assertExit(answer, 5, timeout=10)
 
     def test_duration_without_the_remotes_end_of_file(self):
-        feeder = self.feeder(random_file(self.path("data"), 1024), hold_open=True)
-        offer, answer = self.media_and_data(["--duration", "3"], answer_stdin=feeder.read_fd)
-        feeder.release_read_end()
-        self.assertExit(offer, 3, timeout=20, message=(
+        self.assert_duration_cuts_data_short(1024, "answer_stdin", (
             "rtcpeer: duration: 3 s passed before the data was complete: the remote's end of "
             "file had not come (1024 bytes to stdout)\n"))
-        self.assertExit(answer, 5, timeout=10)
 
     def test_killed_remote_noticed_by_a_media_run(self):
         # The answerer is killed: its signaling connection closes without a

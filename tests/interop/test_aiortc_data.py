@@ -104,11 +104,7 @@ class AiortcDataTest(TestCase):
         self.start_interop("answer", "--mode", "pong", "--count", "5", "--answer-pings", "2", *port,
                            "--report", self.path("report.json"), "--timeout", "15")
         self.assertExit(offer, 3, timeout=30, message="rtcpeer: check: no answer to ping 3 within 5 s")
-        with open(self.path("check.json")) as f:
-            result = json.loads(f.read())
-        self.assertEqual(result["result"], "failed")
-        self.assertEqual(result["exit_code"], 3)
-        self.assertEqual(result["failure"]["stage"], "check")
+        result = self.assertFailedAt(self.path("check.json"), "check")
         self.assertEqual(result["rtt_ms"]["count"], 2)
 
 

@@ -24,32 +24,32 @@ class AiortcSignalingTest(TestCase):
         with open(self.path("report.json")) as f:
             return json.load(f)
 
+    def assert_clean_run(self, ours, aiortc, first):
+        """Both sides exit 0; aiortc's report has no mismatches and what it
+        received went from `first` to a bye; rtcpeer connected over
+        loopback UDP. Returns the report."""
+        self.assertExit(ours, 0, timeout=40)
+        self.assertExit(aiortc, 0, timeout=40)
+        report = self.report()
+        self.assertEqual(report["mismatches"], [])
+        self.assertEqual(report["received"][0], first)
+        self.assertEqual(report["received"][-1], "bye")
+        self.assertIn("ICE connected: udp 127.0.0.1:", ours.stderr)
+        return report
+
     def rtcpeer_offers(self, kind, extra=()):
         backend = self.backend(kind)
         offer = self.start("offer", *backend, *LOOPBACK, "-v", "--eof-wait", "1", *extra)
         time.sleep(0.3)  # aiortc connects once and does not retry
         aiortc = self.start_interop("answer", *backend, "--report", self.path("report.json"))
-        self.assertExit(offer, 0, timeout=40)
-        self.assertExit(aiortc, 0, timeout=40)
-        report = self.report()
-        self.assertEqual(report["mismatches"], [])
-        self.assertEqual(report["received"][0], "offer")
-        self.assertEqual(report["received"][-1], "bye")
-        self.assertIn("ICE connected: udp 127.0.0.1:", offer.stderr)
-        return report, offer
+        return self.assert_clean_run(offer, aiortc, "offer"), offer
 
     def aiortc_offers(self, kind, trickle=False):
         backend = self.backend(kind)
         args = ["offer", *backend, "--report", self.path("report.json")]
         aiortc = self.start_interop(*args, *(["--trickle"] if trickle else []))
         answer = self.start("answer", *backend, *LOOPBACK, "-v", "--eof-wait", "1")
-        self.assertExit(answer, 0, timeout=40)
-        self.assertExit(aiortc, 0, timeout=40)
-        report = self.report()
-        self.assertEqual(report["mismatches"], [])
-        self.assertEqual(report["received"][0], "answer")
-        self.assertEqual(report["received"][-1], "bye")
-        self.assertIn("ICE connected: udp 127.0.0.1:", answer.stderr)
+        report = self.assert_clean_run(answer, aiortc, "answer")
         self.assertTrue(report["ice_connected"], report)
         return report, answer
 

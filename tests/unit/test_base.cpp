@@ -1,6 +1,6 @@
 // The base layer: errors and their categories, the exit codes the app maps
 // them to, the option names the app puts into messages, the manual clock,
-// timers on a manual scheduler.
+// timers on a manual scheduler, hexadecimal numbers.
 #include <catch2/catch.hpp>
 #include <memory>
 
@@ -10,6 +10,7 @@
 #include "base/error.hpp"
 #include "base/loop.hpp"
 #include "base/scheduler.hpp"
+#include "base/text.hpp"
 
 using rtcpeer::Error;
 using rtcpeer::ErrorCategory;
@@ -77,4 +78,18 @@ TEST_CASE("a timer runs on its scheduler's time and may end itself or its owner"
     scheduler.advance(100);
     CHECK(calls == 1);
     CHECK(owned == nullptr);
+}
+
+TEST_CASE("hexadecimal numbers: 1 to 8 digits of either case and nothing else") {
+    using rtcpeer::text::parse_hex;
+    CHECK(parse_hex("0") == 0u);
+    CHECK(parse_hex("aB") == 0xABu);
+    CHECK(parse_hex("42e01F") == 0x42E01Fu);
+    CHECK(parse_hex("ffffffff") == 0xFFFFFFFFu);
+    CHECK_FALSE(parse_hex(""));
+    CHECK_FALSE(parse_hex("100000000"));  // 9 digits
+    for (const char* bad : {"g", "-1", "+1", " 1", "1 ", "0x1", "1:2"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_hex(bad));
+    }
 }

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/error.hpp"
+#include "error_message.hpp"
 #include "sdp/candidate.hpp"
 
 using namespace rtcpeer::sdp;
@@ -47,15 +48,9 @@ TEST_CASE("candidate fields") {
 }
 
 TEST_CASE("malformed candidates are protocol errors naming the field") {
-    auto error = [](const std::string& line) -> std::string {
-        try {
-            parse_candidate(line);
-        } catch (const rtcpeer::Error& failure) {
-            CHECK(failure.category() == rtcpeer::ErrorCategory::kProtocol);
-            return failure.what();
-        }
-        FAIL("parsed: " << line);
-        return {};
+    auto error = [](const std::string& line) {
+        return error_message(rtcpeer::ErrorCategory::kProtocol, line,
+                             [&] { parse_candidate(line); });
     };
     CHECK_THAT(error("1 1 udp 1 10.0.0.1 5000 typ"), Catch::Contains("fewer than 8"));
     CHECK_THAT(error("1 0 udp 1 10.0.0.1 5000 typ host"), Catch::Contains("component"));

@@ -109,6 +109,12 @@ struct Net {
         return pair.run_until(done, limit_ms);
     }
     std::int64_t now() { return pair.scheduler().now_ms(); }
+    // A channel from a, acknowledged by b within a second.
+    DataChannel& open_acknowledged(const std::string& label, ChannelOptions options = {}) {
+        DataChannel& channel = a->open(label, std::move(options));
+        REQUIRE(run_until([&] { return channel.acknowledged(); }, 1000));
+        return channel;
+    }
 
     Pair pair;
     std::unique_ptr<Side> a;
@@ -121,6 +127,16 @@ std::string numbered(std::size_t i, std::size_t size) {
 }
 
 std::size_t index_of(const std::string& message) { return std::stoul(message); }
+
+// Sends messages 0 to count - 1, each numbered(i, size).
+void send_numbered(DataChannel& channel, std::size_t count, std::size_t size, bool binary) {
+    for (std::size_t i = 0; i < count; ++i) REQUIRE(channel.send(numbered(i, size), binary));
+}
+
+// What send_numbered sent, all of it in order, at the start of `got`.
+void require_numbered(const std::vector<Received>& got, std::size_t count, std::size_t size) {
+    for (std::size_t i = 0; i < count; ++i) REQUIRE(got[i].data == numbered(i, size));
+}
 
 }  // namespace
 
@@ -275,15 +291,14 @@ TEST_CASE("datachannel sim: an unordered channel sends ordered until the ACK",
 TEST_CASE("datachannel sim: an ordered channel under loss delivers in order",
           "[datachannel][sim]") {
     Net net(5);
-    DataChannel& channel = net.a->open("ordered");
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("ordered");
     net.pair.a_to_b().loss = 0.1;
     constexpr std::size_t kCount = 300;
-    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(channel.send(numbered(i, 200), false));
+    send_numbered(channel, kCount, 200, false);
     auto& got = net.b->received["ordered"];
     REQUIRE(net.run_until([&] { return got.size() >= kCount; }, 30000));
     CHECK(net.pair.a_to_b().dropped > 0);
-    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(got[i].data == numbered(i, 200));
+    require_numbered(got, kCount, 200);
 }
 
 TEST_CASE("datachannel sim: an unordered reliable channel under loss delivers all, out of order",
@@ -291,13 +306,12 @@ TEST_CASE("datachannel sim: an unordered reliable channel under loss delivers al
     Net net(5);
     ChannelOptions options;
     options.ordered = false;
-    DataChannel& channel = net.a->open("unordered", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("unordered", options);
     REQUIRE(net.b->asked.size() == 1);
     CHECK_FALSE(net.b->asked[0].options.ordered);
     net.pair.a_to_b().loss = 0.1;
     constexpr std::size_t kCount = 300;
-    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(channel.send(numbered(i, 200), false));
+    send_numbered(channel, kCount, 200, false);
     auto& got = net.b->received["unordered"];
     REQUIRE(net.run_until([&] { return got.size() >= kCount; }, 30000));
     CHECK(net.pair.a_to_b().dropped > 0);
@@ -323,15 +337,14 @@ TEST_CASE("datachannel sim: max-retransmits 0 under heavy loss abandons some and
     ChannelOptions options;
     options.ordered = false;
     options.max_retransmits = 0;
-    DataChannel& channel = net.a->open("lossy", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("lossy", options);
     REQUIRE(net.b->asked.size() == 1);
     CHECK(net.b->asked[0].options.max_retransmits == std::optional<std::uint32_t>(0));
     const auto abandoned_before = net.pair.a().association->abandoned();
     net.pair.a_to_b().loss = 0.3;
     constexpr std::size_t kCount = 200;
     const std::int64_t start = net.now();
-    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(channel.send(numbered(i, 300), true));
+    send_numbered(channel, kCount, 300, true);
     auto& got = net.b->received["lossy"];
     auto settled = [&] {
         return got.size() + (net.pair.a().association->abandoned() - abandoned_before) >= kCount;
@@ -365,10 +378,9 @@ TEST_CASE("datachannel sim: messages given up are still counted after the associ
     Net net(9);
     ChannelOptions options;
     options.max_retransmits = 0;
-    DataChannel& channel = net.a->open("lossy", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("lossy", options);
     net.pair.a_to_b().loss = 0.3;
-    for (std::size_t i = 0; i < 100; ++i) REQUIRE(channel.send(numbered(i, 300), true));
+    send_numbered(channel, 100, 300, true);
     // Not read while the association is up: the count must outlive it.
     REQUIRE(net.run_until([&] { return net.pair.a().association->all_acknowledged(); }, 10000));
     net.pair.a_to_b().loss = 0;
@@ -388,8 +400,7 @@ TEST_CASE(
     Net net(11);
     ChannelOptions options;
     options.max_retransmits = 0;
-    DataChannel& channel = net.a->open("lossy", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("lossy", options);
     net.pair.a_to_b().loss = 0.3;
     constexpr std::size_t kCount = 200;
     for (std::size_t i = 0; i < kCount; ++i)
@@ -414,13 +425,12 @@ TEST_CASE("datachannel sim: a lifetime abandons what could not go in time", "[da
     Net net(11);
     ChannelOptions options;
     options.max_packet_lifetime_ms = 100;
-    DataChannel& channel = net.a->open("timed", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("timed", options);
     CHECK(net.b->asked.at(0).options.max_packet_lifetime_ms == std::optional<std::uint32_t>(100));
     const auto abandoned_before = net.pair.a().association->abandoned();
     // The link goes dark for a second: what is sent meanwhile expires.
     net.pair.a_to_b().loss = 1.0;
-    for (std::size_t i = 0; i < 20; ++i) REQUIRE(channel.send(numbered(i, 100), false));
+    send_numbered(channel, 20, 100, false);
     for (int i = 0; i < 100; ++i) net.pair.step();
     net.pair.a_to_b().loss = 0;
     REQUIRE(channel.send("fresh", false));
@@ -437,8 +447,7 @@ TEST_CASE("datachannel sim: large abandoned messages are counted once each", "[d
     Net net(13);
     ChannelOptions options;
     options.max_packet_lifetime_ms = 100;
-    DataChannel& channel = net.a->open("large", options);
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("large", options);
     const auto abandoned_before = net.pair.a().association->abandoned();
     // usrsctp reports each abandoned message with its data, in reads of
     // 64 KiB. Bytes that would read as a SHUTDOWN notification at every even
@@ -538,7 +547,7 @@ TEST_CASE("datachannel sim: close from either side closes both, after the queue 
     REQUIRE(net.run_until([&] { return net.b->opened["x"] == 1; }, 1000));
     // More than SCTP's send buffer: part of it still waits in the channel.
     constexpr std::size_t kCount = 60;
-    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(x.send(numbered(i, 65536), true));
+    send_numbered(x, kCount, 65536, true);
     CHECK(x.buffered_amount() > 0);
     x.close();
     CHECK_FALSE(x.send("too late", false));
@@ -546,8 +555,7 @@ TEST_CASE("datachannel sim: close from either side closes both, after the queue 
         net.run_until([&] { return net.a->closed["x"] == 1 && net.b->closed["x"] == 1; }, 5000));
     // What was queued before the close arrived, all of it, before the reset.
     REQUIRE(net.b->received["x"].size() == kCount);
-    for (std::size_t i = 0; i < kCount; ++i)
-        CHECK(net.b->received["x"][i].data == numbered(i, 65536));
+    require_numbered(net.b->received["x"], kCount, 65536);
 
     // The side that accepted a channel closes it.
     net.b->open("y");
@@ -582,14 +590,13 @@ TEST_CASE("datachannel sim: the end of the association closes every channel",
 TEST_CASE("datachannel sim: buffered amount and the low-water callback under back-pressure",
           "[datachannel][sim]") {
     Net net;
-    DataChannel& channel = net.a->open("bulk");
-    REQUIRE(net.run_until([&] { return channel.acknowledged(); }, 1000));
+    DataChannel& channel = net.open_acknowledged("bulk");
     net.pair.b().association->set_receiving(false);
     constexpr std::size_t kSize = 65536;
     constexpr std::size_t kCount = 100;  // 6.5 MB, beyond both SCTP buffers
     constexpr std::size_t kThreshold = 256 * 1024;
     channel.set_buffered_amount_low_threshold(kThreshold);
-    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(channel.send(numbered(i, kSize), true));
+    send_numbered(channel, kCount, kSize, true);
     for (int i = 0; i < 300; ++i) net.pair.step();
     // SCTP took what its buffers hold; the rest waits in the channel.
     const std::size_t waiting = channel.buffered_amount();
@@ -609,8 +616,7 @@ TEST_CASE("datachannel sim: buffered amount and the low-water callback under bac
     REQUIRE(net.a->low_at["bulk"].size() == 1);
     CHECK(net.a->low_at["bulk"][0] <= kThreshold);
     CHECK(net.a->low_at["bulk"][0] > kThreshold - kSize - 1);
-    for (std::size_t i = 0; i < kCount; ++i)
-        REQUIRE(net.b->received["bulk"][i].data == numbered(i, kSize));
+    require_numbered(net.b->received["bulk"], kCount, kSize);
 }
 
 TEST_CASE("datachannel sim: a channel with 5 MB queued does not hold up another",
@@ -634,7 +640,7 @@ TEST_CASE("datachannel sim: a channel with 5 MB queued does not hold up another"
     });
     constexpr std::size_t kSize = 65536;
     constexpr std::size_t kCount = 80;  // 5.2 MB
-    for (std::size_t i = 0; i < kCount; ++i) REQUIRE(big.send(numbered(i, kSize), true));
+    send_numbered(big, kCount, kSize, true);
     CHECK(big.buffered_amount() > 0);  // more than SCTP takes at once
     REQUIRE(small.send("ping", false));
     REQUIRE(net.run_until([&] { return net.b->received["big"].size() == kCount; }, 60000));
@@ -643,8 +649,7 @@ TEST_CASE("datachannel sim: a channel with 5 MB queued does not hold up another"
     // Round-robin in the registry, and usrsctp's own per-stream round-robin:
     // the small message waits for about one message of the big channel.
     CHECK(big_before_small <= 4);
-    for (std::size_t i = 0; i < kCount; ++i)
-        REQUIRE(net.b->received["big"][i].data == numbered(i, kSize));
+    require_numbered(net.b->received["big"], kCount, kSize);
 }
 
 TEST_CASE("datachannel sim: a remote that breaks DCEP is a protocol error; strays are ignored",

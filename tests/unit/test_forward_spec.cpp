@@ -2,6 +2,7 @@
 
 #include "app/forward_spec.hpp"
 #include "base/error.hpp"
+#include "error_message.hpp"
 
 using namespace rtcpeer;
 
@@ -21,24 +22,10 @@ ForwardSpec unix_spec(std::string name, std::string path) {
     return spec;
 }
 std::string listen_error(const char* text) {
-    try {
-        parse_listen_spec(text);
-    } catch (const Error& e) {
-        CHECK(e.category() == ErrorCategory::kUsage);
-        return e.what();
-    }
-    FAIL("no error for " << text);
-    return {};
+    return error_message(ErrorCategory::kUsage, text, [&] { parse_listen_spec(text); });
 }
 std::string connect_error(const char* text) {
-    try {
-        parse_connect_spec(text);
-    } catch (const Error& e) {
-        CHECK(e.category() == ErrorCategory::kUsage);
-        return e.what();
-    }
-    FAIL("no error for " << text);
-    return {};
+    return error_message(ErrorCategory::kUsage, text, [&] { parse_connect_spec(text); });
 }
 }  // namespace
 

@@ -121,6 +121,7 @@ void spin(std::chrono::milliseconds duration) {
 // RTP to B unless `drop` says no, RTCP both ways.
 struct Link {
     SinkPair sink;
+    TestSocket app;  // the local application that sends RTP to A's source port
     std::function<bool()> drop = [] { return false; };
     std::unique_ptr<Engine> a, b;
 
@@ -151,6 +152,19 @@ struct Link {
         CHECK(b->start({video_track(sdp::Direction::kRecvonly)}).empty());
     }
     std::uint16_t source() const { return a->source_port(sdp::MediaKind::kVideo); }
+    // Drops the n-th RTP packet from A to B, and only that one.
+    void drop_nth(int n) {
+        drop = [n, seen = 0]() mutable { return ++seen == n; };
+    }
+    // A datagram from the local application to A's source port.
+    void send(const std::vector<std::uint8_t>& datagram) const { app.send_to(source(), datagram); }
+    // Packets `from` to `to` - 1 of one video stream, 2 ms apart.
+    void send_paced(std::uint16_t from, std::uint16_t to) {
+        for (std::uint16_t i = from; i < to; ++i) {
+            send(rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
+            spin(std::chrono::milliseconds(2));
+        }
+    }
     rtcpeer::media::TrackCounters sent() const { return a->status()[0].counters; }
     rtcpeer::media::TrackCounters received() const { return b->status()[0].counters; }
 };
@@ -159,23 +173,22 @@ struct Link {
 
 TEST_CASE("media: a source's RTP goes out on one stream, through a restart", "[media]") {
     Link link;
-    TestSocket source;
     std::vector<std::vector<std::uint8_t>> sent;
     for (std::uint16_t i = 0; i < 50; ++i) {
         sent.push_back(
             rtp_packet(100, 0xaaaa, static_cast<std::uint16_t>(65520 + i), 3000 * i, 100 + i));
-        source.send_to(link.source(), sent.back());
+        link.send(sent.back());
     }
     spin(std::chrono::milliseconds(100));
     // The source restarts: a new SSRC and numbering.
     for (std::uint16_t i = 0; i < 50; ++i) {
         sent.push_back(
             rtp_packet(100, 0xbbbb, static_cast<std::uint16_t>(7 + i), 99 + 3000 * i, 300 + i));
-        source.send_to(link.source(), sent.back());
+        link.send(sent.back());
     }
-    source.send_to(link.source(), {0x80, 0x60, 0, 1});                          // short
-    source.send_to(link.source(), {0x40, 0x60, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1});  // version 1
-    source.send_to(link.source(), rtp_packet(96, 1, 1, 1, 20));  // a third source's first
+    link.send({0x80, 0x60, 0, 1});                          // short
+    link.send({0x40, 0x60, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1});  // version 1
+    link.send(rtp_packet(96, 1, 1, 1, 20));                 // a third source's first
     spin(std::chrono::milliseconds(200));
     const auto got = link.sink.rtp_socket->drain();
     REQUIRE(got.size() == 101);
@@ -213,13 +226,8 @@ TEST_CASE("media: a source's RTP goes out on one stream, through a restart", "[m
 
 TEST_CASE("media: a lost packet is asked for and resent; reports flow", "[media]") {
     Link link;
-    int seen = 0;
-    link.drop = [&] { return ++seen == 10; };  // once
-    TestSocket source;
-    for (std::uint16_t i = 0; i < 30; ++i) {
-        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
-        spin(std::chrono::milliseconds(2));
-    }
+    link.drop_nth(10);
+    link.send_paced(0, 30);
     spin(std::chrono::milliseconds(400));
     const auto got = link.sink.rtp_socket->drain();
     CHECK(got.size() == 30);
@@ -280,22 +288,14 @@ TEST_CASE("media: before any RTP both sides send reports, empty ones", "[media]"
 
 TEST_CASE("media: the check for missing packets runs only while one is missing", "[media]") {
     Link link;
-    int seen = 0;
-    link.drop = [&] { return ++seen == 20; };  // once
-    TestSocket source;
-    for (std::uint16_t i = 0; i < 10; ++i) {
-        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
-        spin(std::chrono::milliseconds(2));
-    }
+    link.drop_nth(20);
+    link.send_paced(0, 10);
     spin(std::chrono::milliseconds(100));
     // A clean stream: the PLI at its start went out at once, nothing waits.
     CHECK(link.received().packets_received == 10);
     CHECK(link.received().plis_sent == 1);
     CHECK_FALSE(link.b->checking_missing());
-    for (std::uint16_t i = 10; i < 30; ++i) {
-        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 500));
-        spin(std::chrono::milliseconds(2));
-    }
+    link.send_paced(10, 30);
     spin(std::chrono::milliseconds(400));
     // The gap was seen, asked for and filled; then the check stopped.
     const auto b = link.received();
@@ -307,10 +307,9 @@ TEST_CASE("media: the check for missing packets runs only while one is missing",
 
 TEST_CASE("media: a hostile NACK cannot make the sender resend without bound", "[media]") {
     Link link;
-    TestSocket source;
     std::vector<std::vector<std::uint8_t>> got;
     for (std::uint16_t i = 0; i < 300; ++i) {
-        source.send_to(link.source(), rtp_packet(96, 0xaaaa, i, 3000 * i, 200));
+        link.send(rtp_packet(96, 0xaaaa, i, 3000 * i, 200));
         if (i % 50 == 49) {
             spin(std::chrono::milliseconds(50));
             for (auto& p : link.sink.rtp_socket->drain()) got.push_back(std::move(p));
