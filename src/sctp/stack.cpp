@@ -47,9 +47,13 @@ void initialise_usrsctp() {
     // shrinking the window to one packet.
     usrsctp_sysctl_set_sctp_rto_min_default(100);
     usrsctp_sysctl_set_sctp_rto_initial_default(1000);
-    // SACK every other packet, and within 20 ms rather than 200 ms, so
-    // that the sender's window opens promptly.
+    // SACK within 20 ms rather than 200 ms, so that the sender's window
+    // opens promptly (each Association also sets it, with kPacketsPerSack).
     usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+    // In slow start the window grows by what a SACK acknowledges, up to
+    // this many packets (RFC 3465's L; usrsctp's default is 2): with a
+    // SACK every kPacketsPerSack packets, 2 would slow the start down.
+    usrsctp_sysctl_set_sctp_L2_abc_variable(Stack::kPacketsPerSack);
     // The default cap of 512 queued chunks stalls a 2 MiB window of 1200-byte chunks.
     usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
     usrsctp_sysctl_set_sctp_sendspace(Stack::kSendBufferBytes);

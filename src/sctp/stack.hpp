@@ -37,6 +37,9 @@ class Stack {
     // is the advertised receive window.
     static constexpr int kSendBufferBytes = 2 << 20;
     static constexpr int kReceiveBufferBytes = 2 << 20;
+    // Packets a receiver takes in before it acknowledges them
+    // (Association sets it with the delayed-SACK time).
+    static constexpr std::uint32_t kPacketsPerSack = 4;
 
     // Initialises usrsctp the first time in the process, and starts the timer.
     // Throws std::logic_error if another Stack exists.
