@@ -10,7 +10,7 @@
 // them for the TURN server.
 //
 // Datagrams queue until the main loop is idle for a moment (a high-priority
-// idle source, so before any other event), or until the batch is full or a
+// source, so before any other event), or until the batch is full or a
 // datagram of another size comes. RTCPEER_UDP_GSO=off in the environment
 // sends them one per call, as without the offload (for comparison runs,
 // scripts/profile). Threading: main thread only.
@@ -37,7 +37,7 @@ class DatagramBatch {
     void flush();
 
   private:
-    static gboolean on_idle(gpointer self);
+    static gboolean on_ready(gpointer self);
     void send_one(const std::uint8_t* data, std::size_t size);
     void send_each();  // the batch, one datagram per call
 
@@ -47,9 +47,9 @@ class DatagramBatch {
     std::vector<std::uint8_t> buffer_;
     std::size_t segment_size_ = 0;
     unsigned count_ = 0;
-    bool closed_by_short_ = false;  // the last datagram was shorter: nothing may follow
-    bool gso_ = true;               // off after the kernel refused UDP_SEGMENT, or by choice
-    guint idle_source_ = 0;
+    bool closed_by_short_ = false;     // the last datagram was shorter: nothing may follow
+    bool gso_ = true;                  // off after the kernel refused UDP_SEGMENT, or by choice
+    GSource* flush_source_ = nullptr;  // ready while datagrams wait
 };
 
 }  // namespace rtcpeer::ice
