@@ -89,7 +89,7 @@ class Transport {
     static int on_hello(gnutls_session_t session, unsigned type, unsigned when, unsigned incoming,
                         const gnutls_datum_t* message);
     void continue_handshake();
-    void read_records();
+    void read_records(bool one_record = false);  // one_record: the pending datagram holds one
     void fail(const Error& failure);
     Error failure_for(int rc) const;
 

@@ -34,12 +34,16 @@ struct Link {
     std::deque<Datagram> to_client, to_server;
     std::function<void(Datagram&)> tamper_to_client;  // changes what the server sends
     std::vector<Error> failures;
+    std::vector<std::string> received;  // application data, either side
     dtls::Transport client;
     dtls::Transport server;
 
-    static dtls::Transport::Callbacks callbacks(std::vector<Error>& failures) {
+    dtls::Transport::Callbacks callbacks() {
         dtls::Transport::Callbacks c;
-        c.on_failure = [&failures](const Error& e) { failures.push_back(e); };
+        c.on_failure = [this](const Error& e) { failures.push_back(e); };
+        c.on_data = [this](const std::uint8_t* d, std::size_t n) {
+            received.emplace_back(d, d + n);
+        };
         return c;
     }
 
@@ -50,7 +54,7 @@ struct Link {
                   to_server.emplace_back(d, d + n);
                   return static_cast<int>(n);
               },
-              callbacks(failures)),
+              callbacks()),
           server(
               server_certificate, dtls::Role::kServer, {client_certificate.fingerprint()},
               [this](const std::uint8_t* d, std::size_t n) {
@@ -58,7 +62,7 @@ struct Link {
                   if (tamper_to_client) tamper_to_client(to_client.back());
                   return static_cast<int>(n);
               },
-              callbacks(failures)) {}
+              callbacks()) {}
 
     void pump() {
         for (int round = 0; round < 100 && (!to_client.empty() || !to_server.empty()); ++round) {
@@ -197,6 +201,27 @@ TEST_CASE("dtls-srtp: the server's preference decides, not the order of the clie
     Link link;
     handshake(link, {dtls::use_srtp::kAes128CmHmacSha1_80, dtls::use_srtp::kAeadAes128Gcm});
     CHECK(check_keys_and_srtp(link) == dtls::use_srtp::kAeadAes128Gcm);
+}
+
+TEST_CASE("dtls: every record of a datagram that carries several is read") {
+    Link link;
+    handshake(link);
+    REQUIRE(link.server.connected());
+    // Three records sent one by one, then handed over as one datagram (a
+    // peer may pack records so); and one alone, as rtcpeer sends them.
+    for (const std::string text : {"first", "second", "third"})
+        REQUIRE(link.client.send(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    REQUIRE(link.to_server.size() == 3);
+    Datagram packed;
+    for (const Datagram& d : link.to_server) packed.insert(packed.end(), d.begin(), d.end());
+    link.to_server.clear();
+    link.server.on_datagram(packed.data(), packed.size());
+    CHECK(link.received == std::vector<std::string>{"first", "second", "third"});
+    const std::string alone = "alone";
+    REQUIRE(link.client.send(reinterpret_cast<const std::uint8_t*>(alone.data()), alone.size()));
+    link.pump();
+    CHECK(link.received.back() == "alone");
+    CHECK(link.failures.empty());
 }
 
 TEST_CASE("dtls-srtp: no profile in common connects for data without SRTP keys") {
