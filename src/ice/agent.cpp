@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "base/error.hpp"
 #include "base/log.hpp"
@@ -47,8 +49,9 @@ Agent::Agent(Config config, Callbacks callbacks)
     // option failed a working path with 20% random loss within 10 to 30 s,
     // while the session's check (15 s without a single DTLS record, with
     // SCTP heartbeats every 5 s) holds up and needs proof a STUN answer
-    // cannot give: the remote's DTLS keys. libnice still answers the
-    // remote's consent checks.
+    // cannot give: the remote's DTLS keys. The remote's consent checks are
+    // still answered: by libnice, or on a plain UDP pair by the batched
+    // reader (datagram_reader.hpp).
     // Aggressive nomination (every check of ours carries USE-CANDIDATE):
     // with regular nomination libnice sent the nominating check two pacing
     // ticks after the first pair had worked, about 10 ms of a 57 ms local
@@ -260,6 +263,7 @@ std::vector<std::string> Agent::silent_relays() const {
 }
 
 Agent::~Agent() {
+    stop_reader();   // before libnice's socket goes
     batch_.reset();  // its last datagrams (DTLS close_notify) go out now
     if (agent_ != nullptr && !relays_.empty()) release_allocations();
     if (agent_ != nullptr) {
@@ -309,6 +313,7 @@ void Agent::gather() {
 }
 
 void Agent::set_remote_credentials(const Credentials& credentials) {
+    remote_ufrag_ = credentials.ufrag;
     nice_agent_set_remote_credentials(agent_, stream_id_, credentials.ufrag.c_str(),
                                       credentials.pwd.c_str());
 }
@@ -410,12 +415,28 @@ void Agent::on_selected_pair(NiceAgent*, guint, guint, NiceCandidate* local, Nic
 
 void Agent::on_receive(NiceAgent*, guint, guint, guint size, gchar* buffer, gpointer data) {
     auto* self = static_cast<Agent*>(data);
+    if (self->reader_) ++self->received_by_libnice_;
     if (self->callbacks_.on_packet) {
         self->callbacks_.on_packet(reinterpret_cast<const std::uint8_t*>(buffer), size);
     }
 }
 
+void Agent::stop_reader() {
+    if (!reader_) return;
+    const DatagramReader::Counts& counts = reader_->counts();
+    if (log::verbose()) {
+        log::state("batched receive: " + std::to_string(counts.datagrams) + " datagrams in " +
+                   std::to_string(counts.calls) + " reads, " + std::to_string(counts.answered) +
+                   " consent checks answered, " + std::to_string(counts.dropped) + " dropped, " +
+                   std::to_string(counts.full) + " full, " + std::to_string(received_by_libnice_) +
+                   " read by libnice meanwhile");
+    }
+    reader_.reset();
+    received_by_libnice_ = 0;
+}
+
 void Agent::use_batching() {
+    stop_reader();
     if (batch_) batch_->flush();
     batch_.reset();
     NiceCandidate* local = nullptr;
@@ -433,6 +454,22 @@ void Agent::use_batching() {
         address.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     // libnice keeps the socket open as long as the agent (and batch_ goes first).
     batch_ = std::make_unique<DatagramBatch>(g_socket_get_fd(socket), address, length);
+    // For comparison runs (scripts/profile): every datagram through libnice.
+    const char* batched_receive = std::getenv("RTCPEER_UDP_RECV_BATCH");
+    if (batched_receive == nullptr || std::strcmp(batched_receive, "off") != 0) {
+        const Credentials local = local_credentials();
+        gboolean controlling = FALSE;
+        g_object_get(agent_, "controlling-mode", &controlling, nullptr);
+        StunIdentity identity{local.ufrag, local.pwd, remote_ufrag_, controlling != FALSE};
+        DatagramReader::Callbacks reader_callbacks;
+        reader_callbacks.on_packet = callbacks_.on_packet;
+        reader_callbacks.on_hand_back = [](const std::string& why) {
+            log::state("batched receive stops: " + why + " goes to libnice");
+        };
+        reader_ =
+            std::make_unique<DatagramReader>(g_socket_get_fd(socket), address, length,
+                                             std::move(identity), std::move(reader_callbacks));
+    }
     g_object_unref(socket);
 }
 

@@ -19,6 +19,7 @@
 
 #include "ice/config.hpp"
 #include "ice/datagram_batch.hpp"
+#include "ice/datagram_reader.hpp"
 #include "ice/server_url.hpp"
 #include "ice/tls_proxy.hpp"
 #include "ice/transport.hpp"
@@ -46,7 +47,8 @@ class Agent final : public Transport {
     bool add_remote_candidate(const sdp::Candidate& candidate, std::string& why) override;
     void remote_gathering_done() override;
     // Sends one datagram on the selected pair: batched (datagram_batch.hpp)
-    // on a plain UDP pair, through libnice otherwise.
+    // on a plain UDP pair, through libnice otherwise. The same pair's
+    // datagrams are read in batches too (datagram_reader.hpp).
     int send(const std::uint8_t* data, std::size_t size) override;
     // After gathering: the TURN servers that gave no relay candidate
     // (all of them when none came; none otherwise).
@@ -72,6 +74,7 @@ class Agent final : public Transport {
     void enlarge_socket_buffers();
     void release_allocations();
     void use_batching();
+    void stop_reader();
     void on_relay_unreachable(const ProxyTarget& target, const std::string& why);
 
     Config config_;
@@ -84,8 +87,11 @@ class Agent final : public Transport {
     std::vector<Relay> relays_;
     unsigned relay_candidates_ = 0;
     std::size_t unreachable_relays_ = 0;
-    std::unique_ptr<TlsProxy> tls_proxy_;   // only with a turns: server
-    std::unique_ptr<DatagramBatch> batch_;  // the selected pair's socket, when plain UDP
+    std::unique_ptr<TlsProxy> tls_proxy_;     // only with a turns: server
+    std::unique_ptr<DatagramBatch> batch_;    // the selected pair's socket, when plain UDP
+    std::unique_ptr<DatagramReader> reader_;  // the same socket's receive side
+    std::string remote_ufrag_;
+    std::uint64_t received_by_libnice_ = 0;  // datagrams libnice gave while reader_ existed
 };
 
 }  // namespace rtcpeer::ice

@@ -1,0 +1,210 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ice/datagram_reader.hpp"
+
+using namespace rtcpeer::ice;
+
+namespace {
+
+// The remote's side of a consent check, made with libnice's STUN library as
+// libnice, aiortc or a browser would send it: USERNAME "ours:theirs",
+// MESSAGE-INTEGRITY with our password, FINGERPRINT.
+struct Remote {
+    StunAgent agent;
+    std::uint8_t request[512];
+    std::size_t request_size = 0;
+    std::string pwd;
+
+    Remote() {
+        stun_agent_init(&agent, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                        static_cast<StunAgentUsageFlags>(STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS |
+                                                         STUN_AGENT_USAGE_USE_FINGERPRINT));
+    }
+
+    void check(const std::string& username, const std::string& password, bool use_candidate,
+               bool controlling) {
+        pwd = password;
+        StunMessage message{};
+        request_size = stun_usage_ice_conncheck_create(
+            &agent, &message, request, sizeof request,
+            reinterpret_cast<const std::uint8_t*>(username.data()), username.size(),
+            reinterpret_cast<const std::uint8_t*>(password.data()), password.size(), use_candidate,
+            controlling, 0x6e0001ff, 0x1122334455667788ULL, nullptr,
+            STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+        REQUIRE(request_size > 0);
+    }
+
+    // Whether `reply` is a success response to the check, signed with the
+    // password, and the address it reports.
+    bool accepts(const std::uint8_t* reply, std::size_t size, sockaddr_storage& mapped) {
+        StunMessage response{};
+        auto validater = [](StunAgent*, StunMessage*, std::uint8_t*, std::uint16_t,
+                            std::uint8_t** password, std::size_t* length, void* data) {
+            auto* text = static_cast<std::string*>(data);
+            *password = reinterpret_cast<std::uint8_t*>(text->data());
+            *length = text->size();
+            return true;
+        };
+        if (stun_agent_validate(&agent, &response, reply, size, validater, &pwd) !=
+            STUN_VALIDATION_SUCCESS)
+            return false;
+        if (stun_message_get_class(&response) != STUN_RESPONSE) return false;
+        socklen_t length = sizeof mapped;
+        return stun_usage_ice_conncheck_process(&response, &mapped, &length,
+                                                STUN_USAGE_ICE_COMPATIBILITY_RFC5245) ==
+               STUN_USAGE_ICE_RETURN_SUCCESS;
+    }
+};
+
+sockaddr_storage ipv4(const char* text, std::uint16_t port) {
+    sockaddr_storage storage{};
+    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    inet_pton(AF_INET, text, &in->sin_addr);
+    return storage;
+}
+
+sockaddr_storage ipv6(const char* text, std::uint16_t port) {
+    sockaddr_storage storage{};
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    inet_pton(AF_INET6, text, &in6->sin6_addr);
+    return storage;
+}
+
+const StunIdentity kUs{"ourU", "our-password-of-22chars", "theirU", false};
+
+StunOutcome answer(const Remote& remote, const sockaddr_storage& from, bool from_selected,
+                   const StunIdentity& identity, std::vector<std::uint8_t>& reply) {
+    reply.assign(512, 0);
+    const socklen_t length =
+        from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    return answer_binding_request(remote.request, remote.request_size, from, length, from_selected,
+                                  identity, reply.data(), reply.size());
+}
+
+}  // namespace
+
+TEST_CASE("a consent check is answered: signed with our password, mapping the source") {
+    for (const sockaddr_storage& from : {ipv4("192.0.2.7", 40123), ipv6("2001:db8::9", 5004)}) {
+        Remote remote;
+        remote.check("ourU:theirU", kUs.local_pwd, false, true);
+        std::vector<std::uint8_t> reply;
+        const StunOutcome outcome = answer(remote, from, true, kUs, reply);
+        REQUIRE(outcome.verdict == StunVerdict::kAnswer);
+        sockaddr_storage mapped{};
+        REQUIRE(remote.accepts(reply.data(), outcome.reply_size, mapped));
+        REQUIRE(mapped.ss_family == from.ss_family);
+        if (from.ss_family == AF_INET) {
+            const auto& a = reinterpret_cast<const sockaddr_in&>(mapped);
+            const auto& b = reinterpret_cast<const sockaddr_in&>(from);
+            CHECK(a.sin_port == b.sin_port);
+            CHECK(a.sin_addr.s_addr == b.sin_addr.s_addr);
+        } else {
+            const auto& a = reinterpret_cast<const sockaddr_in6&>(mapped);
+            const auto& b = reinterpret_cast<const sockaddr_in6&>(from);
+            CHECK(a.sin6_port == b.sin6_port);
+            CHECK(std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0);
+        }
+    }
+}
+
+TEST_CASE("the remote refuses an answer whose integrity does not hold") {
+    // The test's own check: accepts() verifies MESSAGE-INTEGRITY with the
+    // key of the transaction (the password the check was made with), so
+    // the case above proves that the answer was signed with it.
+    Remote remote;
+    remote.check("ourU:theirU", kUs.local_pwd, false, true);
+    std::vector<std::uint8_t> reply;
+    const StunOutcome outcome = answer(remote, ipv4("192.0.2.7", 1), true, kUs, reply);
+    REQUIRE(outcome.verdict == StunVerdict::kAnswer);
+    reply[outcome.reply_size - 12] ^= 1;  // the HMAC's last bytes
+    sockaddr_storage mapped{};
+    CHECK_FALSE(remote.accepts(reply.data(), outcome.reply_size, mapped));
+}
+
+TEST_CASE("a check that does not validate goes to libnice") {
+    std::vector<std::uint8_t> reply;
+    const sockaddr_storage from = ipv4("192.0.2.7", 40123);
+    SECTION("another password") {
+        Remote remote;
+        remote.check("ourU:theirU", "not-our-password-at-all", false, true);
+        CHECK(answer(remote, from, true, kUs, reply).verdict == StunVerdict::kHandBack);
+    }
+    SECTION("another ufrag") {
+        Remote remote;
+        remote.check("elseU:theirU", kUs.local_pwd, false, true);
+        CHECK(answer(remote, from, true, kUs, reply).verdict == StunVerdict::kHandBack);
+    }
+    SECTION("another remote ufrag") {
+        Remote remote;
+        remote.check("ourU:strangerU", kUs.local_pwd, false, true);
+        CHECK(answer(remote, from, true, kUs, reply).verdict == StunVerdict::kHandBack);
+    }
+    SECTION("a byte changed on the way") {
+        // FINGERPRINT then fails too: not taken for STUN, never answered.
+        Remote remote;
+        remote.check("ourU:theirU", kUs.local_pwd, false, true);
+        remote.request[remote.request_size - 12] ^= 1;
+        CHECK(answer(remote, from, true, kUs, reply).verdict != StunVerdict::kAnswer);
+    }
+}
+
+TEST_CASE("a nomination is answered only for the selected pair") {
+    std::vector<std::uint8_t> reply;
+    Remote remote;
+    remote.check("ourU:theirU", kUs.local_pwd, true, true);
+    CHECK(answer(remote, ipv4("192.0.2.7", 40123), true, kUs, reply).verdict ==
+          StunVerdict::kAnswer);
+    const StunOutcome other = answer(remote, ipv4("192.0.2.8", 40123), false, kUs, reply);
+    CHECK(other.verdict == StunVerdict::kHandBack);
+    CHECK(std::string(other.why) == "a nomination of another pair");
+}
+
+TEST_CASE("a role conflict goes to libnice") {
+    std::vector<std::uint8_t> reply;
+    StunIdentity controlling = kUs;
+    controlling.controlling = true;
+    Remote remote;
+    remote.check("ourU:theirU", kUs.local_pwd, false, true);
+    CHECK(answer(remote, ipv4("192.0.2.7", 1), true, controlling, reply).verdict ==
+          StunVerdict::kHandBack);
+    remote.check("ourU:theirU", kUs.local_pwd, false, false);
+    CHECK(answer(remote, ipv4("192.0.2.7", 1), true, kUs, reply).verdict == StunVerdict::kHandBack);
+    CHECK(answer(remote, ipv4("192.0.2.7", 1), true, controlling, reply).verdict ==
+          StunVerdict::kAnswer);
+}
+
+TEST_CASE("STUN responses, indications and other bytes are dropped") {
+    std::vector<std::uint8_t> reply;
+    Remote remote;
+    remote.check("ourU:theirU", kUs.local_pwd, false, true);
+    const sockaddr_storage from = ipv4("192.0.2.7", 1);
+    // Our own answer, coming back, is a response.
+    const StunOutcome answered = answer(remote, from, true, kUs, reply);
+    REQUIRE(answered.verdict == StunVerdict::kAnswer);
+    std::vector<std::uint8_t> back(512);
+    CHECK(answer_binding_request(reply.data(), answered.reply_size, from, sizeof(sockaddr_in), true,
+                                 kUs, back.data(), back.size())
+              .verdict == StunVerdict::kDrop);
+    // A Binding indication (libnice's keepalive): header only.
+    std::uint8_t indication[20] = {0x00, 0x11, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42};
+    CHECK(answer_binding_request(indication, sizeof indication, from, sizeof(sockaddr_in), true,
+                                 kUs, back.data(), back.size())
+              .verdict == StunVerdict::kDrop);
+    std::uint8_t garbage[7] = {0, 1, 2, 3, 4, 5, 6};
+    CHECK(answer_binding_request(garbage, sizeof garbage, from, sizeof(sockaddr_in), true, kUs,
+                                 back.data(), back.size())
+              .verdict == StunVerdict::kDrop);
+}
