@@ -263,8 +263,8 @@ std::vector<std::string> Agent::silent_relays() const {
 }
 
 Agent::~Agent() {
-    stop_reader();   // before libnice's socket goes
-    batch_.reset();  // its last datagrams (DTLS close_notify) go out now
+    stop_reader(nullptr);  // before libnice's socket goes
+    batch_.reset();        // its last datagrams (DTLS close_notify) go out now
     if (agent_ != nullptr && !relays_.empty()) release_allocations();
     if (agent_ != nullptr) {
         nice_agent_attach_recv(agent_, stream_id_, kComponent, g_main_context_default(), nullptr,
@@ -421,11 +421,12 @@ void Agent::on_receive(NiceAgent*, guint, guint, guint size, gchar* buffer, gpoi
     }
 }
 
-void Agent::stop_reader() {
+void Agent::stop_reader(const char* why) {
     if (!reader_) return;
     const DatagramReader::Counts& counts = reader_->counts();
-    if (log::verbose()) {
-        log::state("batched receive: " + std::to_string(counts.datagrams) + " datagrams in " +
+    if (why != nullptr && log::verbose()) {
+        log::state(std::string("batched receive ends (") + why +
+                   "): " + std::to_string(counts.datagrams) + " datagrams in " +
                    std::to_string(counts.calls) + " reads, " + std::to_string(counts.answered) +
                    " consent checks answered, " + std::to_string(counts.dropped) + " dropped, " +
                    std::to_string(counts.full) + " full, " + std::to_string(received_by_libnice_) +
@@ -436,7 +437,7 @@ void Agent::stop_reader() {
 }
 
 void Agent::use_batching() {
-    stop_reader();
+    stop_reader("new selected pair");
     if (batch_) batch_->flush();
     batch_.reset();
     NiceCandidate* local = nullptr;
@@ -463,6 +464,11 @@ void Agent::use_batching() {
         StunIdentity identity{local.ufrag, local.pwd, remote_ufrag_, controlling != FALSE};
         DatagramReader::Callbacks reader_callbacks;
         reader_callbacks.on_packet = callbacks_.on_packet;
+        reader_callbacks.on_answered = [this] {
+            if (!consent_answered_)
+                log::state("batched receive answers the remote's consent checks");
+            consent_answered_ = true;
+        };
         reader_callbacks.on_hand_back = [](const std::string& why) {
             log::state("batched receive stops: " + why + " goes to libnice");
         };

@@ -74,7 +74,9 @@ class Agent final : public Transport {
     void enlarge_socket_buffers();
     void release_allocations();
     void use_batching();
-    void stop_reader();
+    // Logs what the reader did when `why` is not empty (not at the end:
+    // the last line of a failed run is its error).
+    void stop_reader(const char* why);
     void on_relay_unreachable(const ProxyTarget& target, const std::string& why);
 
     Config config_;
@@ -92,6 +94,7 @@ class Agent final : public Transport {
     std::unique_ptr<DatagramReader> reader_;  // the same socket's receive side
     std::string remote_ufrag_;
     std::uint64_t received_by_libnice_ = 0;  // datagrams libnice gave while reader_ existed
+    bool consent_answered_ = false;          // logged once
 };
 
 }  // namespace rtcpeer::ice

@@ -236,6 +236,7 @@ void DatagramReader::handle(const std::uint8_t* data, std::size_t size,
             ++counts_.answered;
             ::sendto(fd_, reply_.data(), outcome.reply_size, MSG_DONTWAIT,
                      reinterpret_cast<const sockaddr*>(&from), from_length);
+            if (callbacks_.on_answered) callbacks_.on_answered();
             break;
         case StunVerdict::kDrop:
             ++counts_.dropped;

@@ -82,6 +82,8 @@ class DatagramReader {
     struct Callbacks {
         // DTLS or RTP/RTCP, as libnice's receive callback would give it.
         std::function<void(const std::uint8_t* data, std::size_t size)> on_packet;
+        // A Binding request (a consent check) was answered.
+        std::function<void()> on_answered;
         // The reader stopped reading: libnice has the socket again.
         std::function<void(const std::string& why)> on_hand_back;
     };

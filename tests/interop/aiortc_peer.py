@@ -184,6 +184,7 @@ async def run(args):
             pongs = []
 
             async def send_pings():
+                await asyncio.sleep(args.ping_delay)
                 for n in range(args.count):
                     channel.send(f"ping {n}")
                     await asyncio.sleep(0.05)
@@ -230,6 +231,8 @@ def main():
     parser.add_argument("--label", default="filexfer")
     parser.add_argument("--count", type=int, default=5)
     parser.add_argument("--answer-pings", type=int, help="pong: answer only this many pings")
+    parser.add_argument("--ping-delay", type=float, default=0,
+                        help="ping: seconds between the channel's opening and the first ping")
     parser.add_argument("--chunk-size", type=int, default=16384, help="send: bytes per message")
     parser.add_argument("--extra-channels", type=int, default=0, help="send: also open this many channels")
     parser.add_argument("--timeout", type=float, default=30)

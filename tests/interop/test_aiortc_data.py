@@ -5,6 +5,7 @@ offers the legacy SDP form (DTLS/SCTP + a=sctpmap), which rtcpeer answers."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -94,6 +95,59 @@ class AiortcDataTest(TestCase):
         self.assertExit(aiortc, 0, timeout=60)
         self.assertExit(offer, 0, timeout=30)
         self.assertEqual(self.report()["pings"], 5)
+
+    def test_consent_holds_through_40_quiet_seconds(self):
+        """aiortc checks consent (RFC 7675) every 4 to 6 s and closes the
+        connection after 6 checks without an answer, about 30 s. Two pairs at
+        once, aiortc controlling in one and controlled in the other: 40 s with
+        nothing on the channel but SCTP heartbeats, then pings, which must
+        get their pongs; rtcpeer's batched reader (-v says so) answered the
+        checks."""
+        quiet = 40
+        # Pair 1: aiortc offers (controlling) and pings after the quiet time.
+        sig1 = ["-s", "unix-socket", "--signaling-path", self.path("sig1.sock")]
+        aiortc1 = self.start_interop("offer", "--mode", "ping", "--count", "3", "--ping-delay",
+                                     str(quiet), *sig1, "--report", self.path("report1.json"),
+                                     "--timeout", str(quiet + 50))
+        # Pair 2: rtcpeer offers (controlling), aiortc answers the pings.
+        sig2 = ["-s", "tcp-socket", "--signaling-port", str(free_tcp_port())]
+        offer2 = self.start("offer", *sig2, *LOOPBACK, "--lines", "-v", stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+        time.sleep(0.3)
+        answer1 = self.start("answer", *sig1, *LOOPBACK, "--lines", "-v", stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE)
+        answer_pings(answer1)
+        aiortc2 = self.start_interop("answer", "--mode", "pong", "--count", "3", *sig2,
+                                     "--report", self.path("report2.json"),
+                                     "--timeout", str(quiet + 50))
+        time.sleep(quiet)
+        pongs = []
+        try:
+            for n in range(3):
+                offer2.popen.stdin.write(f"ping {n}\n".encode())
+                offer2.popen.stdin.flush()
+                pongs.append(offer2.popen.stdout.readline().decode().rstrip("\n"))
+            offer2.popen.stdin.close()
+        except BrokenPipeError:
+            pass  # rtcpeer ended: the connection did not last
+        self.assertEqual(pongs, [f"pong {n}" for n in range(3)], "rtcpeer offering")
+        self.assertExit(aiortc1, 0, timeout=60)
+        self.assertExit(answer1, 0, timeout=30)
+        self.assertExit(aiortc2, 0, timeout=60)
+        self.assertExit(offer2, 0, timeout=30)
+        with open(self.path("report1.json")) as f:
+            report1 = json.load(f)
+        with open(self.path("report2.json")) as f:
+            report2 = json.load(f)
+        self.assertEqual(report1["pongs"], [f"pong {n}" for n in range(3)])
+        self.assertEqual(report2["pings"], 3)
+        for report in (report1, report2):
+            self.assertNotIn("failed", report["ice_states"])
+        # The checks went to the batched reader, which answered them (a
+        # connection whose checks are not answered ends after about 30 s).
+        for proc in (answer1, offer2):
+            self.assertIn("batched receive answers the remote's consent checks", proc.stderr)
+            self.assertNotIn("batched receive stops", proc.stderr)
 
     def test_check_with_a_remote_that_stops_answering_times_out(self):
         """--check against a remote that answers two pings, then none: exit 3
