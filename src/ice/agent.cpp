@@ -457,7 +457,12 @@ void Agent::use_batching() {
     batch_ = std::make_unique<DatagramBatch>(g_socket_get_fd(socket), address, length);
     // For comparison runs (scripts/profile): every datagram through libnice.
     const char* batched_receive = std::getenv("RTCPEER_UDP_RECV_BATCH");
-    if (batched_receive == nullptr || std::strcmp(batched_receive, "off") != 0) {
+    // libnice talks to a UDP TURN server from the host candidates' sockets:
+    // its allocation and permission refreshes must reach it.
+    const bool udp_relay = std::any_of(relays_.begin(), relays_.end(), [](const Relay& relay) {
+        return relay.url.transport == RelayTransport::kUdp;
+    });
+    if (!udp_relay && (batched_receive == nullptr || std::strcmp(batched_receive, "off") != 0)) {
         const Credentials local = local_credentials();
         gboolean controlling = FALSE;
         g_object_get(agent_, "controlling-mode", &controlling, nullptr);

@@ -29,8 +29,10 @@
 // keepalives) and anything else are counted and dropped.
 //
 // Used when the selected pair's local candidate is a plain UDP socket (as
-// for DatagramBatch); RTCPEER_UDP_RECV_BATCH=off in the environment leaves
-// every datagram to libnice (ice/agent.cpp; for comparison runs).
+// for DatagramBatch) and no UDP TURN server is configured (libnice talks to
+// it from the same sockets, and its refreshes' answers must reach it).
+// RTCPEER_UDP_RECV_BATCH=off in the environment leaves every datagram to
+// libnice (ice/agent.cpp; for comparison runs).
 // Threading: main thread only.
 #pragma once
 

@@ -1,7 +1,9 @@
 #include <arpa/inet.h>
+#include <glib.h>
 #include <netinet/in.h>
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -207,4 +209,91 @@ TEST_CASE("STUN responses, indications and other bytes are dropped") {
     CHECK(answer_binding_request(garbage, sizeof garbage, from, sizeof(sockaddr_in), true, kUs,
                                  back.data(), back.size())
               .verdict == StunVerdict::kDrop);
+}
+
+namespace {
+
+// A UDP socket bound to a free loopback port.
+struct LoopbackSocket {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    sockaddr_storage address = ipv4("127.0.0.1", 0);
+    socklen_t length = sizeof(sockaddr_in);
+
+    LoopbackSocket() {
+        REQUIRE(fd >= 0);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    }
+    ~LoopbackSocket() { ::close(fd); }
+    void send_to(const LoopbackSocket& other, const std::uint8_t* data, std::size_t size) const {
+        REQUIRE(::sendto(fd, data, size, 0, reinterpret_cast<const sockaddr*>(&other.address),
+                         other.length) == static_cast<ssize_t>(size));
+    }
+};
+
+// Runs the default main context until `done` (called once between
+// iterations) says so, or a second has passed.
+template <typename Done>
+bool run_until(Done done) {
+    const gint64 deadline = g_get_monotonic_time() + 1000000;
+    while (g_get_monotonic_time() < deadline) {
+        if (done()) return true;
+        g_main_context_iteration(nullptr, FALSE);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("the reader passes DTLS up, answers a check and hands a bad one back") {
+    LoopbackSocket ours;
+    LoopbackSocket theirs;
+    std::vector<std::vector<std::uint8_t>> packets;
+    int answered = 0;
+    std::string handed_back;
+    DatagramReader::Callbacks callbacks;
+    callbacks.on_packet = [&](const std::uint8_t* data, std::size_t size) {
+        packets.emplace_back(data, data + size);
+    };
+    callbacks.on_answered = [&] { ++answered; };
+    callbacks.on_hand_back = [&](const std::string& why) { handed_back = why; };
+    DatagramReader reader(ours.fd, theirs.address, theirs.length, kUs, callbacks);
+
+    // 40 DTLS-looking datagrams (more than one recvmmsg), then junk.
+    for (int i = 0; i < 40; ++i) {
+        const std::uint8_t record[] = {23, 0xfe, 0xfd, static_cast<std::uint8_t>(i)};
+        theirs.send_to(ours, record, sizeof record);
+    }
+    const std::uint8_t junk[] = {99, 1, 2};
+    theirs.send_to(ours, junk, sizeof junk);
+    REQUIRE(run_until([&] { return packets.size() == 40 && reader.counts().dropped == 1; }));
+    CHECK(packets[39][3] == 39);
+
+    Remote remote;
+    remote.check("ourU:theirU", kUs.local_pwd, false, true);
+    theirs.send_to(ours, remote.request, remote.request_size);
+    REQUIRE(run_until([&] { return answered == 1; }));
+    std::uint8_t reply[512];
+    ssize_t got = -1;
+    REQUIRE(run_until([&] { return (got = ::recv(theirs.fd, reply, sizeof reply, 0)) > 0; }));
+    sockaddr_storage mapped{};
+    CHECK(remote.accepts(reply, static_cast<std::size_t>(got), mapped));
+
+    // A nomination from another address: libnice must see it.
+    LoopbackSocket stranger;
+    remote.check("ourU:theirU", kUs.local_pwd, true, true);
+    stranger.send_to(ours, remote.request, remote.request_size);
+    REQUIRE(run_until([&] { return !handed_back.empty(); }));
+    CHECK(handed_back == "a nomination of another pair");
+    CHECK_FALSE(reader.reading());
+    // From now on the socket is libnice's: the reader reads nothing more.
+    const std::uint8_t record[] = {23, 0xfe, 0xfd, 0};
+    theirs.send_to(ours, record, sizeof record);
+    for (int i = 0; i < 20; ++i) {
+        g_main_context_iteration(nullptr, FALSE);
+        g_usleep(1000);
+    }
+    CHECK(packets.size() == 40);
+    std::uint8_t left[16];
+    CHECK(::recv(ours.fd, left, sizeof left, 0) == sizeof record);
 }
