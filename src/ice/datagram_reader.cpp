@@ -12,7 +12,7 @@ namespace rtcpeer::ice {
 namespace {
 
 constexpr unsigned kBatch = 32;               // datagrams per recvmmsg()
-constexpr std::size_t kDatagramBytes = 4096;  // more than any path MTU rtcpeer sends on
+constexpr std::size_t kDatagramBytes = 4096;  // above any path MTU; longer ones are dropped
 constexpr std::uint64_t kPerWakeUp = 256;     // then the loop iterates again
 constexpr std::size_t kReplyBytes = 512;
 
@@ -139,11 +139,17 @@ DatagramReader::~DatagramReader() {
 
 gboolean DatagramReader::on_check(GSource* source) {
     auto* own = reinterpret_cast<ReaderSource*>(source);
-    return (own->poll.revents & (G_IO_IN | G_IO_ERR | G_IO_HUP)) != 0 ? TRUE : FALSE;
+    return (own->poll.revents & (G_IO_IN | G_IO_ERR | G_IO_HUP | G_IO_NVAL)) != 0 ? TRUE : FALSE;
 }
 
 gboolean DatagramReader::on_dispatch(GSource* source, GSourceFunc, gpointer) {
-    DatagramReader* self = reinterpret_cast<ReaderSource*>(source)->reader;
+    auto* own = reinterpret_cast<ReaderSource*>(source);
+    DatagramReader* self = own->reader;
+    if ((own->poll.revents & G_IO_NVAL) != 0) {
+        // Not a socket any more (closed under the reader): never spin on it.
+        self->hand_back("a closed socket");
+        return G_SOURCE_REMOVE;
+    }
     bool destroyed = false;
     self->destroyed_ = &destroyed;
     self->read();
