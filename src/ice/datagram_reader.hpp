@@ -4,7 +4,10 @@
 //
 // Why: a bulk transfer receives about 90,000 datagrams a second, and the
 // receive path (libnice's recvmsg() and its per-message handling) was a
-// fifth of the receiver's CPU time (perf, README "Speed").
+// quarter of the receiver's CPU time (perf). Measured for 256 MiB on
+// loopback, rtcpeer to rtcpeer, 6 runs each: the receiver's CPU time
+// (user + sys) went from 1.71 s to 1.35 s on average, about 30 datagrams
+// a recvmmsg().
 //
 // The reader's source has a higher priority than libnice's own source on
 // the same socket: GLib dispatches only the highest-priority ready sources
