@@ -69,7 +69,8 @@ Agent::Agent(Config config, Callbacks callbacks)
     // A connectivity check is sent again after 0.5 s, then at doubling
     // intervals; libnice's 3 retransmissions (4 tries in 3.5 s) fail a
     // pair whose four requests or answers are all lost: about 2% of the
-    // runs at 20% random loss each way (a try then works 64% of the time).
+    // runs at 20% random loss each way (a try then works 64% of the time:
+    // 0.36^4, estimated).
     // 5 give 6 tries over 15.5 s, still within the connect time-out (0.2%).
     // The same count applies to STUN and TURN servers' requests; their
     // first interval, 100 ms instead of 200, keeps an unreachable server's
