@@ -73,7 +73,7 @@ TEST_CASE("sim: a lost DATA packet is retransmitted after the RTO", "[sctp][sim]
     const std::int64_t sent_at = pair.scheduler().now_ms();
     REQUIRE(pair.a_to_b().dropped == 1);
     // Below the RTO floor (50 ms, sctp/stack.cpp) nothing comes.
-    REQUIRE_FALSE(pair.run_until([&] { return !pair.b().messages.empty(); }, 45));
+    REQUIRE_FALSE(pair.run_until([&] { return !pair.b().messages.empty(); }, 40));
     REQUIRE(pair.run_until([&] { return !pair.b().messages.empty(); }, 5000));
     CHECK(pair.scheduler().now_ms() - sent_at >= 50);
     REQUIRE(pair.b().messages.size() == 1);
