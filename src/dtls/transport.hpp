@@ -89,6 +89,8 @@ class Transport {
     static int on_hello(gnutls_session_t session, unsigned type, unsigned when, unsigned incoming,
                         const gnutls_datum_t* message);
     void continue_handshake();
+    void arm_retransmit();
+    void on_retransmit_timer();
     void read_records(bool one_record = false);  // one_record: the pending datagram holds one
     void fail(const Error& failure);
     Error failure_for(int rc) const;
@@ -109,6 +111,13 @@ class Transport {
     std::string srtp_error_;  // why the remote's use_srtp failed the handshake
     std::vector<std::vector<std::uint8_t>> early_;  // datagrams before start()
     loop::Timer retransmit_;
+    const Clock& clock_;
+    // The flight of handshake messages last sent, as the datagrams GnuTLS
+    // pushed, and when it (or a copy) last went out (continue_handshake).
+    std::vector<std::vector<std::uint8_t>> flight_;
+    std::int64_t flight_sent_ms_ = 0;
+    bool in_handshake_call_ = false;
+    bool pushed_in_call_ = false;
     std::vector<std::uint8_t> record_buffer_;
 };
 
