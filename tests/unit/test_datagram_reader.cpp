@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <glib.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
@@ -67,21 +68,16 @@ struct Remote {
     }
 };
 
-sockaddr_storage ipv4(const char* text, std::uint16_t port) {
+// A numeric IPv4 or IPv6 address and a port.
+sockaddr_storage address(const char* text, std::uint16_t port) {
+    addrinfo hints{};
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* found = nullptr;
+    REQUIRE(getaddrinfo(text, std::to_string(port).c_str(), &hints, &found) == 0);
     sockaddr_storage storage{};
-    auto* in = reinterpret_cast<sockaddr_in*>(&storage);
-    in->sin_family = AF_INET;
-    in->sin_port = htons(port);
-    inet_pton(AF_INET, text, &in->sin_addr);
-    return storage;
-}
-
-sockaddr_storage ipv6(const char* text, std::uint16_t port) {
-    sockaddr_storage storage{};
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(port);
-    inet_pton(AF_INET6, text, &in6->sin6_addr);
+    std::memcpy(&storage, found->ai_addr, found->ai_addrlen);
+    freeaddrinfo(found);
     return storage;
 }
 
@@ -99,7 +95,8 @@ StunOutcome answer(const Remote& remote, const sockaddr_storage& from, bool from
 }  // namespace
 
 TEST_CASE("a consent check is answered: signed with our password, mapping the source") {
-    for (const sockaddr_storage& from : {ipv4("192.0.2.7", 40123), ipv6("2001:db8::9", 5004)}) {
+    for (const sockaddr_storage& from :
+         {address("192.0.2.7", 40123), address("2001:db8::9", 5004)}) {
         Remote remote;
         remote.check("ourU:theirU", kUs.local_pwd, false, true);
         std::vector<std::uint8_t> reply;
@@ -129,7 +126,7 @@ TEST_CASE("the remote refuses an answer whose integrity does not hold") {
     Remote remote;
     remote.check("ourU:theirU", kUs.local_pwd, false, true);
     std::vector<std::uint8_t> reply;
-    const StunOutcome outcome = answer(remote, ipv4("192.0.2.7", 1), true, kUs, reply);
+    const StunOutcome outcome = answer(remote, address("192.0.2.7", 1), true, kUs, reply);
     REQUIRE(outcome.verdict == StunVerdict::kAnswer);
     reply[outcome.reply_size - 12] ^= 1;  // the HMAC's last bytes
     sockaddr_storage mapped{};
@@ -138,7 +135,7 @@ TEST_CASE("the remote refuses an answer whose integrity does not hold") {
 
 TEST_CASE("a check that does not validate goes to libnice") {
     std::vector<std::uint8_t> reply;
-    const sockaddr_storage from = ipv4("192.0.2.7", 40123);
+    const sockaddr_storage from = address("192.0.2.7", 40123);
     SECTION("another password") {
         Remote remote;
         remote.check("ourU:theirU", "not-our-password-at-all", false, true);
@@ -167,9 +164,9 @@ TEST_CASE("a nomination is answered only for the selected pair") {
     std::vector<std::uint8_t> reply;
     Remote remote;
     remote.check("ourU:theirU", kUs.local_pwd, true, true);
-    CHECK(answer(remote, ipv4("192.0.2.7", 40123), true, kUs, reply).verdict ==
+    CHECK(answer(remote, address("192.0.2.7", 40123), true, kUs, reply).verdict ==
           StunVerdict::kAnswer);
-    const StunOutcome other = answer(remote, ipv4("192.0.2.8", 40123), false, kUs, reply);
+    const StunOutcome other = answer(remote, address("192.0.2.8", 40123), false, kUs, reply);
     CHECK(other.verdict == StunVerdict::kHandBack);
     CHECK(std::string(other.why) == "a nomination of another pair");
 }
@@ -180,11 +177,12 @@ TEST_CASE("a role conflict goes to libnice") {
     controlling.controlling = true;
     Remote remote;
     remote.check("ourU:theirU", kUs.local_pwd, false, true);
-    CHECK(answer(remote, ipv4("192.0.2.7", 1), true, controlling, reply).verdict ==
+    CHECK(answer(remote, address("192.0.2.7", 1), true, controlling, reply).verdict ==
           StunVerdict::kHandBack);
     remote.check("ourU:theirU", kUs.local_pwd, false, false);
-    CHECK(answer(remote, ipv4("192.0.2.7", 1), true, kUs, reply).verdict == StunVerdict::kHandBack);
-    CHECK(answer(remote, ipv4("192.0.2.7", 1), true, controlling, reply).verdict ==
+    CHECK(answer(remote, address("192.0.2.7", 1), true, kUs, reply).verdict ==
+          StunVerdict::kHandBack);
+    CHECK(answer(remote, address("192.0.2.7", 1), true, controlling, reply).verdict ==
           StunVerdict::kAnswer);
 }
 
@@ -192,7 +190,7 @@ TEST_CASE("STUN responses, indications and other bytes are dropped") {
     std::vector<std::uint8_t> reply;
     Remote remote;
     remote.check("ourU:theirU", kUs.local_pwd, false, true);
-    const sockaddr_storage from = ipv4("192.0.2.7", 1);
+    const sockaddr_storage from = address("192.0.2.7", 1);
     // Our own answer, coming back, is a response.
     const StunOutcome answered = answer(remote, from, true, kUs, reply);
     REQUIRE(answered.verdict == StunVerdict::kAnswer);
@@ -216,7 +214,7 @@ namespace {
 // A UDP socket bound to a free loopback port.
 struct LoopbackSocket {
     int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    sockaddr_storage address = ipv4("127.0.0.1", 0);
+    sockaddr_storage address = ::address("127.0.0.1", 0);
     socklen_t length = sizeof(sockaddr_in);
 
     LoopbackSocket() {
