@@ -3,8 +3,6 @@
 #include <agent.h>
 #include <arpa/inet.h>
 #include <gio/gio.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -14,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "base/log.hpp"
+#include "ice/host_addresses.hpp"
 
 namespace rtcpeer::ice {
 
@@ -97,53 +96,11 @@ Agent::Agent(Config config, Callbacks callbacks)
 }
 
 bool Agent::family_allowed(const std::string& address) const {
-    const bool v6 = address.find(':') != std::string::npos;
-    return config_.family == Family::kAny || (config_.family == Family::kIpv6) == v6;
+    return ice::family_allowed(config_.family, address);
 }
 
 void Agent::add_local_addresses() {
-    std::vector<std::string> addresses = config_.host_addresses;
-    // Without --host-address, libnice takes every non-loopback address of
-    // both families. -4/-6 and --interface narrow that list, so it is made
-    // here from the interfaces.
-    if (addresses.empty() && (!config_.interfaces.empty() || config_.family != Family::kAny)) {
-        ifaddrs* list = nullptr;
-        if (getifaddrs(&list) != 0) {
-            throw Error(ErrorCategory::kRuntime, "ice", "cannot list the network interfaces");
-        }
-        for (ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
-            if (entry->ifa_addr == nullptr || (entry->ifa_flags & IFF_UP) == 0) continue;
-            const int family = entry->ifa_addr->sa_family;
-            if (family != AF_INET && family != AF_INET6) continue;
-            const bool named = std::find(config_.interfaces.begin(), config_.interfaces.end(),
-                                         entry->ifa_name) != config_.interfaces.end();
-            if (!config_.interfaces.empty() && !named) continue;
-            // Loopback only when its interface is named; IPv6 link-local
-            // addresses need a scope that candidates cannot carry.
-            if ((entry->ifa_flags & IFF_LOOPBACK) != 0 && !named) continue;
-            char text[INET6_ADDRSTRLEN] = {};
-            if (family == AF_INET) {
-                inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(entry->ifa_addr)->sin_addr, text,
-                          sizeof text);
-            } else {
-                const in6_addr& a6 = reinterpret_cast<sockaddr_in6*>(entry->ifa_addr)->sin6_addr;
-                if (IN6_IS_ADDR_LINKLOCAL(&a6)) continue;
-                inet_ntop(AF_INET6, &a6, text, sizeof text);
-            }
-            if (family_allowed(text)) addresses.emplace_back(text);
-        }
-        freeifaddrs(list);
-        if (addresses.empty()) {
-            std::string where = config_.interfaces.empty() ? "any interface" : "";
-            for (const std::string& name : config_.interfaces)
-                where += (where.empty() ? "" : ", ") + name;
-            const char* family = config_.family == Family::kIpv4   ? "IPv4 "
-                                 : config_.family == Family::kIpv6 ? "IPv6 "
-                                                                   : "";
-            throw Error(ErrorCategory::kRuntime, "ice",
-                        std::string("no usable ") + family + "address on " + where);
-        }
-    }
+    const std::vector<std::string> addresses = host_addresses(config_);
     for (const std::string& text : addresses) {
         NiceAddress address;
         nice_address_init(&address);
