@@ -106,14 +106,11 @@ Association::Association(Stack& stack, Config config, SendPacket send_packet, Ca
     params.spp_pathmtu = static_cast<std::uint32_t>(kSctpPathMtu);
     params.spp_hbinterval = kHeartbeatMs;
     set_option(sock_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, params, "SCTP_PEER_ADDR_PARAMS");
-    // A SACK every fourth packet (or after the delayed-SACK time, or at
-    // once on a gap or the I bit) instead of every second: a bulk transfer's
-    // SACKs are small DTLS records, each a datagram to encrypt, send,
-    // receive and decrypt, and halving them cut the CPU time of both sides
-    // by 12% (256 MiB on loopback). The sender may then send up to eight
-    // packets per SACK (max burst), and slow start grows by what a SACK
-    // acknowledges (Stack: appropriate byte counting), so the ACK clock
-    // and the window's growth stay as they were.
+    // A SACK every kPacketsPerSack packets (or after the delayed-SACK
+    // time, or at once on a gap or the I bit). The sender may send twice
+    // that many packets per SACK (max burst), and slow start grows by up to
+    // that many packets a SACK (Stack: appropriate byte counting), so that
+    // the ACK clock and the window's growth follow the SACK rate.
     sctp_sack_info sack{};
     sack.sack_assoc_id = SCTP_FUTURE_ASSOC;
     sack.sack_delay = kDelayedSackMs;

@@ -62,8 +62,8 @@ void initialise_usrsctp() {
     // opens promptly (each Association also sets it, with kPacketsPerSack).
     usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
     // In slow start the window grows by what a SACK acknowledges, up to
-    // this many packets (RFC 3465's L; usrsctp's default is 2): with a
-    // SACK every kPacketsPerSack packets, 2 would slow the start down.
+    // this many packets (RFC 3465's L; usrsctp's default is 2), in step
+    // with the SACK rate.
     usrsctp_sysctl_set_sctp_L2_abc_variable(Stack::kPacketsPerSack);
     // The default cap of 512 queued chunks stalls a 2 MiB window of 1200-byte chunks.
     usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
