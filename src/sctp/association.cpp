@@ -24,7 +24,6 @@ namespace {
 // Tuning. Each value's reason is given where it is set.
 constexpr std::size_t kReadBytes = 65536;
 constexpr std::uint32_t kHeartbeatMs = 5000;
-constexpr std::uint32_t kDelayedSackMs = 20;  // 200 ms in RFC 4960; Stack sets the same default
 
 template <typename T>
 void set_option(struct socket* sock, int level, int name, const T& value, const char* what) {
@@ -106,20 +105,6 @@ Association::Association(Stack& stack, Config config, SendPacket send_packet, Ca
     params.spp_pathmtu = static_cast<std::uint32_t>(kSctpPathMtu);
     params.spp_hbinterval = kHeartbeatMs;
     set_option(sock_, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, params, "SCTP_PEER_ADDR_PARAMS");
-    // A SACK every kPacketsPerSack packets (or after the delayed-SACK
-    // time, or at once on a gap or the I bit). The sender may send twice
-    // that many packets per SACK (max burst), and slow start grows by up to
-    // that many packets a SACK (Stack: appropriate byte counting), so that
-    // the ACK clock and the window's growth follow the SACK rate.
-    sctp_sack_info sack{};
-    sack.sack_assoc_id = SCTP_FUTURE_ASSOC;
-    sack.sack_delay = kDelayedSackMs;
-    sack.sack_freq = Stack::kPacketsPerSack;
-    set_option(sock_, IPPROTO_SCTP, SCTP_DELAYED_SACK, sack, "SCTP_DELAYED_SACK");
-    sctp_assoc_value burst{};
-    burst.assoc_id = SCTP_FUTURE_ASSOC;
-    burst.assoc_value = 2 * Stack::kPacketsPerSack;
-    set_option(sock_, IPPROTO_SCTP, SCTP_MAX_BURST, burst, "SCTP_MAX_BURST");
     for (std::uint16_t type :
          {SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT, SCTP_SEND_FAILED_EVENT,
           SCTP_STREAM_RESET_EVENT, SCTP_SENDER_DRY_EVENT}) {

@@ -37,15 +37,6 @@ class Stack {
     // is the advertised receive window.
     static constexpr int kSendBufferBytes = 2 << 20;
     static constexpr int kReceiveBufferBytes = 2 << 20;
-    // Packets a receiver takes in before it acknowledges them
-    // (Association sets it with the delayed-SACK time). Every second, as
-    // RFC 4960 asks. Every fourth cut the CPU time of a clean bulk transfer
-    // by 12% (each SACK is a DTLS datagram to encrypt, send, receive and
-    // decrypt) but made lossy paths slower, as a small window then waits
-    // for the delayed-SACK time: 20 MB at 20% random loss each way
-    // 0.89-1.03 MB/s against 1.14-1.38 with every second (scripts/bench
-    // --loss-only, 6 runs each).
-    static constexpr std::uint32_t kPacketsPerSack = 2;
 
     // Initialises usrsctp the first time in the process, and starts the timer.
     // Throws std::logic_error if another Stack exists.
