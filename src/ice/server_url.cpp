@@ -3,6 +3,10 @@
 #include <arpa/inet.h>
 
 #include <cctype>
+#include <cstdint>
+#include <optional>
+
+#include "base/text.hpp"
 
 namespace rtcpeer::ice {
 
@@ -10,13 +14,6 @@ namespace {
 
 constexpr std::uint16_t kDefaultPort = 3478;
 constexpr std::uint16_t kDefaultTlsPort = 5349;
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 // RFC 3986 percent-decoding of the user information.
 std::optional<std::string> percent_decode(std::string_view text) {
@@ -27,10 +24,9 @@ std::optional<std::string> percent_decode(std::string_view text) {
             continue;
         }
         if (i + 2 >= text.size()) return std::nullopt;
-        const int high = hex_value(text[i + 1]);
-        const int low = hex_value(text[i + 2]);
-        if (high < 0 || low < 0) return std::nullopt;
-        out += static_cast<char>(high * 16 + low);
+        const std::optional<std::uint32_t> byte = rtcpeer::text::parse_hex(text.substr(i + 1, 2));
+        if (!byte) return std::nullopt;
+        out += static_cast<char>(*byte);
         i += 2;
     }
     return out;
