@@ -97,6 +97,11 @@ class PathTest(netns.TwoHostsTestCase):
         data = random_file(self.path("in"), size)
         offer = self.on(h.a, [RTCPEER, "offer", *sig, "-v", *extra], stdin=data)
         answer = self.on(h.b, [RTCPEER, "answer", *sig, "-v", *extra], stdout=self.path("out"))
+        # Both ended before either is judged: a failed side's message then
+        # comes with the other side's log, which tells what it saw.
+        if answer.wait(timeout) != 0:
+            offer.wait(30)
+            print(f"\n--- the offerer's stderr:\n{offer.stderr}", flush=True)
         self.assertExit(answer, 0, timeout=timeout)
         self.assertExit(offer, 0, timeout=30)
         self.assertEqual(sha256_file(self.path("out")), sha256_file(data))
