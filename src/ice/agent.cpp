@@ -394,7 +394,8 @@ void Agent::stop_reader(const char* why) {
     if (why != nullptr && log::verbose()) {
         log::state(std::string("batched receive ends (") + why +
                    "): " + std::to_string(counts.datagrams) + " datagrams in " +
-                   std::to_string(counts.calls) + " reads, " + std::to_string(counts.answered) +
+                   std::to_string(counts.calls) + " reads (" + std::to_string(counts.coalesced) +
+                   " coalesced), " + std::to_string(counts.answered) +
                    " consent checks answered, " + std::to_string(counts.dropped) + " dropped, " +
                    std::to_string(counts.full) + " full, " + std::to_string(received_by_libnice_) +
                    " read by libnice meanwhile");

@@ -1,19 +1,27 @@
 #include "ice/datagram_reader.hpp"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace rtcpeer::ice {
 
 namespace {
 
-constexpr unsigned kBatch = 32;               // datagrams per recvmmsg()
+constexpr unsigned kBatch = 32;               // reads per recvmmsg()
 constexpr std::size_t kDatagramBytes = 4096;  // above any path MTU; longer ones are dropped
-constexpr std::uint64_t kPerWakeUp = 256;     // then the loop iterates again
+// With UDP_GRO a read may hold up to 64 segments coalesced into one UDP
+// datagram of up to 64 KiB; fewer, larger slots then. Pages of a slot are
+// touched only as far as datagrams fill them.
+constexpr unsigned kGroBatch = 16;
+constexpr std::size_t kGroBytes = 65536;
+constexpr std::uint64_t kPerWakeUp = 256;  // datagrams, then the loop iterates again
 constexpr std::size_t kReplyBytes = 512;
 
 // GLib runs only the highest-priority ready sources of an iteration: one
@@ -115,8 +123,19 @@ DatagramReader::DatagramReader(int fd, const sockaddr_storage& remote, socklen_t
       remote_length_(remote_length),
       identity_(std::move(identity)),
       callbacks_(std::move(callbacks)),
-      buffers_(kBatch * kDatagramBytes),
       reply_(kReplyBytes) {
+    // Receive offload (Linux 5.0): the kernel hands over a run of datagrams
+    // of one flow as one, and one cmsg says the segments' size. On veth and
+    // loopback the sender's segmentation-offload batches arrive whole, so
+    // the receiving kernel neither splits nor queues them one by one.
+    // RTCPEER_UDP_GRO=off leaves it off (for comparison runs).
+    const char* gro = std::getenv("RTCPEER_UDP_GRO");
+    const int on = 1;
+    gro_ = (gro == nullptr || std::string(gro) != "off") &&
+           ::setsockopt(fd_, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+    slots_ = gro_ ? kGroBatch : kBatch;
+    slot_bytes_ = gro_ ? kGroBytes : kDatagramBytes;
+    buffers_.resize(slots_ * slot_bytes_);
     static GSourceFuncs funcs = {
         nullptr, &DatagramReader::on_check, &DatagramReader::on_dispatch, nullptr, nullptr,
         nullptr};
@@ -131,6 +150,7 @@ DatagramReader::DatagramReader(int fd, const sockaddr_storage& remote, socklen_t
 
 DatagramReader::~DatagramReader() {
     if (destroyed_ != nullptr) *destroyed_ = true;
+    gro_off();
     if (source_ != nullptr) {
         g_source_destroy(source_);
         g_source_unref(source_);
@@ -146,7 +166,9 @@ gboolean DatagramReader::on_dispatch(GSource* source, GSourceFunc, gpointer) {
     auto* own = reinterpret_cast<ReaderSource*>(source);
     DatagramReader* self = own->reader;
     if ((own->poll.revents & G_IO_NVAL) != 0) {
-        // Not a socket any more (closed under the reader): never spin on it.
+        // Not a socket any more (closed under the reader): never spin on it,
+        // and leave its number alone (it may name another file by now).
+        self->gro_ = false;
         self->hand_back("a closed socket");
         return G_SOURCE_REMOVE;
     }
@@ -162,21 +184,26 @@ void DatagramReader::read() {
     mmsghdr messages[kBatch];
     iovec vectors[kBatch];
     sockaddr_storage senders[kBatch];
+    alignas(cmsghdr) char controls[kBatch][CMSG_SPACE(sizeof(int))];
     std::uint64_t taken = 0;
     bool* const destroyed = destroyed_;
     // Rounds are bounded too: errors (ICMP reports queued on the socket)
     // return no datagram.
     for (unsigned round = 0;
          round < 2 * kPerWakeUp / kBatch && source_ != nullptr && taken < kPerWakeUp; ++round) {
-        for (unsigned i = 0; i < kBatch; ++i) {
-            vectors[i] = {buffers_.data() + i * kDatagramBytes, kDatagramBytes};
+        for (unsigned i = 0; i < slots_; ++i) {
+            vectors[i] = {buffers_.data() + i * slot_bytes_, slot_bytes_};
             messages[i] = {};
             messages[i].msg_hdr.msg_name = &senders[i];
             messages[i].msg_hdr.msg_namelen = sizeof senders[i];
             messages[i].msg_hdr.msg_iov = &vectors[i];
             messages[i].msg_hdr.msg_iovlen = 1;
+            if (gro_) {
+                messages[i].msg_hdr.msg_control = controls[i];
+                messages[i].msg_hdr.msg_controllen = sizeof controls[i];
+            }
         }
-        const int got = ::recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+        const int got = ::recvmmsg(fd_, messages, slots_, MSG_DONTWAIT, nullptr);
         if (got <= 0) {
             // EAGAIN: drained. Another error (an ICMP error queued on the
             // socket) is consumed by the call; libnice ignores them too.
@@ -184,19 +211,35 @@ void DatagramReader::read() {
             break;
         }
         ++counts_.calls;
-        counts_.datagrams += static_cast<std::uint64_t>(got);
-        taken += static_cast<std::uint64_t>(got);
         for (int i = 0; i < got; ++i) {
             const msghdr& header = messages[i].msg_hdr;
             if ((header.msg_flags & MSG_TRUNC) != 0) {
                 ++counts_.dropped;
                 continue;
             }
-            handle(buffers_.data() + static_cast<std::size_t>(i) * kDatagramBytes,
-                   messages[i].msg_len, senders[i], header.msg_namelen);
-            if (destroyed != nullptr && *destroyed) return;  // a callback destroyed the reader
+            const std::uint8_t* data = buffers_.data() + static_cast<std::size_t>(i) * slot_bytes_;
+            const std::size_t size = messages[i].msg_len;
+            // Without a segment size the read is one datagram.
+            std::size_t segment = size;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&header); gro_ && c != nullptr;
+                 c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
+                if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+                    int value = 0;
+                    std::memcpy(&value, CMSG_DATA(c), sizeof value);
+                    if (value > 0) segment = static_cast<std::size_t>(value);
+                }
+            }
+            if (segment < size) ++counts_.coalesced;
+            for (std::size_t offset = 0; offset < size; offset += segment) {
+                ++counts_.datagrams;
+                ++taken;
+                handle(data + offset, std::min(segment, size - offset), senders[i],
+                       header.msg_namelen);
+                if (destroyed != nullptr && *destroyed) return;  // a callback destroyed the reader
+                if (source_ == nullptr) break;
+            }
         }
-        if (got < static_cast<int>(kBatch)) break;  // most likely drained
+        if (got < static_cast<int>(slots_)) break;  // most likely drained
     }
     if (taken >= kPerWakeUp) ++counts_.full;
 }
@@ -254,8 +297,18 @@ void DatagramReader::handle(const std::uint8_t* data, std::size_t size,
     }
 }
 
+void DatagramReader::gro_off() {
+    if (!gro_) return;
+    // libnice reads one datagram a call; a run coalesced before this still
+    // reaches it as one datagram of whole DTLS records, which DTLS reads.
+    const int off = 0;
+    ::setsockopt(fd_, SOL_UDP, UDP_GRO, &off, sizeof off);
+    gro_ = false;
+}
+
 void DatagramReader::hand_back(const std::string& why) {
     if (source_ == nullptr) return;
+    gro_off();
     // Destroyed, not unreferenced: GLib holds the source while it dispatches.
     g_source_destroy(source_);
     g_source_unref(source_);

@@ -9,6 +9,15 @@
 // (user + sys) went from 1.71 s to 1.35 s on average, about 30 datagrams
 // a recvmmsg().
 //
+// The socket also asks for receive offload (UDP_GRO): a run of datagrams
+// of one flow may come as one read, split here by the segment size the
+// kernel reports. Between two hosts on veth or loopback, the sender's
+// segmentation-offload batches (DatagramBatch) then cross whole, neither
+// split nor queued one by one. 128 MiB over veth, 2 runs each: 119 ->
+// 149 MB/s, CPU per GiB 7.4 -> 5.9 s sending and 6.0 -> 5.0 s receiving.
+// Off again when the reader ends (libnice reads a datagram a call);
+// RTCPEER_UDP_GRO=off leaves it off.
+//
 // The reader's source has a higher priority than libnice's own source on
 // the same socket: GLib dispatches only the highest-priority ready sources
 // of an iteration, so while the reader is attached, libnice does not read
@@ -95,6 +104,7 @@ class DatagramReader {
     struct Counts {
         std::uint64_t datagrams = 0;  // read by recvmmsg()
         std::uint64_t calls = 0;      // recvmmsg() calls that returned datagrams
+        std::uint64_t coalesced = 0;  // reads that held more than one datagram (UDP_GRO)
         std::uint64_t answered = 0;   // Binding requests answered
         std::uint64_t dropped = 0;    // STUN responses and indications, other bytes
         std::uint64_t full = 0;       // wake-ups that stopped at 256
@@ -119,6 +129,7 @@ class DatagramReader {
                 socklen_t from_length);
     bool from_remote(const sockaddr_storage& from, socklen_t from_length) const;
     void hand_back(const std::string& why);
+    void gro_off();
 
     int fd_;
     sockaddr_storage remote_;
@@ -128,6 +139,9 @@ class DatagramReader {
     GSource* source_ = nullptr;
     gpointer fd_tag_ = nullptr;
     bool* destroyed_ = nullptr;  // set while dispatching: whether a callback destroyed us
+    bool gro_ = false;           // UDP_GRO is on: a read may hold several datagrams
+    unsigned slots_ = 0;
+    std::size_t slot_bytes_ = 0;
     std::vector<std::uint8_t> buffers_;
     std::vector<std::uint8_t> reply_;
     Counts counts_;
