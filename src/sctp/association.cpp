@@ -24,6 +24,7 @@ namespace {
 // Tuning. Each value's reason is given where it is set.
 constexpr std::size_t kReadBytes = 65536;
 constexpr std::uint32_t kHeartbeatMs = 5000;
+constexpr std::uint32_t kDelayedSackMs = 20;  // as the Stack's default (sctp/stack.cpp)
 
 template <typename T>
 void set_option(struct socket* sock, int level, int name, const T& value, const char* what) {
@@ -153,6 +154,17 @@ void Association::upcall(struct socket*, void* arg, int) {
 }
 
 void Association::on_packet(const std::uint8_t* data, std::size_t size) {
+    const std::uint32_t frequency = sack_frequency_.on_packet(data, size, stack_.clock().now_ms());
+    if (frequency != 0 && sock_ != nullptr) {
+        // Applies to what usrsctp takes in from now on (sctp/sack_frequency.hpp).
+        // On a one-to-one socket the option reaches its association. A
+        // failure (the association is going) only leaves the last frequency.
+        sctp_sack_info sack{};
+        sack.sack_assoc_id = SCTP_FUTURE_ASSOC;
+        sack.sack_delay = kDelayedSackMs;
+        sack.sack_freq = frequency;
+        usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_DELAYED_SACK, &sack, sizeof sack);
+    }
     usrsctp_conninput(this, data, size, 0);
     stack_.pump_all();
 }

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "sctp/redundancy.hpp"
+#include "sctp/sack_frequency.hpp"
 
 struct socket;
 
@@ -153,6 +154,7 @@ class Association {
     bool want_write_ = false;
     bool dry_ = true;  // nothing queued or unacknowledged (SCTP_SENDER_DRY_EVENT)
     Redundancy redundancy_;
+    SackFrequency sack_frequency_;
     std::string partial_;  // a message arriving in pieces (larger than one read)
     // Inside a notification longer than one read (a failed send carries the
     // message's data): its later pieces are skipped.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "sctp/association.hpp"
+#include "sctp/sack_frequency.hpp"
 
 namespace rtcpeer::sctp {
 
@@ -58,15 +59,21 @@ void initialise_usrsctp() {
     // each way the former 1 s held the set-up back 1-4 s in about one run
     // in ten; data waits on a measured RTO (the handshake measures one).
     usrsctp_sysctl_set_sctp_rto_initial_default(300);
-    // SACK every other packet (usrsctp's default, as RFC 4960 asks), and
-    // within 20 ms rather than 200 ms, so that the sender's window opens
-    // promptly. Every fourth packet (with a max burst of 8 and slow start
-    // counting 4 packets a SACK) cut the CPU time of a clean bulk transfer
-    // by 12%, as each SACK is a DTLS datagram to encrypt, send, receive and
-    // decrypt, but made lossy paths slower, a small window then waiting for
-    // the delayed SACK: 20 MB at 20% random loss each way 0.89-1.03 MB/s
-    // against 1.14-1.38 (scripts/bench --loss-only, 6 runs each).
+    // A SACK within 20 ms rather than 200 ms, so that the sender's window
+    // opens promptly; every second data packet, or every fourth while data
+    // streams in (each Association sets that as the rate changes,
+    // sctp/sack_frequency.hpp).
     usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+    // The sending side of a SACK every fourth packet: a SACK may release
+    // twice that many packets at once (max burst; usrsctp's default of 4
+    // cuts the window to what is in flight plus 4 packets whenever a SACK
+    // would release more), and slow
+    // start grows by up to 4 packets a SACK (RFC 3465's L; usrsctp's
+    // default is 2), so the window grows as fast as with a SACK every second
+    // packet. With a remote that acknowledges every second packet neither
+    // changes anything.
+    usrsctp_sysctl_set_sctp_max_burst_default(2 * SackFrequency::kFast);
+    usrsctp_sysctl_set_sctp_L2_abc_variable(SackFrequency::kFast);
     // The default cap of 512 queued chunks stalls a 2 MiB window of 1200-byte chunks.
     usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
     usrsctp_sysctl_set_sctp_sendspace(Stack::kSendBufferBytes);

@@ -57,6 +57,8 @@ class Stack {
     // Whether address is an association of the live Stack (usrsctp's output
     // callback checks before it trusts the pointer it is given).
     static bool serves(void* address);
+    // The time usrsctp's timers follow (a test's simulated clock).
+    const Clock& clock() const { return clock_; }
 
   private:
     Stack(const Clock& clock, Scheduler& scheduler);

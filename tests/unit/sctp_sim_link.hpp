@@ -31,6 +31,7 @@
 #include "base/loop.hpp"
 #include "base/scheduler.hpp"
 #include "sctp/association.hpp"
+#include "sctp/sack_frequency.hpp"
 #include "sctp/stack.hpp"
 #include "sim_time.hpp"
 
@@ -43,23 +44,15 @@ using rtcpeer::sctp::Stack;
 
 inline constexpr std::int64_t kStepMs = 10;
 
-// Whether an SCTP packet carries a DATA chunk (type 0).
 inline bool carries_data(const std::vector<std::uint8_t>& packet) {
-    std::size_t offset = 12;  // the common header
-    while (offset + 4 <= packet.size()) {
-        if (packet[offset] == 0) return true;
-        const std::size_t length =
-            static_cast<std::size_t>(packet[offset + 2]) << 8 | packet[offset + 3];
-        if (length < 4) break;
-        offset += (length + 3) & ~std::size_t{3};
-    }
-    return false;
+    return rtcpeer::sctp::SackFrequency::carries_data(packet.data(), packet.size());
 }
 
 // One direction of the link: packets wait here until the loop delivers them.
 struct Direction {
     std::deque<std::vector<std::uint8_t>> queue;
-    std::size_t offered = 0;  // packets handed to the link
+    std::size_t offered = 0;       // packets handed to the link
+    std::size_t data_packets = 0;  // of those, packets with DATA or I-DATA
     std::size_t dropped = 0;
     std::set<std::size_t> drop_index;  // drop the packets offered at these indexes
     int drop_next_data = 0;            // drop this many of the next DATA-carrying packets
@@ -154,6 +147,7 @@ class Pair : public Driver {
         auto send = [this, &out](const std::uint8_t* data, std::size_t size, int) {
             std::vector<std::uint8_t> packet(data, data + size);
             const std::size_t index = out.offered++;
+            if (carries_data(packet)) ++out.data_packets;
             bool drop = out.drop_index.count(index) != 0;
             if (!drop && out.drop_next_data > 0 && carries_data(packet)) {
                 --out.drop_next_data;

@@ -5,8 +5,10 @@
 
 #include "base/bytes.hpp"
 #include "sctp/redundancy.hpp"
+#include "sctp/sack_frequency.hpp"
 
 using rtcpeer::sctp::Redundancy;
+using rtcpeer::sctp::SackFrequency;
 
 namespace {
 
@@ -55,6 +57,26 @@ Chunk sack(std::uint32_t cumulative, std::uint16_t gaps, std::uint16_t duplicate
 int copies(Redundancy& redundancy, const std::vector<std::uint8_t>& p) {
     return redundancy.copies(p.data(), p.size());
 }
+
+// Feeds data packets for `ms` milliseconds, `packets` every `step_ms`;
+// returns the last change asked for (0: none). `now_ms` moves on.
+struct Feeder {
+    SackFrequency frequency;
+    std::int64_t now_ms = 1000;
+    std::uint32_t tsn = 1;
+
+    std::uint32_t feed(std::int64_t ms, int packets, std::int64_t step_ms = 1) {
+        std::uint32_t change = 0;
+        for (const std::int64_t end = now_ms + ms; now_ms < end; now_ms += step_ms) {
+            for (int i = 0; i < packets; ++i) {
+                const std::vector<std::uint8_t> p = packet({data(tsn++, 1100)});
+                if (const std::uint32_t c = frequency.on_packet(p.data(), p.size(), now_ms))
+                    change = c;
+            }
+        }
+        return change;
+    }
+};
 
 }  // namespace
 
@@ -171,4 +193,59 @@ TEST_CASE("disabled, every packet goes out once") {
     CHECK(copies(r, packet({data(11)})) == 1);
     CHECK(copies(r, packet({sack(101, 1, 0)})) == 1);
     CHECK(copies(r, packet({{1, std::vector<std::uint8_t>(16, 0)}})) == 1);
+}
+
+// The SACK frequency (sctp/sack_frequency.hpp) reads the same packets.
+
+TEST_CASE("data streaming in is acknowledged every fourth packet, slow data every second") {
+    Feeder f;
+    CHECK(f.frequency.current() == SackFrequency::kSlow);
+    // 1,000 data packets a second: every second packet, as RFC 4960 asks.
+    CHECK(f.feed(200, 1) == 0);
+    CHECK(f.frequency.current() == SackFrequency::kSlow);
+    // 3,000 a second: every fourth.
+    CHECK(f.feed(50, 3) == SackFrequency::kFast);
+    // 1,500 a second lies between the two thresholds: no change either way.
+    CHECK(f.feed(200, 3, 2) == 0);
+    CHECK(f.frequency.current() == SackFrequency::kFast);
+    // 500 a second: every second again.
+    CHECK(f.feed(50, 1, 2) == SackFrequency::kSlow);
+    CHECK(f.feed(200, 3, 2) == 0);
+    CHECK(f.frequency.current() == SackFrequency::kSlow);
+}
+
+TEST_CASE("after a pause the next data is acknowledged every second packet at once") {
+    Feeder f;
+    REQUIRE(f.feed(50, 5) == SackFrequency::kFast);
+    f.now_ms += 2 * SackFrequency::kWindowMs;
+    CHECK(f.feed(1, 1) == SackFrequency::kSlow);
+}
+
+TEST_CASE("data out of order keeps every second packet for half a second") {
+    Feeder f;
+    REQUIRE(f.feed(50, 5) == SackFrequency::kFast);
+    f.tsn += 1;  // one packet lost
+    CHECK(f.feed(1, 5) == SackFrequency::kSlow);
+    CHECK(f.feed(SackFrequency::kAfterLossMs - 10, 5) == 0);
+    CHECK(f.feed(50, 5) == SackFrequency::kFast);
+    // Its retransmission, late, is out of order too.
+    f.tsn -= 10;
+    CHECK(f.feed(1, 1) == SackFrequency::kSlow);
+}
+
+TEST_CASE("only packets with data count towards the rate") {
+    SackFrequency frequency;
+    const std::vector<std::uint8_t> only_sack = packet({sack(5, 0, 0)});
+    const std::vector<std::uint8_t> sack_then_data = packet({sack(5, 0, 0), data(9)});
+    const std::vector<std::uint8_t> idata = packet({{64, std::vector<std::uint8_t>(16, 0)}});
+    CHECK_FALSE(SackFrequency::carries_data(only_sack.data(), only_sack.size()));
+    CHECK(SackFrequency::carries_data(sack_then_data.data(), sack_then_data.size()));
+    CHECK(SackFrequency::carries_data(idata.data(), idata.size()));
+    const std::vector<std::uint8_t> truncated(sack_then_data.begin(), sack_then_data.begin() + 20);
+    CHECK_FALSE(SackFrequency::carries_data(truncated.data(), truncated.size()));
+    for (std::int64_t ms = 0; ms < 200; ++ms) {
+        for (int i = 0; i < 10; ++i)
+            CHECK(frequency.on_packet(only_sack.data(), only_sack.size(), ms) == 0);
+    }
+    CHECK(frequency.current() == SackFrequency::kSlow);
 }

@@ -121,6 +121,43 @@ TEST_CASE("sim: a message with the I bit is acknowledged at once", "[sctp][sim]"
     CHECK(pair.b().messages.size() == 3);
 }
 
+TEST_CASE("sim: a stream of data is acknowledged every fourth packet, a trickle every second",
+          "[sctp][sim]") {
+    Pair pair;
+    pair.connect_and_wait();
+    // SACKs (b sends nothing else) per data packet, while `send_some` runs
+    // once a step for `steps` steps and then until all is acknowledged.
+    auto sacks_per_data_packet = [&](auto send_some, int steps) {
+        const std::size_t data_before = pair.a_to_b().data_packets;
+        const std::size_t sacks_before = pair.b_to_a().offered;
+        for (int i = 0; i < steps; ++i) {
+            send_some();
+            pair.step();
+        }
+        REQUIRE(pair.run_until([&] { return pair.a().association->all_acknowledged(); }, 5000));
+        return static_cast<double>(pair.b_to_a().offered - sacks_before) /
+               static_cast<double>(pair.a_to_b().data_packets - data_before);
+    };
+    std::size_t next = 0;
+    // Three packets every 10 ms: 300 a second.
+    const double trickle = sacks_per_data_packet(
+        [&] {
+            for (int i = 0; i < 3; ++i)
+                REQUIRE(send(pair.a(), 2, pattern(next++, 1000)) == SendResult::kSent);
+        },
+        100);
+    // As much as the window takes: a step delivers hundreds of packets.
+    const double stream = sacks_per_data_packet(
+        [&] {
+            while (send(pair.a(), 2, pattern(next, 16384)) == SendResult::kSent) ++next;
+        },
+        100);
+    UNSCOPED_INFO("SACKs per data packet: trickle " << trickle << ", stream " << stream);
+    CHECK(trickle >= 0.45);
+    CHECK(stream <= 0.3);
+    CHECK(pair.b().messages.size() == next);
+}
+
 TEST_CASE("sim: a stream reset reaches the other side", "[sctp][sim]") {
     Pair pair;
     pair.connect_and_wait();
