@@ -2,7 +2,6 @@
 #include <glib.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ice/datagram_batch.hpp"
 #include "ice/datagram_reader.hpp"
 
 using namespace rtcpeer::ice;
@@ -242,6 +242,15 @@ bool run_until(Done done) {
     return false;
 }
 
+// Callbacks that keep each packet the reader passes up.
+DatagramReader::Callbacks collect(std::vector<std::vector<std::uint8_t>>& packets) {
+    DatagramReader::Callbacks callbacks;
+    callbacks.on_packet = [&packets](const std::uint8_t* data, std::size_t size) {
+        packets.emplace_back(data, data + size);
+    };
+    return callbacks;
+}
+
 }  // namespace
 
 TEST_CASE("the reader passes DTLS up, answers a check and hands a bad one back") {
@@ -250,10 +259,7 @@ TEST_CASE("the reader passes DTLS up, answers a check and hands a bad one back")
     std::vector<std::vector<std::uint8_t>> packets;
     int answered = 0;
     std::string handed_back;
-    DatagramReader::Callbacks callbacks;
-    callbacks.on_packet = [&](const std::uint8_t* data, std::size_t size) {
-        packets.emplace_back(data, data + size);
-    };
+    DatagramReader::Callbacks callbacks = collect(packets);
     callbacks.on_answered = [&] { ++answered; };
     callbacks.on_hand_back = [&](const std::string& why) { handed_back = why; };
     DatagramReader reader(ours.fd, theirs.address, theirs.length, kUs, callbacks);
@@ -299,36 +305,16 @@ TEST_CASE("the reader passes DTLS up, answers a check and hands a bad one back")
 
 namespace {
 
-// Sends `segments` datagrams as one UDP segmentation-offload write: on
-// loopback the batch reaches a socket with UDP_GRO on as one datagram.
-void send_segmented(const LoopbackSocket& from, const LoopbackSocket& to,
-                    const std::vector<std::uint8_t>& bytes, std::uint16_t segment) {
-    iovec vector{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof segment)] = {};
-    msghdr message{};
-    message.msg_name = const_cast<sockaddr_storage*>(&to.address);
-    message.msg_namelen = to.length;
-    message.msg_iov = &vector;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_UDP;
-    header->cmsg_type = UDP_SEGMENT;
-    header->cmsg_len = CMSG_LEN(sizeof segment);
-    std::memcpy(CMSG_DATA(header), &segment, sizeof segment);
-    REQUIRE(::sendmsg(from.fd, &message, 0) == static_cast<ssize_t>(bytes.size()));
-}
-
-// 10 DTLS-looking datagrams of 100 bytes and one of 40, numbered in byte 3.
-std::vector<std::uint8_t> numbered_records() {
-    std::vector<std::uint8_t> bytes;
+// Queues 10 DTLS-looking datagrams of 100 bytes and one of 40, numbered in
+// byte 3, and sends them: one UDP segmentation-offload write, which on
+// loopback reaches a socket with UDP_GRO on as one datagram.
+void send_numbered(DatagramBatch& batch) {
     for (int i = 0; i < 11; ++i) {
         std::vector<std::uint8_t> record(i < 10 ? 100 : 40, static_cast<std::uint8_t>(i));
         record[0] = 23;
-        bytes.insert(bytes.end(), record.begin(), record.end());
+        REQUIRE(batch.send(record.data(), record.size()) == static_cast<int>(record.size()));
     }
-    return bytes;
+    batch.flush();
 }
 
 }  // namespace
@@ -337,14 +323,10 @@ TEST_CASE("a coalesced read is split into its datagrams, and coalescing ends wit
     LoopbackSocket ours;
     LoopbackSocket theirs;
     std::vector<std::vector<std::uint8_t>> packets;
-    DatagramReader::Callbacks callbacks;
-    callbacks.on_packet = [&](const std::uint8_t* data, std::size_t size) {
-        packets.emplace_back(data, data + size);
-    };
-    const std::vector<std::uint8_t> bytes = numbered_records();
+    DatagramBatch batch(theirs.fd, ours.address, ours.length);
     {
-        DatagramReader reader(ours.fd, theirs.address, theirs.length, kUs, callbacks);
-        send_segmented(theirs, ours, bytes, 100);
+        DatagramReader reader(ours.fd, theirs.address, theirs.length, kUs, collect(packets));
+        send_numbered(batch);
         REQUIRE(run_until([&] { return packets.size() == 11; }));
         CHECK(reader.counts().coalesced == 1);
         CHECK(reader.counts().datagrams == 11);
@@ -354,7 +336,7 @@ TEST_CASE("a coalesced read is split into its datagrams, and coalescing ends wit
         CHECK(packets[i][3] == i);
     }
     // The socket is libnice's again, which reads one datagram a call.
-    send_segmented(theirs, ours, bytes, 100);
+    send_numbered(batch);
     std::uint8_t one[4096];
     ssize_t got = -1;
     REQUIRE(run_until([&] { return (got = ::recv(ours.fd, one, sizeof one, 0)) > 0; }));
