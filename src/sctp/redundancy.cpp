@@ -5,16 +5,12 @@
 #include <cstring>
 
 #include "base/bytes.hpp"
+#include "sctp/chunks.hpp"
 
 namespace rtcpeer::sctp {
 
 namespace {
 
-// Chunk types (RFC 4960 §3.2; I-DATA: RFC 8260).
-constexpr std::uint8_t kData = 0;
-constexpr std::uint8_t kSack = 3;
-constexpr std::uint8_t kIData = 64;
-constexpr std::size_t kCommonHeader = 12;
 constexpr std::size_t kSackFixedPart = 16;  // header, cumulative TSN, a_rwnd, two counts
 
 }  // namespace
@@ -51,24 +47,22 @@ int Redundancy::copies(const std::uint8_t* packet, std::size_t size) {
     bool loss_report = false;
     bool sack = false;
     bool other_control = false;
-    for (std::size_t at = kCommonHeader; at + 4 <= size;) {
-        const std::uint8_t type = packet[at];
-        const std::size_t length = bytes::get16(packet + at + 2);
-        if (length < 4 || length > size - at) break;  // usrsctp's own output: never, in practice
-        if ((type == kData || type == kIData) && length >= 8) {
-            if (note_data_chunk(bytes::get32(packet + at + 4), new_data))
-                double_retransmission = true;
-        } else if (type == kSack && length >= kSackFixedPart) {
-            sack = true;
-            // Gap blocks: data is missing. Duplicate TSNs: the remote sent
-            // again what we had, so a SACK of ours was lost.
-            if (bytes::get16(packet + at + 12) != 0 || bytes::get16(packet + at + 14) != 0)
-                loss_report = true;
-        } else {
-            other_control = true;
-        }
-        at += (length + 3) & ~std::size_t{3};
-    }
+    // A malformed length ends the walk: usrsctp's own output, never in practice.
+    chunks::for_each(packet, size,
+                     [&](std::uint8_t type, const std::uint8_t* chunk, std::size_t length) {
+                         if (chunks::is_data(type, length)) {
+                             if (note_data_chunk(bytes::get32(chunk + 4), new_data))
+                                 double_retransmission = true;
+                         } else if (type == chunks::kSack && length >= kSackFixedPart) {
+                             sack = true;
+                             // Gap blocks: data is missing. Duplicate TSNs: the remote sent
+                             // again what we had, so a SACK of ours was lost.
+                             if (bytes::get16(chunk + 12) != 0 || bytes::get16(chunk + 14) != 0)
+                                 loss_report = true;
+                         } else {
+                             other_control = true;
+                         }
+                     });
     if (double_retransmission) return 2;
     if (new_data) return 1;
     if (loss_report) {

@@ -1,16 +1,9 @@
 #include "sctp/sack_frequency.hpp"
 
 #include "base/bytes.hpp"
+#include "sctp/chunks.hpp"
 
 namespace rtcpeer::sctp {
-
-namespace {
-
-constexpr std::uint8_t kData = 0;    // RFC 4960 §3.3.1
-constexpr std::uint8_t kIData = 64;  // RFC 8260 §2.1
-constexpr std::size_t kCommonHeader = 12;
-
-}  // namespace
 
 bool SackFrequency::carries_data(const std::uint8_t* packet, std::size_t size) {
     bool found = false;
@@ -21,14 +14,10 @@ bool SackFrequency::carries_data(const std::uint8_t* packet, std::size_t size) {
 template <typename Visit>
 void SackFrequency::for_each_tsn(const std::uint8_t* packet, std::size_t size, Visit visit) {
     // DATA usually comes first, or after a SACK bundled ahead of it.
-    for (std::size_t at = kCommonHeader; at + 4 <= size;) {
-        const std::uint8_t type = packet[at];
-        const std::size_t length = bytes::get16(packet + at + 2);
-        if (length < 4 || length > size - at) return;
-        // The TSN follows the chunk header in both (RFC 4960 §3.3.1, RFC 8260 §2.1).
-        if ((type == kData || type == kIData) && length >= 8) visit(bytes::get32(packet + at + 4));
-        at += (length + 3) & ~std::size_t{3};
-    }
+    chunks::for_each(packet, size,
+                     [&](std::uint8_t type, const std::uint8_t* chunk, std::size_t length) {
+                         if (chunks::is_data(type, length)) visit(bytes::get32(chunk + 4));
+                     });
 }
 
 std::uint32_t SackFrequency::on_packet(const std::uint8_t* packet, std::size_t size,
