@@ -24,7 +24,6 @@ namespace {
 // Tuning. Each value's reason is given where it is set.
 constexpr std::size_t kReadBytes = 65536;
 constexpr std::uint32_t kHeartbeatMs = 5000;
-constexpr std::uint32_t kDelayedSackMs = 20;  // as the Stack's default (sctp/stack.cpp)
 
 template <typename T>
 void set_option(struct socket* sock, int level, int name, const T& value, const char* what) {
@@ -161,7 +160,7 @@ void Association::on_packet(const std::uint8_t* data, std::size_t size) {
         // failure (the association is going) only leaves the last frequency.
         sctp_sack_info sack{};
         sack.sack_assoc_id = SCTP_FUTURE_ASSOC;
-        sack.sack_delay = kDelayedSackMs;
+        sack.sack_delay = Stack::kDelayedSackMs;
         sack.sack_freq = frequency;
         usrsctp_setsockopt(sock_, IPPROTO_SCTP, SCTP_DELAYED_SACK, &sack, sizeof sack);
     }

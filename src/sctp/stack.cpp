@@ -63,7 +63,7 @@ void initialise_usrsctp() {
     // opens promptly; every second data packet, or every fourth while data
     // streams in (each Association sets that as the rate changes,
     // sctp/sack_frequency.hpp).
-    usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+    usrsctp_sysctl_set_sctp_delayed_sack_time_default(Stack::kDelayedSackMs);
     // The sending side of a SACK every fourth packet: a SACK may release
     // twice that many packets at once (max burst; usrsctp's default of 4
     // cuts the window to what is in flight plus 4 packets whenever a SACK

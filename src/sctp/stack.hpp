@@ -37,6 +37,9 @@ class Stack {
     // is the advertised receive window.
     static constexpr int kSendBufferBytes = 2 << 20;
     static constexpr int kReceiveBufferBytes = 2 << 20;
+    // How long a receiver may wait before it acknowledges data (the
+    // delayed-SACK time; RFC 4960 says 200 ms): why 20, in stack.cpp.
+    static constexpr std::uint32_t kDelayedSackMs = 20;
 
     // Initialises usrsctp the first time in the process, and starts the timer.
     // Throws std::logic_error if another Stack exists.
