@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/environment.hpp"
 #include "base/error.hpp"
 #include "base/log.hpp"
 #include "ice/host_addresses.hpp"
@@ -423,14 +424,14 @@ void Agent::use_batching() {
         address.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     // libnice keeps the socket open as long as the agent (and batch_ goes first).
     batch_ = std::make_unique<DatagramBatch>(g_socket_get_fd(socket), address, length);
-    // For comparison runs (scripts/profile): every datagram through libnice.
-    const char* batched_receive = std::getenv("RTCPEER_UDP_RECV_BATCH");
     // libnice talks to a UDP TURN server from the host candidates' sockets:
     // its allocation and permission refreshes must reach it.
     const bool udp_relay = std::any_of(relays_.begin(), relays_.end(), [](const Relay& relay) {
         return relay.url.transport == RelayTransport::kUdp;
     });
-    if (!udp_relay && (batched_receive == nullptr || std::strcmp(batched_receive, "off") != 0)) {
+    // RTCPEER_UDP_RECV_BATCH=off, for comparison runs (scripts/profile):
+    // every datagram through libnice.
+    if (!udp_relay && !environment::turned_off("RTCPEER_UDP_RECV_BATCH")) {
         const Credentials local = local_credentials();
         gboolean controlling = FALSE;
         g_object_get(agent_, "controlling-mode", &controlling, nullptr);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/environment.hpp"
 #include "base/log.hpp"
 
 namespace rtcpeer::ice {
@@ -39,8 +40,7 @@ DatagramBatch::DatagramBatch(int fd, const sockaddr_storage& remote, socklen_t r
     g_source_set_ready_time(flush_source_, -1);
     g_source_attach(flush_source_, nullptr);
     // For comparison runs (scripts/profile): one datagram per call.
-    const char* gso = std::getenv("RTCPEER_UDP_GSO");
-    if (gso != nullptr && std::strcmp(gso, "off") == 0) gso_ = false;
+    if (environment::turned_off("RTCPEER_UDP_GSO")) gso_ = false;
 }
 
 DatagramBatch::~DatagramBatch() {

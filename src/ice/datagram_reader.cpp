@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/environment.hpp"
+
 namespace rtcpeer::ice {
 
 namespace {
@@ -129,9 +131,8 @@ DatagramReader::DatagramReader(int fd, const sockaddr_storage& remote, socklen_t
     // loopback the sender's segmentation-offload batches arrive whole, so
     // the receiving kernel neither splits nor queues them one by one.
     // RTCPEER_UDP_GRO=off leaves it off (for comparison runs).
-    const char* gro = std::getenv("RTCPEER_UDP_GRO");
     const int on = 1;
-    gro_ = (gro == nullptr || std::string(gro) != "off") &&
+    gro_ = !environment::turned_off("RTCPEER_UDP_GRO") &&
            ::setsockopt(fd_, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
     slots_ = gro_ ? kGroBatch : kBatch;
     slot_bytes_ = gro_ ? kGroBytes : kDatagramBytes;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/bytes.hpp"
+#include "base/environment.hpp"
 #include "sctp/chunks.hpp"
 
 namespace rtcpeer::sctp {
@@ -36,8 +37,7 @@ bool Redundancy::note_data_chunk(std::uint32_t tsn, bool& is_new) {
 }
 
 bool Redundancy::enabled_by_environment() {
-    const char* value = std::getenv("RTCPEER_LOSS_REPAIR");
-    return value == nullptr || std::strcmp(value, "off") != 0;
+    return !environment::turned_off("RTCPEER_LOSS_REPAIR");
 }
 
 int Redundancy::copies(const std::uint8_t* packet, std::size_t size) {
