@@ -91,6 +91,8 @@ class Transport {
     void continue_handshake();
     void arm_retransmit();
     void on_retransmit_timer();
+    bool early_copy_now() const;                 // flight_'s early copy is due (kEarlyCopyMs)
+    void send_flight_again();                    // flight_'s datagrams, as they were
     void read_records(bool one_record = false);  // one_record: the pending datagram holds one
     void fail(const Error& failure);
     Error failure_for(int rc) const;
@@ -116,6 +118,12 @@ class Transport {
     // pushed, and when it (or a copy) last went out (continue_handshake).
     std::vector<std::vector<std::uint8_t>> flight_;
     std::int64_t flight_sent_ms_ = 0;
+    // Whether flight_ still has its one early copy to come, and whether a
+    // datagram from the remote came in after it went out (which makes the
+    // copy needless: the remote is answering).
+    bool early_copy_due_ = false;
+    bool heard_since_flight_ = false;
+    const bool early_copies_;  // RTCPEER_LOSS_REPAIR is not "off"
     bool in_handshake_call_ = false;
     bool pushed_in_call_ = false;
     std::vector<std::uint8_t> record_buffer_;

@@ -399,30 +399,109 @@ TEST_CASE("use_srtp: the hellos pion 3.1.56 and rtcpeer's GnuTLS send") {
     CHECK(us::choose(gcm_first, us::kPreference) == us::kAeadAes128Gcm);
 }
 
-TEST_CASE("dtls: a flight lost on the way goes out again as the same datagrams") {
+// GnuTLS's own retransmission (new records) waits on the real clock, 100 ms;
+// the copies below go by the test's clock. True while the real clock can
+// not yet have let GnuTLS retransmit.
+bool before_gnutls_retransmits(std::chrono::steady_clock::time_point started) {
+    if (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(90)) return true;
+    WARN("slow machine: GnuTLS's own retransmission may have come first");
+    return false;
+}
+
+TEST_CASE("dtls: a flight lost on the way goes out again as the same datagrams, 10 ms later") {
     ManualScheduler scheduler;
     Link link(scheduler);
     auto& to_server = link.to_server;
-    auto& client = link.client;
-    auto& server = link.server;
     const auto started = std::chrono::steady_clock::now();
-    server.start();
-    client.start();
+    link.server.start();
+    link.client.start();
     REQUIRE(!to_server.empty());
     const std::deque<Datagram> lost = to_server;  // the ClientHello's flight, dropped
     to_server.clear();
-    scheduler.advance(1000);
-    // GnuTLS's own retransmission (new records) waits on the real clock,
-    // 100 ms: while less has passed, only the copy can have gone out.
-    if (std::chrono::steady_clock::now() - started < std::chrono::milliseconds(90)) {
+    scheduler.advance(9);
+    CHECK(to_server.empty());
+    scheduler.advance(1);
+    if (before_gnutls_retransmits(started)) {
         CHECK(to_server == lost);
     } else {
-        WARN("slow machine: GnuTLS's own retransmission may have come first");
         CHECK(!to_server.empty());
     }
     // And the handshake completes from the copy.
     link.pump();
-    CHECK(client.connected());
-    CHECK(server.connected());
+    CHECK(link.client.connected());
+    CHECK(link.server.connected());
+    CHECK(link.failures.empty());
+    // Once, early: the next copy of a flight is the one after 1 s without a send.
+    to_server.clear();
+    link.to_client.clear();
+    scheduler.advance(500);
+    CHECK(to_server.empty());
+}
+
+TEST_CASE("dtls: a flight the remote is answering is not copied early") {
+    ManualScheduler scheduler;
+    Link link(scheduler);
+    const auto started = std::chrono::steady_clock::now();
+    link.server.start();
+    link.client.start();
+    // The ClientHello reaches the server; its answer reaches the client,
+    // whose next flight (Certificate ... Finished) is lost.
+    while (!link.to_server.empty()) {
+        link.server.on_datagram(link.to_server.front().data(), link.to_server.front().size());
+        link.to_server.pop_front();
+    }
+    const std::deque<Datagram> answer = link.to_client;
+    REQUIRE(!answer.empty());
+    while (!link.to_client.empty()) {
+        link.client.on_datagram(link.to_client.front().data(), link.to_client.front().size());
+        link.to_client.pop_front();
+    }
+    REQUIRE(!link.to_server.empty());
+    const std::deque<Datagram> lost = link.to_server;
+    link.to_server.clear();
+
+    SECTION("nothing more from the server: the copy goes out") {
+        scheduler.advance(10);
+        if (before_gnutls_retransmits(started)) CHECK(link.to_server == lost);
+    }
+    SECTION("a datagram from the server after the flight went out: no copy") {
+        // The server's answer again, as the network may duplicate it; the
+        // client drops it as a replay, but it came after the flight.
+        link.client.on_datagram(answer.front().data(), answer.front().size());
+        link.to_server.clear();
+        scheduler.advance(10);
+        if (before_gnutls_retransmits(started)) CHECK(link.to_server.empty());
+    }
+    CHECK(link.failures.empty());
+}
+
+TEST_CASE("dtls: the server's last flight is copied unless the client's data comes first") {
+    ManualScheduler scheduler;
+    Link link(scheduler);
+    link.server.start();
+    link.client.start();
+    link.pump();
+    REQUIRE(link.client.connected());
+    REQUIRE(link.server.connected());
+    const std::string hello = "INIT";
+    SECTION("no data from the client within 10 ms: the copy goes out, and the client drops it") {
+        scheduler.advance(10);
+        CHECK(!link.to_client.empty());
+        link.pump();
+        CHECK(link.client.connected());
+    }
+    SECTION("the client's data first: no copy") {
+        REQUIRE(
+            link.client.send(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()));
+        link.pump();
+        scheduler.advance(10);
+        CHECK(link.to_client.empty());
+    }
+    CHECK(link.to_server.empty());
+    // Data still flows both ways.
+    REQUIRE(link.client.send(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()));
+    REQUIRE(link.server.send(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()));
+    link.pump();
+    CHECK(std::count(link.received.begin(), link.received.end(), hello) >= 2);
     CHECK(link.failures.empty());
 }
