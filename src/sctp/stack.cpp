@@ -53,6 +53,17 @@ void initialise_usrsctp() {
     // 50 ms moves a 20% lossy path at twice the rate for a few more
     // time-outs of a clean one that cost no measurable throughput.
     usrsctp_sysctl_set_sctp_rto_min_default(50);
+    // An association has one path (one ICE pair). usrsctp marks a path
+    // failed after 5 time-outs in a row and then waits for a heartbeat to
+    // revive it: after an outage of 1 to 6 s one way, data moved again up
+    // to 6 s after the link came back, 12 s with partly reliable messages
+    // queued (test_sctp_sim.cpp, "after an outage"); with the failure
+    // threshold at the association's, the next retransmission revives it,
+    // at most rto_max later. 12 time-outs in a row (21.2 s at these RTOs)
+    // outlast the connection's own 15 s silence limit (peer::Config), which
+    // then ends it with a clearer message than an SCTP abort.
+    usrsctp_sysctl_set_sctp_path_rtx_max_default(12);
+    usrsctp_sysctl_set_sctp_assoc_rtx_max_default(12);
     // The RTO before the first round trip is measured: the association's
     // INIT and COOKIE-ECHO wait this long before they are sent again (their
     // copies, redundancy.hpp, make that rare: both lost). At 20% random loss

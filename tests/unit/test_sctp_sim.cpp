@@ -83,6 +83,30 @@ TEST_CASE("sim: a lost DATA packet is retransmitted after the RTO", "[sctp][sim]
     CHECK(after.retransmission_timeouts - before.retransmission_timeouts >= 1);
 }
 
+TEST_CASE("sim: after an outage data moves again within rto_max of the link's return",
+          "[sctp][sim]") {
+    // usrsctp's RTO doubles up to rto_max (3 s, sctp/stack.cpp) while
+    // nothing gets through; the first retransmission after the link is back
+    // must get through, not wait for a heartbeat to revive a failed path.
+    for (const std::int64_t outage_ms : {1000, 2000, 3000, 6000}) {
+        CAPTURE(outage_ms);
+        Pair pair;
+        pair.connect_and_wait();
+        // A's packets are lost; B's SACKs and heartbeats still get through.
+        pair.a_to_b().loss = 1.0;
+        const std::string message = pattern(3, 100000);
+        for (int i = 0; i < 5; ++i) REQUIRE(send(pair.a(), 1, message) == SendResult::kSent);
+        REQUIRE_FALSE(pair.run_until([&] { return !pair.b().messages.empty(); }, outage_ms));
+        pair.a_to_b().loss = 0;
+        const std::int64_t back_at = pair.scheduler().now_ms();
+        REQUIRE(pair.run_until([&] { return !pair.b().messages.empty(); }, 10000));
+        CHECK(pair.scheduler().now_ms() - back_at <= 3000 + 100);
+        CHECK(pair.b().messages[0].data == message);
+        CHECK_FALSE(pair.a().ended);
+        CHECK_FALSE(pair.b().ended);
+    }
+}
+
 TEST_CASE("sim: messages survive random loss both ways", "[sctp][sim]") {
     Pair pair(42);
     pair.connect_and_wait();
