@@ -50,16 +50,20 @@ void initialise_usrsctp() {
     //    50 ms: 1.30-1.36 MB/s / 15-17, clean rate the same as at 100 ms
     //           within the noise (61-63 against 61-64 MB/s);
     //    40 ms: 1.62-1.65 MB/s / 11-21, clean 105-120 against 105-122.
-    // 50 ms moves a 20% lossy path at twice the rate for a few more
-    // time-outs of a clean one that cost no measurable throughput.
-    usrsctp_sysctl_set_sctp_rto_min_default(50);
+    // Later, with both sides about twice as fast, 50 against 30 ms
+    // (alternating runs, quiet machine): 20% loss 1.4-1.5 against 1.8-2.2
+    // MB/s (5 runs each); 5% loss 38.9 against 39.3 MB/s median, data phase
+    // 42.3 against 45.3 (16 runs each); 128 MiB clean 237.6 against 242.3
+    // MB/s, the same CPU (4 runs each). 30 ms moves a lossy path faster at
+    // no measurable cost on a clean one.
+    usrsctp_sysctl_set_sctp_rto_min_default(30);
     // An association has one path (one ICE pair). usrsctp marks a path
     // failed after 5 time-outs in a row and then waits for a heartbeat to
     // revive it: after an outage of 1 to 6 s one way, data moved again up
     // to 6 s after the link came back, 12 s with partly reliable messages
     // queued (test_sctp_sim.cpp, "after an outage"); with the failure
     // threshold at the association's, the next retransmission revives it,
-    // at most rto_max later. 12 time-outs in a row (21.2 s at these RTOs)
+    // at most rto_max later. 12 time-outs in a row (18.8 s at these RTOs)
     // outlast the connection's own 15 s silence limit (peer::Config), which
     // then ends it with a clearer message than an SCTP abort.
     usrsctp_sysctl_set_sctp_path_rtx_max_default(12);

@@ -72,10 +72,10 @@ TEST_CASE("sim: a lost DATA packet is retransmitted after the RTO", "[sctp][sim]
     REQUIRE(send(pair.a(), 2, message) == SendResult::kSent);
     const std::int64_t sent_at = pair.scheduler().now_ms();
     REQUIRE(pair.a_to_b().dropped == 1);
-    // Below the RTO floor (50 ms, sctp/stack.cpp) nothing comes.
-    REQUIRE_FALSE(pair.run_until([&] { return !pair.b().messages.empty(); }, 40));
+    // Below the RTO floor (30 ms, sctp/stack.cpp) nothing comes.
+    REQUIRE_FALSE(pair.run_until([&] { return !pair.b().messages.empty(); }, 20));
     REQUIRE(pair.run_until([&] { return !pair.b().messages.empty(); }, 5000));
-    CHECK(pair.scheduler().now_ms() - sent_at >= 50);
+    CHECK(pair.scheduler().now_ms() - sent_at >= 30);
     REQUIRE(pair.b().messages.size() == 1);
     CHECK(pair.b().messages[0].data == message);
     const auto after = Association::counters();
