@@ -59,7 +59,8 @@ constexpr unsigned kHandshakeTotalMs = 60000;  // the session's connect time-out
 // out again, as the same datagrams, whenever it has not been sent for
 // this long. The remote's DTLS drops a copy it already has as a duplicate
 // (RFC 6347 §4.1.2.6), as it must for datagrams the network duplicates;
-// only during the handshake, never once connected.
+// only during the handshake (the early copy of the server's last flight,
+// below, aside).
 constexpr std::int64_t kFlightResendMs = 1000;
 // A flight whose answer has not begun to arrive kEarlyCopyMs after it went
 // out goes out once more at once, as the same datagrams, well before
