@@ -58,22 +58,12 @@ class Proc:
             self.returncode = self.popen.returncode
             return self.returncode
         deadline = time.monotonic() + timeout
-        # Woken by the exit itself (a pidfd), not by polling: a poll every
-        # 20 ms rounded every short run (a --check pair in scripts/bench) up
-        # to the next 20 ms.
-        pidfd = os.pidfd_open(self.popen.pid)
-        try:
-            while True:
-                select.select([pidfd], [], [], max(0.0, min(1.0, deadline - time.monotonic())))
-                pid, status, usage = os.wait4(self.popen.pid, os.WNOHANG)
-                if pid != 0:
-                    break
-                if time.monotonic() > deadline:
-                    self.popen.kill()
-                    self.popen.wait()
-                    raise AssertionError(f"{self.args} still running after {timeout} s (killed)\n{self.stderr}")
-        finally:
-            os.close(pidfd)
+        while not self.exited(max(0.0, min(1.0, deadline - time.monotonic()))):
+            if time.monotonic() > deadline:
+                self.popen.kill()
+                self.popen.wait()
+                raise AssertionError(f"{self.args} still running after {timeout} s (killed)\n{self.stderr}")
+        _, status, usage = os.wait4(self.popen.pid, 0)
         self.popen.returncode = os.waitstatus_to_exitcode(status)
         self.returncode = self.popen.returncode
         self.maxrss_kib = usage.ru_maxrss
@@ -83,6 +73,17 @@ class Proc:
             if hasattr(f, "close"):
                 f.close()
         return self.returncode
+
+    def exited(self, timeout):
+        """Whether the process has exited within timeout seconds, without
+        reaping it. Woken by the exit itself (a pidfd), not by polling: a poll
+        every 20 ms rounded every short run (a --check pair in scripts/bench)
+        up to the next 20 ms."""
+        pidfd = os.pidfd_open(self.popen.pid)
+        try:
+            return bool(select.select([pidfd], [], [], timeout)[0])
+        finally:
+            os.close(pidfd)
 
     def signal(self, signum=signal.SIGTERM):
         self.popen.send_signal(signum)
