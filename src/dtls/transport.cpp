@@ -346,9 +346,8 @@ void Transport::arm_retransmit() {
     const unsigned gnutls_ms = gnutls_dtls_get_timeout(session_);
     std::int64_t ms = gnutls_ms;
     if (!flight_.empty()) {
-        const std::int64_t copy_at =
-            flight_sent_ms_ + (early_copy_now() ? kEarlyCopyMs : kFlightResendMs);
-        const std::int64_t copy_ms = std::max<std::int64_t>(0, copy_at - clock_.now_ms());
+        const std::int64_t copy_ms =
+            std::max<std::int64_t>(0, flight_sent_ms_ + copy_interval_ms() - clock_.now_ms());
         ms = gnutls_ms > 0 ? std::min(ms, copy_ms) : copy_ms;
     } else if (gnutls_ms == 0) {
         return;
@@ -359,10 +358,7 @@ void Transport::arm_retransmit() {
 void Transport::on_retransmit_timer() {
     if (connected_ || failed_) return;
     const std::int64_t now = clock_.now_ms();
-    if (!flight_.empty() &&
-        now - flight_sent_ms_ >= (early_copy_now() ? kEarlyCopyMs : kFlightResendMs)) {
-        send_flight_again();
-    }
+    if (!flight_.empty() && now - flight_sent_ms_ >= copy_interval_ms()) send_flight_again();
     if (gnutls_dtls_get_timeout(session_) == 0) {
         // GnuTLS's turn: it sends its flight again as new records, if it
         // has one to time, and arms the timer. Last: a failure may end
@@ -373,7 +369,9 @@ void Transport::on_retransmit_timer() {
     arm_retransmit();
 }
 
-bool Transport::early_copy_now() const { return early_copy_due_ && !heard_since_flight_; }
+std::int64_t Transport::copy_interval_ms() const {
+    return early_copy_due_ && !heard_since_flight_ ? kEarlyCopyMs : kFlightResendMs;
+}
 
 void Transport::send_flight_again() {
     for (const auto& datagram : flight_) send_datagram_(datagram.data(), datagram.size());

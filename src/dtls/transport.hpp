@@ -91,7 +91,9 @@ class Transport {
     void continue_handshake();
     void arm_retransmit();
     void on_retransmit_timer();
-    bool early_copy_now() const;                 // flight_'s early copy is due (kEarlyCopyMs)
+    // How long after flight_sent_ms_ the next copy of flight_ is due:
+    // kEarlyCopyMs while its early copy is to come, else kFlightResendMs.
+    std::int64_t copy_interval_ms() const;
     void send_flight_again();                    // flight_'s datagrams, as they were
     void read_records(bool one_record = false);  // one_record: the pending datagram holds one
     void fail(const Error& failure);
