@@ -82,11 +82,10 @@ void initialise_usrsctp() {
     // The sending side of a SACK every fourth packet: a SACK may release
     // twice that many packets at once (max burst; usrsctp's default of 4
     // cuts the window to what is in flight plus 4 packets whenever a SACK
-    // would release more), and slow
-    // start grows by up to 4 packets a SACK (RFC 3465's L; usrsctp's
-    // default is 2), so the window grows as fast as with a SACK every second
-    // packet. With a remote that acknowledges every second packet neither
-    // changes anything.
+    // would release more), and slow start grows by up to 4 packets a SACK
+    // (RFC 3465's L; usrsctp's default is 2), so the window grows as fast
+    // as with a SACK every second packet. With a remote that acknowledges
+    // every second packet neither changes anything.
     usrsctp_sysctl_set_sctp_max_burst_default(2 * SackFrequency::kFast);
     usrsctp_sysctl_set_sctp_L2_abc_variable(SackFrequency::kFast);
     // The default cap of 512 queued chunks stalls a 2 MiB window of 1200-byte chunks.
