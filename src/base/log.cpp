@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include <cstdio>
+#include <string_view>
 
 namespace rtcpeer::log {
 
@@ -19,11 +20,34 @@ void print_line(const char* format, const std::string& text) {
     if (!g_progress.empty()) std::fprintf(stderr, "%s\033[K", g_progress.c_str());
     std::fflush(stderr);
 }
+
+// GLib's own writer prints debug and info messages on stdout, which carries
+// the data: with G_MESSAGES_DEBUG set (libnice's debugging, say), a transfer
+// would receive the library's log lines in the middle of the file. Every
+// message that GLib would print goes to stderr instead.
+GLogWriterOutput write_to_stderr(GLogLevelFlags level, const GLogField* fields, gsize count,
+                                 gpointer) {
+    const char* domain = nullptr;
+    for (gsize i = 0; i < count; ++i) {
+        if (std::string_view(fields[i].key) == "GLIB_DOMAIN")
+            domain = static_cast<const char*>(fields[i].value);
+    }
+    if (g_log_writer_default_would_drop(level, domain)) return G_LOG_WRITER_HANDLED;
+    gchar* line = g_log_writer_format_fields(level, fields, count, FALSE);
+    print_line("%s\n", line);
+    g_free(line);
+    return G_LOG_WRITER_HANDLED;
+}
 }  // namespace
 
 void configure(int verbosity, bool quiet) {
     g_verbosity = verbosity;
     g_quiet = quiet;
+    static const bool writer_set = [] {
+        g_log_set_writer_func(&write_to_stderr, nullptr, nullptr);
+        return true;
+    }();
+    (void)writer_set;
 }
 
 bool verbose() { return g_verbosity > 0; }

@@ -67,6 +67,22 @@ class TransferTest(TestCase):
     def test_copy_and_paste_trickle(self):
         self.one_way("copy-and-paste", extra=["--trickle"])
 
+    def test_library_debug_output_stays_off_stdout(self):
+        # GLib prints debug messages on stdout unless told otherwise: with
+        # libnice's debugging on, its lines would land in the received file.
+        saved = {k: os.environ.get(k) for k in ("G_MESSAGES_DEBUG", "NICE_DEBUG")}
+        os.environ.update(G_MESSAGES_DEBUG="all", NICE_DEBUG="all")
+        try:
+            pair = self.one_way("unix-socket", 256 * 1024)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        self.assertIn("libnice", pair.offer.stderr)
+        self.assertIn("STUN", pair.answer.stderr)
+
     def test_256_mib(self):
         pair = self.one_way("unix-socket", 256 * MiB)
         print(f"\n256 MiB: offer {pair.offer.elapsed:.2f} s, answer {pair.answer.elapsed:.2f} s, "
