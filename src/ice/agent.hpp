@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/loop.hpp"
 #include "ice/config.hpp"
 #include "ice/datagram_batch.hpp"
 #include "ice/datagram_reader.hpp"
@@ -78,6 +79,13 @@ class Agent final : public Transport {
     // the last line of a failed run is its error).
     void stop_reader(const char* why);
     void on_relay_unreachable(const ProxyTarget& target, const std::string& why);
+    // Our own checks on the selected pair until the remote is heard from
+    // over it (binding_request.hpp says why).
+    void start_rechecks();
+    bool recheck();
+    void heard(const std::uint8_t* data, std::size_t size) {
+        if (size > 0 && data[0] > 3) remote_heard_ = true;  // not STUN (RFC 7983)
+    }
 
     Config config_;
     Callbacks callbacks_;
@@ -93,6 +101,11 @@ class Agent final : public Transport {
     std::unique_ptr<DatagramBatch> batch_;    // the selected pair's socket, when plain UDP
     std::unique_ptr<DatagramReader> reader_;  // the same socket's receive side
     std::string remote_ufrag_;
+    std::string remote_pwd_;
+    std::uint64_t tie_breaker_ = 0;  // for the ICE-CONTROLL(ED|ING) of our own checks
+    bool remote_heard_ = false;      // a datagram other than STUN came from the remote
+    unsigned rechecks_ = 0;
+    loop::Timer recheck_timer_;
     std::uint64_t received_by_libnice_ = 0;  // datagrams libnice gave while reader_ existed
     bool consent_answered_ = false;          // logged once
 };
