@@ -20,8 +20,9 @@ bool DataChannel::send(std::string_view data, bool binary, bool reliable) {
         registry_.enqueue(*this, std::string(1, '\0'),
                           binary ? Ppid::kBinaryEmpty : Ppid::kStringEmpty, 0, reliable);
     } else {
-        registry_.enqueue(*this, std::string(data), binary ? Ppid::kBinary : Ppid::kString,
-                          data.size(), reliable);
+        const Ppid ppid = binary ? Ppid::kBinary : Ppid::kString;
+        if (registry_.send_now(*this, data, ppid, reliable)) return true;
+        registry_.enqueue(*this, std::string(data), ppid, data.size(), reliable);
     }
     registry_.flush();
     return true;

@@ -236,6 +236,35 @@ void Registry::reset_when_drained(DataChannel& channel) {
     association_.reset_stream(channel.stream_.value());
 }
 
+sctp::Association::SendResult Registry::send_message(DataChannel& channel, Ppid ppid, bool reliable,
+                                                     std::string_view data) {
+    sctp::SendOptions options =
+        ppid == Ppid::kDcep ? sctp::SendOptions{} : send_options(channel.options_, channel.acked_);
+    if (reliable) options.reliability = sctp::SendOptions::Reliability::kReliable;
+    // An empty message is how a stream ends (docs/ARCHITECTURE.md, the
+    // data path), and its sender then waits until everything is
+    // acknowledged: ask for that acknowledgement at once rather than
+    // after the remote's delayed-SACK time (20 ms in rtcpeer).
+    options.sack_immediately = ppid == Ppid::kBinaryEmpty || ppid == Ppid::kStringEmpty;
+    writable_signal_ = false;
+    return association_.send(channel.stream_.value(), to_wire(ppid),
+                             reinterpret_cast<const std::uint8_t*>(data.data()), data.size(),
+                             options);
+}
+
+bool Registry::send_now(DataChannel& channel, std::string_view data, Ppid ppid, bool reliable) {
+    if (flushing_ || waiting_writable_ || ended_ || !ring_.empty() || !channel.queue_.empty())
+        return false;
+    // A refused send arms the association's next writable signal, so the
+    // queued copy's own attempt (flush) cannot miss it.
+    if (send_message(channel, ppid, reliable, data) != sctp::Association::SendResult::kSent)
+        return false;
+    reset_when_drained(channel);
+    if (channel.state_ != DataChannel::State::kClosed && channel.callbacks_.on_queue_drained)
+        channel.callbacks_.on_queue_drained();
+    return true;
+}
+
 void Registry::flush() {
     if (flushing_) {
         // A callback of a send below: the outer loop goes round again.
@@ -256,21 +285,7 @@ void Registry::flush() {
             // Taken out while usrsctp runs: its callbacks may close the channel.
             DataChannel::Outgoing message = std::move(channel.queue_.front());
             channel.queue_.pop_front();
-            sctp::SendOptions options = message.ppid == Ppid::kDcep
-                                            ? sctp::SendOptions{}
-                                            : send_options(channel.options_, channel.acked_);
-            if (message.reliable) options.reliability = sctp::SendOptions::Reliability::kReliable;
-            // An empty message is how a stream ends (docs/ARCHITECTURE.md, the
-            // data path), and its sender then waits until everything is
-            // acknowledged: ask for that acknowledgement at once rather than
-            // after the remote's delayed-SACK time (20 ms in rtcpeer).
-            options.sack_immediately =
-                message.ppid == Ppid::kBinaryEmpty || message.ppid == Ppid::kStringEmpty;
-            writable_signal_ = false;
-            const auto result =
-                association_.send(channel.stream_.value(), to_wire(message.ppid),
-                                  reinterpret_cast<const std::uint8_t*>(message.data.data()),
-                                  message.data.size(), options);
+            const auto result = send_message(channel, message.ppid, message.reliable, message.data);
             const bool closed = channel.state_ == DataChannel::State::kClosed;
             if (result == sctp::Association::SendResult::kWouldBlock) {
                 if (!closed) channel.queue_.push_front(std::move(message));

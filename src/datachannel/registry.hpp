@@ -127,6 +127,13 @@ class Registry {
     void enqueue(DataChannel& channel, std::string data, Ppid ppid, std::size_t counted,
                  bool reliable = false);
     void flush();
+    // Hands one message to SCTP with the channel's send options.
+    sctp::Association::SendResult send_message(DataChannel& channel, Ppid ppid, bool reliable,
+                                               std::string_view data);
+    // Sends a message at once when nothing is queued anywhere (so that its
+    // order and turn are what the queue would give it) and SCTP takes it:
+    // no copy into the queue. False: it must be queued.
+    bool send_now(DataChannel& channel, std::string_view data, Ppid ppid, bool reliable);
     void reset_when_drained(DataChannel& channel);
     void finish(DataChannel& channel, const char* why);
     void sweep();
