@@ -76,12 +76,12 @@ Agent::Agent(Config config, Callbacks callbacks)
     // ICE). 5 ms is the RFC's floor for a single data stream.
     g_object_set(agent_, "stun-pacing-timer", 5u, nullptr);
     // A connectivity check is sent again after 0.5 s, then at doubling
-    // intervals; libnice's 3 retransmissions (4 tries in 1.5 s) fail a
-    // pair whose four requests or answers are all lost: about 2% of the
-    // runs at 20% random loss each way (a try then works 64% of the time:
-    // 0.36^4, estimated). 5 give 5 tries in 7.5 s (libnice counts the
-    // first); the pair fails at 9.5 s and the component 5 s later. The
-    // side whose pair works keeps asking the other after that (recheck()).
+    // intervals, and libnice counts the first try in the setting: 5 are
+    // tries at 0, 0.5, 1.5, 3.5 and 7.5 s (seen in its debug log); the pair
+    // fails at 9.5 s and the component 5 s later. At 20% random loss each
+    // way a try works 64% of the time, so one side's tries all fail now
+    // and then (0.36^5); the side whose pair works then asks again
+    // (recheck()).
     // The same count applies to STUN and TURN servers' requests; their
     // first interval, 100 ms instead of 200, keeps an unreachable server's
     // give-up time at 6.3 s (3 s before).
