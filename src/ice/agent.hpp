@@ -102,9 +102,10 @@ class Agent final : public Transport {
     std::unique_ptr<DatagramReader> reader_;  // the same socket's receive side
     std::string remote_ufrag_;
     std::string remote_pwd_;
-    std::uint64_t tie_breaker_ = 0;  // for the ICE-CONTROLL(ED|ING) of our own checks
-    bool remote_heard_ = false;      // a datagram other than STUN came from the remote
-    unsigned rechecks_ = 0;
+    // For the ICE-CONTROLL(ED|ING) attribute of our own checks.
+    const std::uint64_t tie_breaker_ = (std::uint64_t{g_random_int()} << 32) | g_random_int();
+    bool remote_heard_ = false;  // a datagram other than STUN came from the remote
+    bool recheck_logged_ = false;
     loop::Timer recheck_timer_;
     std::uint64_t received_by_libnice_ = 0;  // datagrams libnice gave while reader_ existed
     bool consent_answered_ = false;          // logged once
