@@ -122,6 +122,19 @@ class TwoHosts:
             subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "rtcpeer_noudp"],
                            capture_output=True)
 
+    def drop_stun_answers(self, ns):
+        """Host ns drops every STUN Binding success response it receives
+        (message type 0x0101, the first two bytes after the UDP header):
+        its connectivity checks all go unanswered."""
+        rules = ("table inet rtcpeer_stun {\n"
+                 "  chain input { type filter hook input priority 0; "
+                 "meta l4proto udp @th,64,16 0x0101 drop; }\n}\n")
+        subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(), check=True)
+
+    def allow_stun_answers(self, ns):
+        subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "rtcpeer_stun"],
+                       capture_output=True)
+
     def set_mtu(self, mtu):
         for ns in (self.a, self.b):
             sh("ip", "-n", ns, "link", "set", "dev", f"{ns}v", "mtu", str(mtu))

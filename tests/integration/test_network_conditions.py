@@ -125,19 +125,14 @@ class NetworkConditionsTest(netns.TwoHostsTestCase):
         # working side's own checks make the other try again; without them
         # the failing side gave up at 14.5 s (exit 5).
         for failing, ns in (("offer", self.hosts.a), ("answer", self.hosts.b)):
-            rules = ("table inet rtcpeer_stun {\n"
-                     "  chain input { type filter hook input priority 0; "
-                     "meta l4proto udp @th,64,16 0x0101 drop; }\n}\n")
-            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(), check=True)
-            lift = threading.Timer(10, subprocess.run, [["ip", "netns", "exec", ns, "nft", "delete", "table",
-                                                          "inet", "rtcpeer_stun"]])
+            self.hosts.drop_stun_answers(ns)
+            lift = threading.Timer(10, self.hosts.allow_stun_answers, [ns])
             lift.start()
             try:
                 seconds, _, _ = self.transfer(f"{failing}'s check answers lost for 10 s", True, size=MiB)
             finally:
                 lift.cancel()
-                subprocess.run(["ip", "netns", "exec", ns, "nft", "delete", "table", "inet", "rtcpeer_stun"],
-                               capture_output=True)
+                self.hosts.allow_stun_answers(ns)
             self.assertGreater(seconds, 9.5, "connected while the answers were dropped: the rule did not work")
             working = self.last_pair[1 if failing == "offer" else 0]
             self.assertIn("checking it again", working.stderr)
