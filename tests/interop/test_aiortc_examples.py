@@ -1,6 +1,7 @@
 """aiortc's own example programs against rtcpeer, run unchanged from where
 Debian's python3-aiortc installs them: datachannel-filexfer and
-datachannel-cli, over tcp-socket, unix-socket and copy-and-paste.
+datachannel-cli, over tcp-socket, unix-socket and copy-and-paste; and aiortc's
+ICE answering rtcpeer's own checks on a working pair (RecheckTest).
 
 The examples use aiortc's default configuration, which looks up a public STUN
 server; so every process runs inside one of two network namespaces joined by a
@@ -15,6 +16,8 @@ import os
 import pty
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -23,6 +26,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import dtls_capture  # noqa: E402
 from harness import RTCPEER, SYSTEM_PYTHON, main, random_file, sha256_file  # noqa: E402
 from netns import TwoHostsTestCase, available  # noqa: E402
 
@@ -250,6 +254,67 @@ class FilexferTest(ExamplesTestCase):
 
     def test_example_receives_unix_socket(self):
         self.example_receives("unix-socket")
+
+
+def stun_messages(pcap):
+    """(source address, message type, transaction id) of each STUN message
+    (RFC 5389 §6: the magic cookie at bytes 4-8) over IPv4, in capture order."""
+    for (src, _), _, payload in dtls_capture.udp_payloads(pcap):
+        if len(src) == 8 and len(payload) >= 20 and payload[4:8] == b"\x21\x12\xa4\x42":
+            yield socket.inet_ntoa(bytes.fromhex(src)), struct.unpack("!H", payload[:2])[0], payload[8:20]
+
+
+class RecheckTest(ExamplesTestCase):
+    """rtcpeer's own connectivity checks (ice/binding_request.hpp), sent on
+    its working pair while the remote is silent, as aiortc's ICE sees them.
+    Host B drops every Binding success response for 4 s: the example's
+    checks go unanswered until its retransmission at 7.5 s, while rtcpeer's
+    pair works at once and rtcpeer asks again every 0.5 s. aioice checks
+    each request's USERNAME, MESSAGE-INTEGRITY and FINGERPRINT, and answers
+    a good one with a success response, a bad one with an error."""
+
+    BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR = 0x0001, 0x0101, 0x0111
+
+    def test_example_answers_rtcpeers_rechecks(self):
+        src = random_file(self.path("in"), MiB)
+        sig = self.signaling("tcp-socket")
+        pcap = self.path("a.pcap")
+        capture = dtls_capture.Capture(self.hosts.a, f"{self.hosts.a}v", pcap)
+        self.hosts.drop_stun_answers(self.hosts.b)
+        lift = threading.Timer(4, self.hosts.allow_stun_answers, [self.hosts.b])
+        lift.start()
+        try:
+            sender = self.rtcpeer(self.hosts.a, "offer", *sig, "-v", stdin=src)
+            self.wait_listening("tcp-socket")
+            receiver = self.example(self.hosts.b, FILEXFER, "receive", self.path("out"), *sig,
+                                    stdout=self.path("receiver.out"))
+            self.assertExit(sender, 0, timeout=60)
+            self.assertExit(receiver, 0, timeout=20)
+        finally:
+            lift.cancel()
+            self.hosts.allow_stun_answers(self.hosts.b)
+            capture.stop()
+        self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
+        self.assertIn("checking it again", sender.stderr)
+        messages = list(stun_messages(pcap))
+        from_example = [(kind, tid) for source, kind, tid in messages if source == self.hosts.addr_b]
+        errors = [tid for kind, tid in from_example if kind == self.BINDING_ERROR]
+        self.assertEqual(len(errors), 0, "aioice refused some of rtcpeer's Binding requests")
+        answered = {tid for kind, tid in from_example if kind == self.BINDING_SUCCESS}
+        # libnice stops checking once its pair works: the requests sent
+        # after rtcpeer's first success response are rtcpeer's own.
+        rechecks, working = [], False
+        for source, kind, tid in messages:
+            if source == self.hosts.addr_b and kind == self.BINDING_SUCCESS:
+                working = True
+            elif source == self.hosts.addr_a and kind == self.BINDING_REQUEST and working:
+                rechecks.append(tid)
+        print(f"{len(messages)} STUN messages captured; rtcpeer's rechecks: {len(rechecks)}, "
+              f"answered {sum(tid in answered for tid in rechecks)}", flush=True)
+        self.assertGreaterEqual(len(rechecks), 3, f"{len(messages)} STUN messages captured")
+        unanswered = [tid.hex() for tid in rechecks if tid not in answered]
+        self.assertFalse(unanswered, f"{len(unanswered)} of {len(rechecks)} rechecks got no success response")
+        dtls_capture.remove(pcap)
 
 
 class CopyAndPasteTest(ExamplesTestCase):
