@@ -35,6 +35,7 @@ class DatagramBatch {
     // Queues one datagram; returns its size, as a send would.
     int send(const std::uint8_t* data, std::size_t size);
     void flush();
+    bool pending() const { return count_ > 0; }
 
   private:
     static gboolean on_ready(gpointer self);
@@ -49,7 +50,7 @@ class DatagramBatch {
     unsigned count_ = 0;
     bool closed_by_short_ = false;     // the last datagram was shorter: nothing may follow
     bool gso_ = true;                  // off after the kernel refused UDP_SEGMENT, or by choice
-    GSource* flush_source_ = nullptr;  // ready while datagrams wait
+    GSource* flush_source_ = nullptr;  // ready while datagrams wait (pending())
 };
 
 }  // namespace rtcpeer::ice

@@ -146,6 +146,13 @@ DatagramReader::DatagramReader(int fd, const sockaddr_storage& remote, socklen_t
     own->poll = GPollFD{fd_, G_IO_IN, 0};
     g_source_add_poll(source_, &own->poll);
     g_source_set_priority(source_, kPriority);
+    // GLib takes a source that may not recurse out of the poll set for its
+    // dispatch and puts it back, signalling the context's wakeup eventfd
+    // each time: two writes, a read and one more loop iteration per dispatch
+    // (about 200 dispatches per MiB under 5% loss). The dispatch runs no
+    // nested loop while this source lives (~Agent stops the reader before
+    // it runs one to release TURN allocations), so it may recurse.
+    g_source_set_can_recurse(source_, TRUE);
     g_source_attach(source_, nullptr);
 }
 
