@@ -267,9 +267,10 @@ def stun_messages(pcap):
 class RecheckTest(ExamplesTestCase):
     """rtcpeer's own connectivity checks (ice/binding_request.hpp), sent on
     its working pair while the remote is silent, as aiortc's ICE sees them.
-    Host B drops every Binding success response for 4 s: the example's
-    checks go unanswered until its retransmission at 7.5 s, while rtcpeer's
-    pair works at once and rtcpeer asks again every 0.5 s. aioice checks
+    Host B drops every Binding success response until rtcpeer has asked
+    again for 2 s: the example's checks go unanswered until one of its
+    retransmissions, while rtcpeer's pair works at once and rtcpeer asks
+    again every 0.5 s. aioice checks
     each request's USERNAME, MESSAGE-INTEGRITY and FINGERPRINT, and answers
     a good one with a success response, a bad one with an error."""
 
@@ -281,17 +282,20 @@ class RecheckTest(ExamplesTestCase):
         pcap = self.path("a.pcap")
         capture = dtls_capture.Capture(self.hosts.a, f"{self.hosts.a}v", pcap)
         self.hosts.drop_stun_answers(self.hosts.b)
-        lift = threading.Timer(4, self.hosts.allow_stun_answers, [self.hosts.b])
-        lift.start()
         try:
             sender = self.rtcpeer(self.hosts.a, "offer", *sig, "-v", stdin=src)
             self.wait_listening("tcp-socket")
             receiver = self.example(self.hosts.b, FILEXFER, "receive", self.path("out"), *sig,
                                     stdout=self.path("receiver.out"))
+            # The answers come back once rtcpeer has asked again a few times,
+            # in time for one of the example's retransmissions (its last goes
+            # 15.5 s after its first).
+            wait_for(lambda: "checking it again" in sender.stderr, 30, "rtcpeer's own checks")
+            time.sleep(2)
+            self.hosts.allow_stun_answers(self.hosts.b)
             self.assertExit(sender, 0, timeout=60)
             self.assertExit(receiver, 0, timeout=20)
         finally:
-            lift.cancel()
             self.hosts.allow_stun_answers(self.hosts.b)
             capture.stop()
         self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
