@@ -270,9 +270,9 @@ class RecheckTest(ExamplesTestCase):
     Host B drops every Binding success response until rtcpeer has asked
     again for 2 s: the example's checks go unanswered until one of its
     retransmissions, while rtcpeer's pair works at once and rtcpeer asks
-    again every 0.5 s. aioice checks
-    each request's USERNAME, MESSAGE-INTEGRITY and FINGERPRINT, and answers
-    a good one with a success response, a bad one with an error."""
+    again every 0.5 s. aioice checks each request's USERNAME,
+    MESSAGE-INTEGRITY and FINGERPRINT, and answers a good one with a success
+    response, a bad one with an error."""
 
     BINDING_REQUEST, BINDING_SUCCESS, BINDING_ERROR = 0x0001, 0x0101, 0x0111
 
@@ -299,7 +299,6 @@ class RecheckTest(ExamplesTestCase):
             self.hosts.allow_stun_answers(self.hosts.b)
             capture.stop()
         self.assertEqual(sha256_file(self.path("out")), sha256_file(src))
-        self.assertIn("checking it again", sender.stderr)
         messages = list(stun_messages(pcap))
         from_example = [(kind, tid) for source, kind, tid in messages if source == self.hosts.addr_b]
         errors = [tid for kind, tid in from_example if kind == self.BINDING_ERROR]
